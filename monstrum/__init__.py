@@ -1,0 +1,8 @@
+"""The Monstrum Python SDK: ``monstrum.Client()``, ``monstrum.AsyncClient()``."""
+
+from monstrum_tui import __version__
+from monstrum_tui.client import AsyncClient, Client
+
+from . import exceptions
+
+__all__ = ["AsyncClient", "Client", "__version__", "exceptions"]

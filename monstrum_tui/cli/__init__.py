@@ -1,0 +1,51 @@
+"""The ``monstrum`` command line: one subcommand module per kind of object."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from . import bots, keys, serve
+from .output import CommandError, fail
+
+COMMAND_MODULES = [serve, bots, keys]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="monstrum", description="Monstrum: govern AI agents from the command line."
+    )
+    parser.add_argument("--version", action="version", version=f"monstrum {__version__}")
+    parser.add_argument("--profile", help="config profile in ~/.monstrum/config.toml")
+    parser.add_argument("--api-base", help="server URL (or MONSTRUM_API_BASE)")
+    parser.add_argument("--api-key", help="API key (or MONSTRUM_API_KEY)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except CommandError as exc:
+        return fail(str(exc), exc.code)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the client's typed errors and config problems
+        from ..client.errors import MonstrumError
+
+        if isinstance(exc, MonstrumError):
+            return fail(str(exc))
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""``monstrum serve``: run the platform for a team."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("serve", help="run the Monstrum platform server")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8400)
+    p.add_argument("--uds", help="listen on a Unix socket instead of TCP")
+    p.add_argument("--data-dir", type=Path, help="where data lives (or MONSTRUM_DATA_DIR)")
+    p.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir)")
+    p.add_argument("--rate-limit", type=float, default=200.0,
+                   help="requests per second per API key (0 = unlimited; default 200)")
+    p.add_argument("--audit-retention", type=int, metavar="DAYS",
+                   help="keep this many days of audit log (default: keep all)")
+    p.add_argument("--demo", action="store_true", help="seed the demo workspace on first start")
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..server.serve import run_server
+    from ..server.settings import ServerSettings, default_data_dir
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
+    settings = ServerSettings(
+        data_dir=args.data_dir or default_data_dir(),
+        database_url=args.database_url,
+        rate_limit=args.rate_limit,
+        audit_retention_days=args.audit_retention,
+        seed_demo=args.demo,
+    )
+    run_server(settings, host=args.host, port=args.port, uds=args.uds, log_level=args.log_level)
+    return 0

@@ -1,0 +1,1 @@
+"""The client's API namespaces, one module per kind of object."""

@@ -1,0 +1,55 @@
+"""``client.audit``: the log of every tool call the platform decided on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..models import AuditEntry, AuditVerification
+from ..namespace import Namespace
+from ..pagination import AsyncPager
+
+
+def _iso(value: str | datetime | None) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+class Audit(Namespace):
+    def list(
+        self,
+        *,
+        bot_id: str | None = None,
+        resource_id: str | None = None,
+        tool_name: str | None = None,
+        status: str | None = None,
+        task_id: str | None = None,
+        start_time: str | datetime | None = None,
+        end_time: str | datetime | None = None,
+        q: str | None = None,
+        limit: int | None = None,
+        page_size: int | None = None,
+        cursor: str | None = None,
+    ) -> AsyncPager[AuditEntry]:
+        """Every matching entry, newest first, across pages."""
+        params = {
+            "bot_id": bot_id,
+            "resource_id": resource_id,
+            "tool_name": tool_name,
+            "status": status,
+            "task_id": task_id,
+            "start_time": _iso(start_time),
+            "end_time": _iso(end_time),
+            "q": q,
+        }
+        return AsyncPager(
+            self._fetch("/v1/audit"), AuditEntry, params, limit=limit, page_size=page_size,
+            cursor=cursor,
+        )
+
+    async def get(self, entry_id: str) -> AuditEntry:
+        data = await self._transport.request("GET", f"/v1/audit/{entry_id}")
+        return AuditEntry.model_validate(data)
+
+    async def verify(self) -> AuditVerification:
+        """Walk the hash chain; names the first entry that does not verify."""
+        data = await self._transport.request("GET", "/v1/audit/verify")
+        return AuditVerification.model_validate(data)

@@ -1,0 +1,26 @@
+"""``client.integrations``: upload and list declarative integration manifests."""
+
+from __future__ import annotations
+
+from ..models import Integration
+from ..namespace import Namespace
+from ..pagination import AsyncPager
+
+
+class Integrations(Namespace):
+    def list(self, *, limit: int | None = None) -> AsyncPager[Integration]:
+        return AsyncPager(self._fetch("/v1/integrations"), Integration, limit=limit)
+
+    async def get(self, name: str) -> Integration:
+        data = await self._transport.request("GET", f"/v1/integrations/{name}")
+        return Integration.model_validate(data)
+
+    async def upload(self, *, manifest: str) -> Integration:
+        """Install a manifest given as YAML text (the file's contents)."""
+        data = await self._transport.request(
+            "POST",
+            "/v1/integrations",
+            content=manifest.encode("utf-8"),
+            headers={"Content-Type": "application/yaml"},
+        )
+        return Integration.model_validate(data)

@@ -1,0 +1,42 @@
+"""``client.resources``: configured instances of integrations, with their tools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models import Resource, ResourceCreate, ResourceUpdate
+from ..namespace import Namespace
+from ..pagination import AsyncPager
+
+
+class Resources(Namespace):
+    def list(self, *, type: str | None = None, limit: int | None = None) -> AsyncPager[Resource]:
+        return AsyncPager(self._fetch("/v1/resources"), Resource, {"type": type}, limit=limit)
+
+    async def get(self, resource_id: str) -> Resource:
+        data = await self._transport.request("GET", f"/v1/resources/{resource_id}")
+        return Resource.model_validate(data)
+
+    async def create(
+        self,
+        *,
+        type: str,
+        name: str,
+        config: dict[str, Any] | None = None,
+        credentials: dict[str, Any] | None = None,
+        id: str | None = None,
+    ) -> Resource:
+        body = ResourceCreate(
+            type=type, name=name, id=id, config=config or {}, credentials=credentials or {}
+        ).model_dump(mode="json", exclude_none=True)
+        return Resource.model_validate(
+            await self._transport.request("POST", "/v1/resources", json=body)
+        )
+
+    async def update(self, resource_id: str, **changes: Any) -> Resource:
+        body = ResourceUpdate.model_validate(changes).model_dump(mode="json", exclude_unset=True)
+        data = await self._transport.request("PATCH", f"/v1/resources/{resource_id}", json=body)
+        return Resource.model_validate(data)
+
+    async def delete(self, resource_id: str) -> None:
+        await self._transport.request("DELETE", f"/v1/resources/{resource_id}")

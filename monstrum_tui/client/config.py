@@ -1,0 +1,120 @@
+"""Where the client finds its API key and server: argument > environment > config file."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .errors import ConfigurationError
+
+DEFAULT_API_BASE = "http://127.0.0.1:8400"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 2
+
+
+def config_path() -> Path:
+    """The config file: ``MONSTRUM_CONFIG`` or ``~/.monstrum/config.toml``."""
+    env = os.environ.get("MONSTRUM_CONFIG")
+    return Path(env).expanduser() if env else Path.home() / ".monstrum" / "config.toml"
+
+
+def load_config_file(path: Path | None = None) -> dict[str, Any]:
+    """The parsed config file, or ``{}`` when there is none. A broken file is an error."""
+    path = path or config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {path}: {exc}") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{path} is not valid TOML: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """The resolved settings of one client."""
+
+    api_key: str | None
+    api_base: str
+    profile: str
+    timeout: float = DEFAULT_TIMEOUT
+    max_retries: int = DEFAULT_MAX_RETRIES
+    #: a Unix socket to reach the server through (the embedded platform)
+    uds: str | None = None
+
+    def require_key(self) -> str:
+        if not self.api_key:
+            raise ConfigurationError(
+                "no API key: pass api_key=..., set MONSTRUM_API_KEY, or put api_key under "
+                f"[{self.profile}] in {config_path()}"
+            )
+        return self.api_key
+
+
+def resolve_settings(
+    *,
+    api_key: str | None = None,
+    api_base: str | None = None,
+    profile: str | None = None,
+    timeout: float | None = None,
+    max_retries: int | None = None,
+    uds: str | None = None,
+    config_file: Path | None = None,
+) -> ClientSettings:
+    """Resolve settings with the precedence argument > environment > config file profile."""
+    env = os.environ
+    profile_name = profile or env.get("MONSTRUM_PROFILE") or "default"
+    data = load_config_file(config_file)
+    section = data.get(profile_name)
+    if section is None:
+        if profile or env.get("MONSTRUM_PROFILE"):
+            if profile_name != "default":
+                known = ", ".join(sorted(k for k, v in data.items() if isinstance(v, dict)))
+                raise ConfigurationError(
+                    f"profile {profile_name!r} is not in {config_file or config_path()}"
+                    + (f" (profiles there: {known})" if known else "")
+                )
+        section = {}
+    if not isinstance(section, dict):
+        raise ConfigurationError(f"[{profile_name}] in the config file must be a table")
+
+    def pick(arg: Any, env_name: str, key: str) -> Any:
+        if arg is not None:
+            return arg
+        if env.get(env_name):
+            return env[env_name]
+        return section.get(key)
+
+    key = pick(api_key, "MONSTRUM_API_KEY", "api_key")
+    base = pick(api_base, "MONSTRUM_API_BASE", "api_base") or DEFAULT_API_BASE
+    tmo = pick(timeout, "MONSTRUM_TIMEOUT", "timeout")
+    retries = pick(max_retries, "MONSTRUM_MAX_RETRIES", "max_retries")
+    try:
+        tmo_f = float(tmo) if tmo is not None else DEFAULT_TIMEOUT
+        retries_i = int(retries) if retries is not None else DEFAULT_MAX_RETRIES
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"bad timeout or max_retries setting: {exc}") from exc
+    return ClientSettings(
+        api_key=key,
+        api_base=str(base).rstrip("/"),
+        profile=profile_name,
+        timeout=tmo_f,
+        max_retries=max(0, retries_i),
+        uds=uds or section.get("uds"),
+    )
+
+
+def profile_names(config_file: Path | None = None) -> list[str]:
+    """The profiles defined in the config file."""
+    return sorted(k for k, v in load_config_file(config_file).items() if isinstance(v, dict))

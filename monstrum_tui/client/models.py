@@ -1,0 +1,301 @@
+"""Wire models: the JSON shapes of the REST API, defined once.
+
+The server uses these as its response models and the client parses responses
+into them, so the two cannot drift apart. Models accept unknown fields so an
+older client keeps working against a newer server.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+BotStatus = Literal["active", "paused"]
+TaskStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
+EventType = Literal["started", "message", "tool_call", "result", "denied", "error", "complete"]
+AuditStatus = Literal["success", "error", "denied"]
+
+SCOPES: tuple[str, ...] = (
+    "bots:read",
+    "bots:write",
+    "tasks:read",
+    "tasks:write",
+    "resources:read",
+    "resources:write",
+    "audit:read",
+    "admin",
+)
+
+
+class WireModel(BaseModel):
+    """Base of every wire model: tolerant of fields it does not know."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class Page(WireModel, Generic[T]):
+    """One page of a list endpoint."""
+
+    data: list[T]
+    next_cursor: str | None = None
+
+
+# --- bots -------------------------------------------------------------------
+
+
+class ResourceBinding(WireModel):
+    """A bot's access to one resource: which tools, under which scope constraints."""
+
+    resource_id: str
+    allowed_tools: list[str] = Field(default_factory=list)
+    scope_constraints: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class Bot(WireModel):
+    id: str
+    name: str
+    description: str = ""
+    model: str = "scripted"
+    status: BotStatus = "active"
+    allowed_operations: list[str] = Field(default_factory=list)
+    resource_bindings: list[ResourceBinding] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+
+
+class BotCreate(WireModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    description: str = Field(default="", max_length=2000)
+    model: str = Field(default="scripted", min_length=1, max_length=200)
+    status: BotStatus = "active"
+    allowed_operations: list[str] = Field(default_factory=list)
+    resource_bindings: list[ResourceBinding] = Field(default_factory=list)
+
+
+class BotUpdate(WireModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    description: str | None = Field(default=None, max_length=2000)
+    model: str | None = Field(default=None, min_length=1, max_length=200)
+    status: BotStatus | None = None
+    allowed_operations: list[str] | None = None
+    resource_bindings: list[ResourceBinding] | None = None
+
+
+# --- resources and integrations --------------------------------------------
+
+
+class ScopeDimension(WireModel):
+    key: str
+    param_paths: list[str]
+    match_mode: Literal["pattern", "exact", "prefix", "regex"] = "pattern"
+    error_template: str = "{value} is outside the allowed scope"
+
+
+class Tool(WireModel):
+    name: str
+    description: str = ""
+    operation: str
+    input_schema: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
+    scope_dimensions: list[ScopeDimension] = Field(default_factory=list)
+
+
+class Resource(WireModel):
+    id: str
+    type: str
+    name: str
+    config: dict[str, Any] = Field(default_factory=dict)
+    credentials_set: list[str] = Field(
+        default_factory=list, description="names of the credential fields that hold a value"
+    )
+    tools: list[Tool] = Field(default_factory=list)
+    bound_bots: list[str] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+
+
+class ResourceCreate(WireModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: str
+    name: str = Field(min_length=1, max_length=100)
+    id: str | None = Field(default=None, pattern=r"^res_[a-z0-9][a-z0-9_-]{1,62}$")
+    config: dict[str, Any] = Field(default_factory=dict)
+    credentials: dict[str, Any] = Field(default_factory=dict)
+
+
+class ResourceUpdate(WireModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    config: dict[str, Any] | None = None
+    credentials: dict[str, Any] | None = None
+
+
+class Integration(WireModel):
+    """An installed integration manifest, summarised."""
+
+    name: str
+    version: str
+    description: str = ""
+    resource_type: dict[str, Any]
+    tools: list[Tool] = Field(default_factory=list)
+    scope_dimensions: list[ScopeDimension] = Field(default_factory=list)
+    credential_schema: list[dict[str, Any]] = Field(default_factory=list)
+    config_schema: list[dict[str, Any]] = Field(default_factory=list)
+    auth_methods: list[dict[str, Any]] = Field(default_factory=list)
+    builtin: bool = False
+    installed_at: datetime | None = None
+
+
+# --- tasks ------------------------------------------------------------------
+
+
+class Task(WireModel):
+    id: str
+    bot_id: str
+    status: TaskStatus
+    input: str = ""
+    output: str | None = None
+    error: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    tool_calls: int = 0
+    denials: int = 0
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class TaskCreate(WireModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bot_id: str
+    input: str = Field(default="", max_length=200_000)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class TaskEvent(WireModel):
+    """One event of a task's stream; which fields are set depends on ``type``."""
+
+    seq: int
+    task_id: str
+    type: EventType
+    timestamp: datetime
+    tool_name: str | None = None
+    resource_id: str | None = None
+    call_id: str | None = None
+    params: dict[str, Any] | None = None
+    data: Any = None
+    text: str | None = None
+    reason: dict[str, Any] | None = None
+    error: str | None = None
+    output: str | None = None
+    duration_ms: float | None = None
+    status: TaskStatus | None = None
+
+
+class Decision(WireModel):
+    """The platform's answer for one tool call, with why."""
+
+    allowed: bool
+    check: str | None = Field(default=None, description="the check that failed, if any")
+    message: str = ""
+    tool_name: str | None = None
+    resource_id: str | None = None
+    operation: str | None = None
+    dimension: str | None = None
+    param_path: str | None = None
+    value: Any = None
+    allowed_patterns: list[str] | None = None
+
+
+class AuthorizeRequest(WireModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tool: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+# --- audit ------------------------------------------------------------------
+
+
+class AuditEntry(WireModel):
+    id: str
+    timestamp: datetime
+    bot_id: str
+    task_id: str | None = None
+    resource_id: str | None = None
+    tool_name: str
+    operation: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    status: AuditStatus
+    reason: str = ""
+    decision: dict[str, Any] | None = None
+    duration_ms: float | None = None
+    result_size: int | None = None
+    hash: str | None = None
+
+
+class AuditVerification(WireModel):
+    ok: bool
+    checked: int
+    first_bad_id: str | None = None
+    problem: str | None = None
+    from_checkpoint: str | None = None
+
+
+# --- keys -------------------------------------------------------------------
+
+
+class ApiKey(WireModel):
+    id: str
+    name: str
+    scopes: list[str]
+    prefix: str = Field(description="the first characters of the secret, for recognising it")
+    created_at: datetime
+    last_used_at: datetime | None = None
+
+
+class ApiKeyCreate(WireModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[str] = Field(min_length=1)
+
+
+class ApiKeyCreated(ApiKey):
+    """Returned once, on creation: the only time the secret is shown."""
+
+    secret: str
+
+
+class WhoAmI(WireModel):
+    id: str
+    name: str
+    scopes: list[str]
+
+
+class Health(WireModel):
+    status: Literal["ok"] = "ok"
+    version: str
+
+
+def scope_grants(held: list[str] | set[str] | tuple[str, ...], required: str) -> bool:
+    """Whether the held scopes grant ``required``: admin grants all, :write grants :read."""
+    if "admin" in held or required in held:
+        return True
+    if required.endswith(":read"):
+        return required[: -len(":read")] + ":write" in held
+    return False
+
+
+def can_write(scopes: list[str]) -> bool:
+    """Whether a key with these scopes can change anything (not read-only)."""
+    return any(s == "admin" or s.endswith(":write") for s in scopes)

@@ -1,0 +1,1 @@
+"""The local Monstrum platform: REST API, governance, runner, executors, store, audit."""

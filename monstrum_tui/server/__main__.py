@@ -1,0 +1,33 @@
+"""``python -m monstrum_tui.server``: the embedded platform's process."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from .serve import run_server
+from .settings import ServerSettings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m monstrum_tui.server")
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--uds", required=True, help="Unix socket to listen on")
+    parser.add_argument("--parent-pid", type=int, default=None)
+    parser.add_argument("--seed-demo", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(
+        filename=str(args.data_dir / "server.log"),
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    settings = ServerSettings(data_dir=args.data_dir, seed_demo=args.seed_demo)
+    run_server(
+        settings, uds=args.uds, parent_pid=args.parent_pid, announce_key=False,
+        log_level="warning",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""``/v1/bots``: governed bots."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from ...client.models import Bot, BotCreate, BotUpdate, Page
+from ..auth import Principal
+from ..bindings import check_bindings
+from .deps import PlatformDep, page_limit, require
+from .errors import Invalid, NotFound
+
+router = APIRouter(prefix="/v1/bots", tags=["bots"])
+Reader = Annotated[Principal, Depends(require("bots:read"))]
+Writer = Annotated[Principal, Depends(require("bots:write"))]
+
+
+def _check_operations(ops: list[str]) -> None:
+    bad = [i for i, op in enumerate(ops) if not op.strip()]
+    if bad:
+        raise Invalid(
+            "allowed_operations entries must be non-empty patterns",
+            fields=[{"field": f"allowed_operations[{i}]", "message": "empty"} for i in bad],
+        )
+
+
+@router.get("", response_model=Page[Bot])
+def list_bots(
+    platform: PlatformDep,
+    _: Reader,
+    limit: int = Query(100, ge=1, le=500),
+    cursor: str | None = None,
+    q: str | None = Query(None, description="text in the name or id"),
+) -> Page[Bot]:
+    items, next_cursor = platform.store.bots.list(page_limit(limit), cursor, q)
+    return Page[Bot](data=items, next_cursor=next_cursor)
+
+
+@router.post("", response_model=Bot, status_code=201)
+def create_bot(body: BotCreate, platform: PlatformDep, _: Writer) -> Bot:
+    _check_operations(body.allowed_operations)
+    check_bindings(platform.store, body.resource_bindings)
+    return platform.store.bots.create(body)
+
+
+@router.get("/{bot_id}", response_model=Bot)
+def get_bot(bot_id: str, platform: PlatformDep, _: Reader) -> Bot:
+    bot = platform.store.bots.get(bot_id)
+    if bot is None:
+        raise NotFound(f"no bot {bot_id}")
+    return bot
+
+
+@router.patch("/{bot_id}", response_model=Bot)
+def update_bot(bot_id: str, body: BotUpdate, platform: PlatformDep, _: Writer) -> Bot:
+    if platform.store.bots.get(bot_id) is None:
+        raise NotFound(f"no bot {bot_id}")
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    for name in ("name", "model", "status", "allowed_operations", "resource_bindings"):
+        if name in changes and changes[name] is None:
+            raise Invalid(f"{name} cannot be null", fields=[{"field": name, "message": "null"}])
+    if body.allowed_operations is not None:
+        _check_operations(body.allowed_operations)
+    if body.resource_bindings is not None:
+        check_bindings(platform.store, body.resource_bindings)
+    bot = platform.store.bots.update(bot_id, changes)
+    if bot is None:
+        raise NotFound(f"no bot {bot_id}")
+    return bot
+
+
+@router.delete("/{bot_id}", status_code=204)
+def delete_bot(bot_id: str, platform: PlatformDep, _: Writer) -> Response:
+    if not platform.store.bots.delete(bot_id):
+        raise NotFound(f"no bot {bot_id}")
+    return Response(status_code=204)

@@ -1,0 +1,149 @@
+"""API errors and how every failure becomes ``{"error": {...}}`` with a request id."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..store.cursor import BadCursor
+
+log = logging.getLogger("monstrum.api")
+
+
+class ApiError(Exception):
+    """An error the API reports to the caller as it is."""
+
+    status_code = 500
+    type = "api_error"
+
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None, **extra: Any):
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+        self.headers = headers or {}
+
+
+class AuthenticationFailed(ApiError):
+    status_code = 401
+    type = "authentication_error"
+
+
+class PermissionDenied(ApiError):
+    status_code = 403
+    type = "permission_error"
+
+    def __init__(self, required_scope: str) -> None:
+        super().__init__(
+            f"this API key lacks the '{required_scope}' scope", required_scope=required_scope
+        )
+
+
+class NotFound(ApiError):
+    status_code = 404
+    type = "not_found"
+
+
+class Conflict(ApiError):
+    status_code = 409
+    type = "conflict"
+
+
+class Invalid(ApiError):
+    """422 with the failing fields: ``[{"field": "resource_bindings[0].resource_id", ...}]``."""
+
+    status_code = 422
+    type = "validation_error"
+
+    def __init__(self, message: str, fields: list[dict[str, Any]] | None = None, **extra: Any):
+        super().__init__(message, fields=fields or [], **extra)
+
+
+class RateLimited(ApiError):
+    status_code = 429
+    type = "rate_limit_error"
+
+    def __init__(self, retry_after: float) -> None:
+        seconds = max(1, int(retry_after + 0.999))
+        super().__init__(
+            f"rate limit exceeded; retry after {seconds}s",
+            headers={"Retry-After": str(seconds)},
+            retry_after=seconds,
+        )
+
+
+def request_id_of(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+def error_response(
+    request: Request,
+    status_code: int,
+    type_: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {"type": type_, "message": message, **extra, "request_id": request_id_of(request)}
+    all_headers = dict(headers or {})
+    if status_code < 500 and status_code != 429:
+        # our 4xx answers are final: tell clients that retry 409s not to bother
+        all_headers.setdefault("X-Should-Retry", "false")
+    return JSONResponse({"error": body}, status_code=status_code, headers=all_headers)
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(
+            request, exc.status_code, exc.type, exc.message, exc.headers, **exc.extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [
+            {"field": _field_path(err.get("loc", ())), "message": err.get("msg", "invalid")}
+            for err in exc.errors()
+        ]
+        summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
+        return error_response(
+            request, 422, "validation_error", f"invalid request: {summary}", fields=fields
+        )
+
+    @app.exception_handler(BadCursor)
+    async def _cursor(request: Request, exc: BadCursor) -> JSONResponse:
+        return error_response(
+            request, 422, "validation_error", "cursor is not valid: pass back a next_cursor "
+            "from a previous page", fields=[{"field": "cursor", "message": "not a valid cursor"}],
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        type_ = {
+            401: "authentication_error",
+            403: "permission_error",
+            404: "not_found",
+            405: "not_found",
+            409: "conflict",
+            422: "validation_error",
+            429: "rate_limit_error",
+        }.get(exc.status_code, "api_error" if exc.status_code >= 500 else "invalid_request")
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        return error_response(request, exc.status_code, type_, message, dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(request, 500, "api_error", "internal server error")

@@ -1,0 +1,40 @@
+"""``create_app``: the ASGI application of the platform."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from .. import __version__
+from .api import bots, keys, meta
+from .api.errors import install_error_handlers
+from .api.request_id import RequestIdMiddleware
+from .platform import Platform
+from .settings import ServerSettings
+
+
+def create_app(settings: ServerSettings | None = None, platform: Platform | None = None) -> FastAPI:
+    """Build the app; the platform is opened here unless one is given."""
+    platform = platform or Platform.open(settings or ServerSettings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            platform.close()
+
+    app = FastAPI(
+        title="Monstrum API",
+        version=__version__,
+        description="The REST API of the Monstrum AI-agent governance platform.",
+        lifespan=lifespan,
+    )
+    app.state.platform = platform
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    for module in (meta, keys, bots):
+        app.include_router(module.router)
+    return app

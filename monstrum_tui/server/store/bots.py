@@ -1,0 +1,112 @@
+"""Bots at rest, with their bindings mirrored into ``bot_bindings`` for lookups."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, delete, insert, or_, select, update
+
+from ...client.models import Bot, BotCreate
+from ..ids import new_id
+from .columns import utcnow
+from .cursor import decode_cursor, encode_cursor
+from .schema import bot_bindings, bots
+
+if TYPE_CHECKING:
+    from .store import Store
+
+
+def row_to_bot(row: Any) -> Bot:
+    return Bot(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        model=row.model,
+        status=row.status,
+        allowed_operations=list(row.allowed_operations),
+        resource_bindings=list(row.resource_bindings),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _sync_bindings(conn: Connection, bot_id: str, bindings: list[dict[str, Any]]) -> None:
+    conn.execute(delete(bot_bindings).where(bot_bindings.c.bot_id == bot_id))
+    resource_ids = sorted({b["resource_id"] for b in bindings})
+    if resource_ids:
+        conn.execute(
+            insert(bot_bindings),
+            [{"bot_id": bot_id, "resource_id": rid} for rid in resource_ids],
+        )
+
+
+class BotRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def create(self, spec: BotCreate) -> Bot:
+        now = utcnow()
+        bindings = [b.model_dump(mode="json") for b in spec.resource_bindings]
+        row = {
+            "id": new_id("bot"),
+            "name": spec.name,
+            "description": spec.description,
+            "model": spec.model,
+            "status": spec.status,
+            "allowed_operations": list(spec.allowed_operations),
+            "resource_bindings": bindings,
+            "created_at": now,
+            "updated_at": now,
+        }
+        with self._store.write() as conn:
+            conn.execute(insert(bots).values(**row))
+            _sync_bindings(conn, row["id"], bindings)
+        return Bot.model_validate(row)
+
+    def get(self, bot_id: str) -> Bot | None:
+        with self._store.read() as conn:
+            row = conn.execute(select(bots).where(bots.c.id == bot_id)).first()
+        return row_to_bot(row) if row else None
+
+    def list(
+        self, limit: int, cursor: str | None, q: str | None = None
+    ) -> tuple[list[Bot], str | None]:
+        query = select(bots).order_by(bots.c.id).limit(limit + 1)
+        if cursor:
+            (after,) = decode_cursor(cursor, 1)
+            query = query.where(bots.c.id > str(after))
+        if q:
+            like = f"%{q}%"
+            query = query.where(or_(bots.c.name.ilike(like), bots.c.id.ilike(like)))
+        with self._store.read() as conn:
+            rows = conn.execute(query).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return [row_to_bot(r) for r in rows], encode_cursor(rows[-1].id) if more else None
+
+    def update(self, bot_id: str, changes: dict[str, Any]) -> Bot | None:
+        """Apply already-validated changes (JSON-ready values)."""
+        with self._store.write() as conn:
+            values = dict(changes, updated_at=utcnow())
+            result = conn.execute(update(bots).where(bots.c.id == bot_id).values(**values))
+            if result.rowcount == 0:
+                return None
+            if "resource_bindings" in changes:
+                _sync_bindings(conn, bot_id, changes["resource_bindings"])
+            row = conn.execute(select(bots).where(bots.c.id == bot_id)).one()
+        return row_to_bot(row)
+
+    def delete(self, bot_id: str) -> bool:
+        with self._store.write() as conn:
+            conn.execute(delete(bot_bindings).where(bot_bindings.c.bot_id == bot_id))
+            return conn.execute(delete(bots).where(bots.c.id == bot_id)).rowcount > 0
+
+    def bound_to(self, resource_id: str) -> list[str]:
+        """Ids of the bots bound to a resource."""
+        with self._store.read() as conn:
+            rows = conn.execute(
+                select(bot_bindings.c.bot_id)
+                .where(bot_bindings.c.resource_id == resource_id)
+                .order_by(bot_bindings.c.bot_id)
+            ).all()
+        return [r.bot_id for r in rows]

@@ -1,0 +1,93 @@
+"""API keys at rest: only their SHA-256 hash and a short prefix are stored."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, func, insert, select, update
+
+from ...client.models import ApiKey
+from ..auth import Principal, generate_key, hash_key
+from ..ids import new_id
+from .columns import utcnow
+from .cursor import decode_cursor, encode_cursor
+from .schema import api_keys
+
+if TYPE_CHECKING:
+    from .store import Store
+
+
+def _row_to_key(row: Any) -> ApiKey:
+    return ApiKey(
+        id=row.id,
+        name=row.name,
+        scopes=list(row.scopes),
+        prefix=row.prefix,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+    )
+
+
+class KeyRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def create(self, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
+        """Create a key; returns it and its secret, which is not stored."""
+        secret = generate_key()
+        row = {
+            "id": new_id("key"),
+            "name": name,
+            "key_hash": hash_key(secret),
+            "prefix": secret[:8],
+            "scopes": sorted(set(scopes)),
+            "created_at": utcnow(),
+            "last_used_at": None,
+        }
+        with self._store.write() as conn:
+            conn.execute(insert(api_keys).values(**row))
+        key = ApiKey(
+            id=row["id"], name=name, scopes=row["scopes"], prefix=row["prefix"],
+            created_at=row["created_at"],
+        )
+        return key, secret
+
+    def authenticate(self, secret: str) -> Principal | None:
+        """The principal for a presented key, or None.
+
+        The lookup is by the hash of the presented key (an index probe); hashing first
+        means the timing says nothing about how much of a stored key matched.
+        """
+        digest = hash_key(secret)
+        with self._store.read() as conn:
+            row = conn.execute(
+                select(api_keys.c.id, api_keys.c.name, api_keys.c.scopes).where(
+                    api_keys.c.key_hash == digest
+                )
+            ).first()
+        if row is None:
+            return None
+        return Principal(key_id=row.id, name=row.name, scopes=tuple(row.scopes))
+
+    def touch(self, key_id: str) -> None:
+        with self._store.write() as conn:
+            conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=utcnow()))
+
+    def count(self) -> int:
+        with self._store.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(api_keys)).scalar_one())
+
+    def list(self, limit: int, cursor: str | None) -> tuple[list[ApiKey], str | None]:
+        query = select(api_keys).order_by(api_keys.c.id).limit(limit + 1)
+        if cursor:
+            (after,) = decode_cursor(cursor, 1)
+            query = query.where(api_keys.c.id > str(after))
+        with self._store.read() as conn:
+            rows = conn.execute(query).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return [_row_to_key(r) for r in rows], encode_cursor(rows[-1].id) if more else None
+
+    def delete(self, key_id: str) -> bool:
+        with self._store.write() as conn:
+            return conn.execute(delete(api_keys).where(api_keys.c.id == key_id)).rowcount > 0

@@ -1,0 +1,69 @@
+"""The tables. Every module of the store reads and writes through these."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from .columns import Timestamp
+
+metadata = MetaData()
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("last_used_at", Timestamp),
+)
+
+bots = Table(
+    "bots",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("model", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("allowed_operations", JSON, nullable=False),
+    Column("resource_bindings", JSON, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+)
+
+# which resources each bot is bound to, kept in step with bots.resource_bindings so
+# "who may use this resource" is an index lookup
+bot_bindings = Table(
+    "bot_bindings",
+    metadata,
+    Column("bot_id", String(40), nullable=False),
+    Column("resource_id", String(80), nullable=False),
+    Index("ix_bot_bindings_resource", "resource_id"),
+    Index("ix_bot_bindings_bot", "bot_id"),
+)
+
+resources = Table(
+    "resources",
+    metadata,
+    Column("id", String(80), primary_key=True),
+    Column("type", String(100), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("config", JSON, nullable=False),
+    # Fernet token of the JSON credentials; never leaves the server decrypted
+    Column("credentials", Text, nullable=False, default=""),
+    Column("credential_fields", JSON, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+)

@@ -1,0 +1,40 @@
+"""``Store``: the engine, the schema, and one repository per kind of object."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine
+
+from .bots import BotRepository
+from .database import READ_ONLY, make_engine
+from .keys import KeyRepository
+from .schema import metadata
+
+
+class Store:
+    """All persistent state. Repositories take a connection so callers can group writes."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url)
+        metadata.create_all(self.engine)
+        self.keys = KeyRepository(self)
+        self.bots = BotRepository(self)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reads only."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{READ_ONLY: True})
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction: committed on success, rolled back on error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,1 @@
+"""The Textual dashboard. Talks to the platform only through the client layer."""

@@ -1,0 +1,5 @@
+"""Placeholder until the dashboard lands."""
+
+
+def main() -> None:
+    raise SystemExit("the dashboard is being built")
