@@ -78,13 +78,12 @@ def resolve_settings(
     data = load_config_file(config_file)
     section = data.get(profile_name)
     if section is None:
-        if profile or env.get("MONSTRUM_PROFILE"):
-            if profile_name != "default":
-                known = ", ".join(sorted(k for k, v in data.items() if isinstance(v, dict)))
-                raise ConfigurationError(
-                    f"profile {profile_name!r} is not in {config_file or config_path()}"
-                    + (f" (profiles there: {known})" if known else "")
-                )
+        if (profile or env.get("MONSTRUM_PROFILE")) and profile_name != "default":
+            known = ", ".join(sorted(k for k, v in data.items() if isinstance(v, dict)))
+            raise ConfigurationError(
+                f"profile {profile_name!r} is not in {config_file or config_path()}"
+                + (f" (profiles there: {known})" if known else "")
+            )
         section = {}
     if not isinstance(section, dict):
         raise ConfigurationError(f"[{profile_name}] in the config file must be a table")

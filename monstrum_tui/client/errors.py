@@ -56,7 +56,7 @@ class AuthenticationError(MonstrumAPIError):
     """401: the API key is missing, invalid or revoked."""
 
 
-class PermissionError(MonstrumAPIError, builtins.PermissionError):  # noqa: A001 - the guide's name
+class PermissionError(MonstrumAPIError, builtins.PermissionError):
     """403: the key lacks a scope; ``required_scope`` names it."""
 
     @property

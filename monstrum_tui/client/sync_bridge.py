@@ -56,7 +56,7 @@ class LoopThread:
             if aclose is not None and self._loop is not None and not self._loop.is_closed():
                 try:
                     self.run(aclose())
-                except Exception:  # noqa: BLE001 - closing an abandoned stream is best effort
+                except Exception:
                     pass
 
     def stop(self) -> None:

@@ -77,6 +77,6 @@ async def _make(api_key: str | None, api_base: str | None, kwargs: dict[str, Any
 def _shutdown(client: AsyncClient, runner: LoopThread) -> None:
     try:
         runner.run(client.aclose())
-    except Exception:  # noqa: BLE001 - closing at exit is best effort
+    except Exception:
         pass
     runner.stop()

@@ -116,4 +116,6 @@ def start_embedded_platform(
                 return EmbeddedPlatform(uds, key, data_dir, process, tmp_dir)
         time.sleep(0.05)
     process.kill()
-    raise EmbeddedStartError(f"the local platform did not start within {timeout:.0f}s; see {log_path}")
+    raise EmbeddedStartError(
+        f"the local platform did not start within {timeout:.0f}s; see {log_path}"
+    )

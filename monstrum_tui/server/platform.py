@@ -27,7 +27,8 @@ class Platform:
         """Open the data dir and store; on first start create the admin key."""
         data_dir = prepare_data_dir(Path(settings.data_dir))
         store = Store(settings.db_url)
-        platform = cls(settings=settings, store=store, limiter=TokenBucketLimiter(settings.rate_limit))
+        limiter = TokenBucketLimiter(settings.rate_limit)
+        platform = cls(settings=settings, store=store, limiter=limiter)
         if store.keys.count() == 0:
             _, secret = store.keys.create("admin", ["admin"])
             write_private(data_dir / ADMIN_KEY_FILE, secret + "\n")

@@ -71,7 +71,9 @@ class KeyRepository:
 
     def touch(self, key_id: str) -> None:
         with self._store.write() as conn:
-            conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=utcnow()))
+            conn.execute(
+                update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=utcnow())
+            )
 
     def count(self) -> int:
         with self._store.read() as conn:

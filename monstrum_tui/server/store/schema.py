@@ -6,7 +6,6 @@ from sqlalchemy import (
     JSON,
     Column,
     Index,
-    Integer,
     MetaData,
     String,
     Table,
