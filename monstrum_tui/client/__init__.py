@@ -20,6 +20,7 @@ from .errors import (
     ValidationError,
 )
 from .sync_client import Client
+from .transport import RetryPolicy
 
 __all__ = [
     "APIConnectionError",
@@ -36,6 +37,7 @@ __all__ = [
     "NotFoundError",
     "PermissionError",
     "RateLimitError",
+    "RetryPolicy",
     "ValidationError",
     "resolve_settings",
 ]

@@ -14,14 +14,15 @@ from .api.resources import Resources
 from .api.tasks import Tasks
 from .config import ClientSettings, resolve_settings
 from .models import Health, WhoAmI
-from .transport import Transport
+from .transport import RetryPolicy, Transport
 
 
 class AsyncClient:
     """Async client for the Monstrum REST API.
 
     Settings come from arguments, then ``MONSTRUM_API_KEY`` / ``MONSTRUM_API_BASE``,
-    then the profile in ``~/.monstrum/config.toml``.
+    then the profile in ``~/.monstrum/config.toml``. Failed calls are retried
+    ``max_retries`` times (default 2); ``retry_policy`` changes the waits between them.
     """
 
     def __init__(
@@ -35,6 +36,7 @@ class AsyncClient:
         uds: str | None = None,
         settings: ClientSettings | None = None,
         http_client: httpx.AsyncClient | None = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         self.settings = settings or resolve_settings(
             api_key=api_key,
@@ -45,7 +47,7 @@ class AsyncClient:
             uds=uds,
         )
         self.settings.require_key()
-        self._transport = Transport(self.settings, http_client)
+        self._transport = Transport(self.settings, http_client, retry_policy)
         self.bots = Bots(self._transport)
         self.tasks = Tasks(self._transport)
         self.resources = Resources(self._transport)

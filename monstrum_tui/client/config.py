@@ -20,6 +20,10 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 2
 
 
+#: the keys a profile may set
+SETTING_NAMES = ("api_key", "api_base", "timeout", "max_retries", "uds")
+
+
 def config_path() -> Path:
     """The config file: ``MONSTRUM_CONFIG`` or ``~/.monstrum/config.toml``."""
     env = os.environ.get("MONSTRUM_CONFIG")
@@ -54,12 +58,20 @@ class ClientSettings:
     uds: str | None = None
 
     def require_key(self) -> str:
+        """The API key, or a ``ConfigurationError`` that says the three ways to set one."""
         if not self.api_key:
-            raise ConfigurationError(
-                "no API key: pass api_key=..., set MONSTRUM_API_KEY, or put api_key under "
-                f"[{self.profile}] in {config_path()}"
-            )
+            raise ConfigurationError(missing_key_message(self.profile))
         return self.api_key
+
+
+def missing_key_message(profile: str = "default") -> str:
+    """What to do when no API key is configured: the three places one can come from."""
+    return (
+        "no API key. Set one in any of three ways: "
+        "(1) pass it: api_key=\"mst_...\" (the CLI's --api-key); "
+        "(2) the environment: export MONSTRUM_API_KEY=mst_...; "
+        f"(3) the config file {config_path()}: api_key = \"mst_...\" under [{profile}]"
+    )
 
 
 def resolve_settings(
@@ -75,18 +87,27 @@ def resolve_settings(
     """Resolve settings with the precedence argument > environment > config file profile."""
     env = os.environ
     profile_name = profile or env.get("MONSTRUM_PROFILE") or "default"
-    data = load_config_file(config_file)
+    path = config_file or config_path()
+    data = load_config_file(path)
+    loose = sorted(k for k in SETTING_NAMES if k in data and not isinstance(data[k], dict))
+    if loose:
+        raise ConfigurationError(
+            f"{path}: {', '.join(loose)} must be inside a profile table such as [default]"
+        )
     section = data.get(profile_name)
     if section is None:
         if (profile or env.get("MONSTRUM_PROFILE")) and profile_name != "default":
             known = ", ".join(sorted(k for k, v in data.items() if isinstance(v, dict)))
             raise ConfigurationError(
-                f"profile {profile_name!r} is not in {config_file or config_path()}"
-                + (f" (profiles there: {known})" if known else "")
+                f"profile {profile_name!r} is not in {path}"
+                + (f" (profiles there: {known})" if known else " (it defines no profiles)")
             )
         section = {}
     if not isinstance(section, dict):
-        raise ConfigurationError(f"[{profile_name}] in the config file must be a table")
+        raise ConfigurationError(f"{path}: [{profile_name}] must be a table")
+    for name in ("api_key", "api_base", "uds"):
+        if section.get(name) is not None and not isinstance(section[name], str):
+            raise ConfigurationError(f"{path}: [{profile_name}] {name} must be a string")
 
     def pick(arg: Any, env_name: str, key: str) -> Any:
         if arg is not None:
@@ -104,6 +125,12 @@ def resolve_settings(
         retries_i = int(retries) if retries is not None else DEFAULT_MAX_RETRIES
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"bad timeout or max_retries setting: {exc}") from exc
+    if tmo_f <= 0:
+        raise ConfigurationError(f"timeout must be a positive number of seconds, not {tmo!r}")
+    if not str(base).startswith(("http://", "https://")):
+        raise ConfigurationError(
+            f"api_base must be an http:// or https:// URL (e.g. {DEFAULT_API_BASE}), not {base!r}"
+        )
     return ClientSettings(
         api_key=key,
         api_base=str(base).rstrip("/"),

@@ -102,6 +102,23 @@ _BY_STATUS: dict[int, type[MonstrumAPIError]] = {
 }
 
 
+_TYPE_BY_STATUS: dict[int, str] = {
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found",
+    409: "conflict",
+    422: "validation_error",
+    429: "rate_limit_error",
+}
+
+
+def default_error_type(status_code: int) -> str:
+    """The error ``type`` for a status, when the body does not say (a proxy answered)."""
+    if status_code >= 500:
+        return "api_error"
+    return _TYPE_BY_STATUS.get(status_code, "invalid_request")
+
+
 def error_for_status(status_code: int) -> type[MonstrumAPIError]:
     """The error class for an HTTP status."""
     if status_code >= 500:

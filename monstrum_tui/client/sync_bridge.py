@@ -24,10 +24,17 @@ class LoopThread:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
+            if self._closed:
+                raise RuntimeError("this client is closed")
             if self._loop is None:
                 loop = asyncio.new_event_loop()
                 thread = threading.Thread(
@@ -60,11 +67,18 @@ class LoopThread:
                     pass
 
     def stop(self) -> None:
+        """Finish open async generators, stop the loop and its thread; idempotent."""
         with self._lock:
             loop, thread = self._loop, self._thread
             self._loop = self._thread = None
+            self._closed = True
         if loop is None:
             return
+        if thread is not None and thread is not threading.current_thread():
+            try:
+                asyncio.run_coroutine_threadsafe(loop.shutdown_asyncgens(), loop).result(5)
+            except Exception:
+                pass  # best effort: the loop is going away either way
         loop.call_soon_threadsafe(loop.stop)
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)

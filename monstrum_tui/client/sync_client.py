@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .async_client import AsyncClient
 from .models import Health, WhoAmI
 from .sync_bridge import LoopThread, SyncProxy
+from .transport import RetryPolicy
 
 if TYPE_CHECKING:
     from .api.audit import Audit
@@ -32,10 +33,29 @@ class Client:
     audit: Audit
     api_keys: ApiKeys
 
-    def __init__(self, api_key: str | None = None, api_base: str | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        api_key: str | None = None,
+        api_base: str | None = None,
+        *,
+        profile: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        uds: str | None = None,
+        retry_policy: RetryPolicy | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.update(
+            profile=profile, timeout=timeout, max_retries=max_retries, uds=uds,
+            retry_policy=retry_policy,
+        )
         self._runner = LoopThread()
         # the httpx client must be created on the loop that will use it
-        self._async: AsyncClient = self._runner.run(_make(api_key, api_base, kwargs))
+        try:
+            self._async: AsyncClient = self._runner.run(_make(api_key, api_base, kwargs))
+        except BaseException:
+            self._runner.stop()  # no key, bad config...: do not leave the loop thread behind
+            raise
         self._finalizer = weakref.finalize(self, _shutdown, self._async, self._runner)
         for name in ("bots", "tasks", "resources", "integrations", "audit", "api_keys"):
             setattr(self, name, SyncProxy(getattr(self._async, name), self._runner))
@@ -57,7 +77,12 @@ class Client:
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._runner.run(self._async.request(method, path, **kwargs))
 
+    @property
+    def closed(self) -> bool:
+        return self._runner.closed
+
     def close(self) -> None:
+        """Close the connections and stop the private loop; the client is unusable after."""
         self._finalizer()
 
     def __enter__(self) -> Client:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, insert, select, update
 
 from ...client.models import ApiKey
-from ..auth import Principal, generate_key, hash_key
+from ..auth import Principal, generate_key, hash_key, key_matches
 from ..ids import new_id
 from .columns import utcnow
 from .cursor import decode_cursor, encode_cursor
@@ -28,9 +30,15 @@ def _row_to_key(row: Any) -> ApiKey:
     )
 
 
+#: how often (seconds) a key's last_used_at is written: one write per key per minute at most
+TOUCH_EVERY = 60.0
+
+
 class KeyRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._touched: dict[str, float] = {}
+        self._touch_lock = threading.Lock()
 
     def create(self, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
         """Create a key; returns it and its secret, which is not stored."""
@@ -56,18 +64,29 @@ class KeyRepository:
         """The principal for a presented key, or None.
 
         The lookup is by the hash of the presented key (an index probe); hashing first
-        means the timing says nothing about how much of a stored key matched.
+        means the timing says nothing about how much of a stored key matched, and the
+        final comparison is constant-time as well.
         """
         digest = hash_key(secret)
         with self._store.read() as conn:
             row = conn.execute(
-                select(api_keys.c.id, api_keys.c.name, api_keys.c.scopes).where(
-                    api_keys.c.key_hash == digest
-                )
+                select(api_keys.c.id, api_keys.c.name, api_keys.c.scopes, api_keys.c.key_hash)
+                .where(api_keys.c.key_hash == digest)
             ).first()
-        if row is None:
+        if row is None or not key_matches(secret, row.key_hash):
             return None
+        self._touch_if_stale(row.id)
         return Principal(key_id=row.id, name=row.name, scopes=tuple(row.scopes))
+
+    def _touch_if_stale(self, key_id: str) -> None:
+        """Record use, but write at most once a minute per key: reads stay reads."""
+        now = time.monotonic()
+        with self._touch_lock:
+            last = self._touched.get(key_id)
+            if last is not None and now - last < TOUCH_EVERY:
+                return
+            self._touched[key_id] = now
+        self.touch(key_id)
 
     def touch(self, key_id: str) -> None:
         with self._store.write() as conn:
@@ -92,4 +111,7 @@ class KeyRepository:
 
     def delete(self, key_id: str) -> bool:
         with self._store.write() as conn:
-            return conn.execute(delete(api_keys).where(api_keys.c.id == key_id)).rowcount > 0
+            gone = conn.execute(delete(api_keys).where(api_keys.c.id == key_id)).rowcount > 0
+        with self._touch_lock:
+            self._touched.pop(key_id, None)
+        return gone
