@@ -6,7 +6,9 @@ from sqlalchemy import (
     JSON,
     Column,
     Index,
+    Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -65,4 +67,37 @@ resources = Table(
     Column("credential_fields", JSON, nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+)
+
+# one run of a bot; ids are time-ordered, so "newest first" is "id descending"
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("bot_id", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("input", Text, nullable=False, default=""),
+    Column("output", Text),
+    Column("error", Text),
+    Column("metadata", JSON, nullable=False),
+    Column("tool_calls", Integer, nullable=False, default=0),
+    Column("denials", Integer, nullable=False, default=0),
+    Column("created_at", Timestamp, nullable=False),
+    Column("started_at", Timestamp),
+    Column("finished_at", Timestamp),
+    Index("ix_tasks_bot", "bot_id", "id"),
+    Index("ix_tasks_status", "status", "id"),
+    Index("ix_tasks_created", "created_at"),
+)
+
+# a task's event stream; seq counts from 1 per task and is the SSE id
+task_events = Table(
+    "task_events",
+    metadata,
+    Column("task_id", String(40), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("timestamp", Timestamp, nullable=False),
+    PrimaryKeyConstraint("task_id", "seq", name="pk_task_events"),
 )

@@ -11,6 +11,7 @@ from .bots import BotRepository
 from .database import READ_ONLY, make_engine
 from .keys import KeyRepository
 from .schema import metadata
+from .tasks import TaskRepository
 
 
 class Store:
@@ -22,6 +23,7 @@ class Store:
         metadata.create_all(self.engine)
         self.keys = KeyRepository(self)
         self.bots = BotRepository(self)
+        self.tasks = TaskRepository(self)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
