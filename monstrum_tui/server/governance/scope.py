@@ -150,7 +150,9 @@ class ScopeMatcher:
         self.patterns = tuple(patterns)
         self.allow_all = ALLOW_ALL in self.patterns
         # a bad regex raises here, and the caller's decision denies
-        self._predicates = tuple(_compile(match_mode, p) for p in self.patterns)
+        self._predicates = tuple(
+            _compile(match_mode, p) for p in self.patterns if p != ALLOW_ALL
+        )
 
     def matches(self, value: Any) -> bool:
         """Whether one value is allowed."""
