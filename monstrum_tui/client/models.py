@@ -241,6 +241,8 @@ class AuditEntry(WireModel):
     duration_ms: float | None = None
     result_size: int | None = None
     hash: str | None = None
+    prev_hash: str | None = Field(default=None, description="the hash of the entry before")
+    seq: int | None = Field(default=None, description="position in the hash chain")
 
 
 class AuditVerification(WireModel):
@@ -249,6 +251,10 @@ class AuditVerification(WireModel):
     first_bad_id: str | None = None
     problem: str | None = None
     from_checkpoint: str | None = None
+    from_anchor: str | None = Field(
+        default=None, description="the last pruned entry, when retention pruned the start"
+    )
+    head_id: str | None = Field(default=None, description="the newest entry verified")
 
 
 # --- keys -------------------------------------------------------------------

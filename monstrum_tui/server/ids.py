@@ -21,3 +21,8 @@ def new_id(prefix: str) -> str:
     millis = time.time_ns() // 1_000_000
     rand = int.from_bytes(os.urandom(5), "big")
     return f"{prefix}_{_b32(millis, 10)}{_b32(rand, 8)}"
+
+
+def ordered_id(prefix: str, millis: int, counter: int) -> str:
+    """An id in ``new_id``'s format whose order follows (millis, counter), not chance."""
+    return f"{prefix}_{_b32(millis, 10)}{_b32(counter & ((1 << 40) - 1), 8)}"

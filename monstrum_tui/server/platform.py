@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .audit import AuditLog
 from .datadir import ADMIN_KEY_FILE, prepare_data_dir, write_private
 from .ratelimit import TokenBucketLimiter
 from .settings import ServerSettings
@@ -19,6 +20,8 @@ class Platform:
     settings: ServerSettings
     store: Store
     limiter: TokenBucketLimiter
+    #: the hash-chained log of decided tool calls (``record`` is sync and thread-safe)
+    audit: AuditLog
     #: the admin key's secret, only when this start created it (printed once by `serve`)
     new_admin_key: str | None = field(default=None)
 
@@ -28,7 +31,9 @@ class Platform:
         data_dir = prepare_data_dir(Path(settings.data_dir))
         store = Store(settings.db_url)
         limiter = TokenBucketLimiter(settings.rate_limit)
-        platform = cls(settings=settings, store=store, limiter=limiter)
+        platform = cls(
+            settings=settings, store=store, limiter=limiter, audit=AuditLog(store.engine)
+        )
         if store.keys.count() == 0:
             _, secret = store.keys.create("admin", ["admin"])
             write_private(data_dir / ADMIN_KEY_FILE, secret + "\n")

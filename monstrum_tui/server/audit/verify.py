@@ -1,0 +1,128 @@
+"""Walking the hash chain: the first entry that does not verify, and why.
+
+Per entry, in chain order: its position follows the one before (a gap means rows
+were deleted, a repeat or step back means rows were moved); its ``prev_hash`` is the
+hash of the entry before (else one was deleted, inserted or moved); its own hash
+recomputes from its stored fields (else it was edited). Checkpoints on the way must
+agree with the rows they name, and the walk must end where the chain head says.
+The walk starts at the newest checkpoint (checked against its row) unless ``full``,
+and at the last pruned entry's anchor when retention has pruned the start.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ...client.models import AuditVerification
+from .chain import GENESIS, chain_hash
+from .tables import audit_anchors, audit_checkpoints, audit_head, audit_log
+
+_C = audit_log.c
+BATCH = 5_000
+
+
+def _recomputed(row: Any) -> str:
+    return chain_hash(row.prev_hash, {**row._mapping, "timestamp": row.ts})
+
+
+def verify_chain(conn: Connection, *, full: bool = False) -> AuditVerification:
+    anchor = conn.execute(
+        select(audit_anchors).order_by(audit_anchors.c.seq.desc()).limit(1)
+    ).first()
+    expected_seq = (anchor.seq if anchor else 0) + 1
+    expected_prev = anchor.hash if anchor else GENESIS
+    prev_id = anchor.entry_id if anchor else None
+    result: dict[str, Any] = {"from_anchor": anchor.entry_id if anchor else None}
+
+    def bad(entry_id: str | None, problem: str, checked: int) -> AuditVerification:
+        return AuditVerification(
+            ok=False, checked=checked, first_bad_id=entry_id, problem=problem, **result
+        )
+
+    # a row placed before the anchor (or before the start) is never walked otherwise
+    stray = conn.execute(
+        select(_C.id, _C.seq).where(_C.seq < expected_seq).order_by(_C.seq).limit(1)
+    ).first()
+    if stray is not None:
+        where = f"at or before the pruned anchor {prev_id}" if anchor else "before the start"
+        return bad(stray.id, f"entry at position {stray.seq} is {where}: it was inserted", 0)
+
+    checkpoints = {
+        cp.seq: cp
+        for cp in conn.execute(
+            select(audit_checkpoints).where(audit_checkpoints.c.seq >= expected_seq)
+        ).all()
+    }
+    checked = 0
+    if not full and checkpoints:
+        cp = checkpoints[max(checkpoints)]
+        row = conn.execute(select(audit_log).where(_C.seq == cp.seq)).first()
+        if row is None:
+            return bad(cp.entry_id, f"entry {cp.entry_id} of the checkpoint at position "
+                       f"{cp.seq} is missing: it was deleted", 0)
+        if row.id != cp.entry_id or row.hash != cp.hash:
+            return bad(row.id, f"entry at position {cp.seq} does not match the checkpoint "
+                       f"taken when it was written ({cp.entry_id}): it was replaced or "
+                       "edited", 0)
+        if _recomputed(row) != row.hash:
+            return bad(row.id, "entry's fields do not match its hash: it was edited", 0)
+        expected_seq, expected_prev, prev_id = cp.seq + 1, row.hash, row.id
+        result["from_checkpoint"] = cp.entry_id
+        checked = 1
+
+    last_seq = expected_seq - 1
+    after = last_seq
+    while True:
+        rows = conn.execute(
+            select(audit_log).where(_C.seq > after).order_by(_C.seq).limit(BATCH)
+        ).all()
+        if not rows:
+            break
+        for row in rows:
+            own_ok = _recomputed(row) == row.hash
+            link_ok = row.prev_hash == expected_prev
+            if row.seq != expected_seq:
+                if row.seq > expected_seq and link_ok is False and own_ok:
+                    missing = row.seq - expected_seq
+                    return bad(row.id, f"{missing} entr{'y' if missing == 1 else 'ies'} "
+                               f"missing before it (after {prev_id or 'the start'}): "
+                               "deleted", checked)
+                return bad(row.id, f"entry is out of place: position {row.seq} where "
+                           f"{expected_seq} was expected (moved or inserted)", checked)
+            if not own_ok and not link_ok:
+                return bad(row.id, "entry does not belong here: neither its fields nor its "
+                           f"link to {prev_id or 'the start'} match (moved, replaced or "
+                           "inserted)", checked)
+            if not own_ok:
+                return bad(row.id, "entry's fields do not match its hash: it was edited",
+                           checked)
+            if not link_ok:
+                return bad(row.id, f"entry's prev_hash does not match the hash of "
+                           f"{prev_id or 'the start'} before it: an entry between was "
+                           "deleted or inserted, or that one was rewritten", checked)
+            cp = checkpoints.get(row.seq)
+            if cp is not None and (cp.entry_id != row.id or cp.hash != row.hash):
+                return bad(row.id, f"entry does not match the checkpoint taken when it was "
+                           f"written ({cp.entry_id}): it was replaced or rewritten", checked)
+            checked += 1
+            expected_seq, expected_prev, prev_id = row.seq + 1, row.hash, row.id
+            last_seq = row.seq
+        after = rows[-1].seq
+
+    missing_cp = [cp for s, cp in checkpoints.items() if s > last_seq]
+    if missing_cp:
+        cp = min(missing_cp, key=lambda c: c.seq)
+        return bad(cp.entry_id, f"entry {cp.entry_id} at position {cp.seq} (from a "
+                   "checkpoint) is missing: entries were deleted from the end", checked)
+    head = conn.execute(select(audit_head).where(audit_head.c.key == 1)).first()
+    if head is not None and (head.seq != last_seq or head.hash != expected_prev):
+        if head.seq > last_seq:
+            return bad(head.entry_id, f"the chain ends at {prev_id or 'the start'} (position "
+                       f"{last_seq}) but its head is {head.entry_id} (position {head.seq}): "
+                       "entries were deleted from the end", checked)
+        return bad(prev_id, f"the chain's last entry (position {last_seq}) does not match "
+                   f"its recorded head {head.entry_id}: entries were rewritten or added "
+                   "at the end", checked)
+    return AuditVerification(ok=True, checked=checked, head_id=prev_id, **result)
