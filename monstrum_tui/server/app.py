@@ -8,9 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from .. import __version__
+from .api import audit as audit_api
 from .api import bots, keys, meta
 from .api.errors import install_error_handlers
 from .api.request_id import RequestIdMiddleware
+from .audit.retention import start_retention
 from .platform import Platform
 from .settings import ServerSettings
 
@@ -21,9 +23,12 @@ def create_app(settings: ServerSettings | None = None, platform: Platform | None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        retention = start_retention(platform.audit, platform.settings.audit_retention_days)
         try:
             yield
         finally:
+            if retention is not None:
+                retention.cancel()
             platform.close()
 
     app = FastAPI(
@@ -37,4 +42,5 @@ def create_app(settings: ServerSettings | None = None, platform: Platform | None
     app.add_middleware(RequestIdMiddleware)
     for module in (meta, keys, bots):
         app.include_router(module.router)
+    app.include_router(audit_api.router)
     return app

@@ -1,0 +1,101 @@
+"""``/v1/audit``: the tamper-evident log of decided tool calls (scope ``audit:read``).
+
+Live tail: ``GET /v1/audit?after_id=<newest id you have>`` returns only entries
+newer than that one (newest first, paged like any list); poll it with the newest id
+of the previous answer. ``start_time`` is inclusive, ``end_time`` exclusive.
+"""
+
+from __future__ import annotations
+
+from datetime import timezone
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from ...client.models import AuditEntry, AuditVerification, Page
+from ..audit import AuditFilter
+from ..audit.log import STATUSES, datetime_to_micros
+from ..audit.query import UnknownAfterId, parse_time
+from ..auth import Principal
+from .deps import PlatformDep, page_limit, require
+from .errors import Invalid, NotFound
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+Reader = Annotated[Principal, Depends(require("audit:read"))]
+
+
+def _time(name: str, value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        parsed = parse_time(value)
+    except ValueError:
+        raise Invalid(
+            f"{name} is not an ISO 8601 time: {value!r} (e.g. 2026-02-01T00:00:00Z)",
+            fields=[{"field": name, "message": "not an ISO 8601 time"}],
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return datetime_to_micros(parsed)
+
+
+@router.get("", response_model=Page[AuditEntry])
+def list_audit(
+    platform: PlatformDep,
+    _: Reader,
+    bot_id: str | None = None,
+    resource_id: str | None = None,
+    tool_name: str | None = None,
+    status: str | None = Query(None, description="success, error or denied"),
+    task_id: str | None = None,
+    start_time: str | None = Query(None, description="ISO 8601, inclusive ('Z' allowed)"),
+    end_time: str | None = Query(None, description="ISO 8601, exclusive"),
+    q: str | None = Query(None, description="text in the params or the reason"),
+    after_id: str | None = Query(
+        None, description="only entries newer than this one (for a live tail)"
+    ),
+    limit: int = Query(100, ge=1, le=500),
+    cursor: str | None = None,
+) -> Page[AuditEntry]:
+    """Matching entries, newest first, one keyset page at a time."""
+    if status is not None and status not in STATUSES:
+        raise Invalid(
+            f"status must be one of {', '.join(STATUSES)}, not {status!r}",
+            fields=[{"field": "status", "message": f"one of {', '.join(STATUSES)}"}],
+        )
+    start_us, end_us = _time("start_time", start_time), _time("end_time", end_time)
+    if start_us is not None and end_us is not None and end_us <= start_us:
+        raise Invalid(
+            "end_time must be after start_time",
+            fields=[{"field": "end_time", "message": "not after start_time"}],
+        )
+    flt = AuditFilter(
+        bot_id=bot_id or None, resource_id=resource_id or None, tool_name=tool_name or None,
+        status=status, task_id=task_id or None, start_us=start_us, end_us=end_us,
+        q=q or None, after_id=after_id or None,
+    )
+    try:
+        items, next_cursor = platform.audit.list(flt, page_limit(limit), cursor)
+    except UnknownAfterId as exc:
+        raise Invalid(str(exc), fields=[{"field": "after_id", "message": str(exc)}]) from None
+    return Page[AuditEntry](data=items, next_cursor=next_cursor)
+
+
+@router.get("/verify", response_model=AuditVerification)
+def verify_audit(
+    platform: PlatformDep,
+    _: Reader,
+    full: bool = Query(False, description="walk from the start, not the last checkpoint"),
+) -> AuditVerification:
+    """Walk the hash chain; names the first entry that does not verify."""
+    return platform.audit.verify(full=full)
+
+
+@router.get("/{entry_id}", response_model=AuditEntry)
+def get_audit_entry(entry_id: str, platform: PlatformDep, _: Reader) -> AuditEntry:
+    entry = platform.audit.get(entry_id)
+    if entry is None:
+        raise NotFound(f"no audit entry {entry_id}")
+    return entry
+
+
