@@ -7,10 +7,10 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import bots, keys, serve
+from . import audit, bots, keys, serve
 from .output import CommandError, fail
 
-COMMAND_MODULES = [serve, bots, keys]
+COMMAND_MODULES = [serve, bots, keys, audit]
 
 
 def build_parser() -> argparse.ArgumentParser:

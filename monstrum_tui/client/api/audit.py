@@ -25,11 +25,18 @@ class Audit(Namespace):
         start_time: str | datetime | None = None,
         end_time: str | datetime | None = None,
         q: str | None = None,
+        after_id: str | None = None,
         limit: int | None = None,
         page_size: int | None = None,
         cursor: str | None = None,
     ) -> AsyncPager[AuditEntry]:
-        """Every matching entry, newest first, across pages."""
+        """Every matching entry, newest first, across pages.
+
+        Times are ISO 8601 strings (``"2026-02-01T00:00:00Z"``) or datetimes (naive ones
+        are UTC); ``start_time`` is inclusive, ``end_time`` exclusive. ``after_id`` keeps
+        only entries newer than that one: a live tail passes the newest id it has.
+        ``page_size`` may be up to 500.
+        """
         params = {
             "bot_id": bot_id,
             "resource_id": resource_id,
@@ -39,6 +46,7 @@ class Audit(Namespace):
             "start_time": _iso(start_time),
             "end_time": _iso(end_time),
             "q": q,
+            "after_id": after_id,
         }
         return AsyncPager(
             self._fetch("/v1/audit"), AuditEntry, params, limit=limit, page_size=page_size,
@@ -49,7 +57,9 @@ class Audit(Namespace):
         data = await self._transport.request("GET", f"/v1/audit/{entry_id}")
         return AuditEntry.model_validate(data)
 
-    async def verify(self) -> AuditVerification:
-        """Walk the hash chain; names the first entry that does not verify."""
-        data = await self._transport.request("GET", "/v1/audit/verify")
+    async def verify(self, *, full: bool = False) -> AuditVerification:
+        """Walk the hash chain (from the last checkpoint, or ``full`` from the start);
+        names the first entry that does not verify."""
+        params = {"full": "true"} if full else None
+        data = await self._transport.request("GET", "/v1/audit/verify", params=params)
         return AuditVerification.model_validate(data)

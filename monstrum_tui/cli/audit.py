@@ -1,0 +1,168 @@
+"""``monstrum audit``: list, show and verify the audit log."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from .output import CommandError, add_format_flag, make_client, print_json, print_table
+
+_RELATIVE = re.compile(r"^(\d+)\s*([smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+CSV_FIELDS = (
+    "id", "timestamp", "bot_id", "task_id", "resource_id", "tool_name", "operation",
+    "status", "reason", "duration_ms", "result_size", "params", "hash",
+)
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("audit", help="the audit log of tool calls")
+    s = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    ls = s.add_parser("list", help="list entries, newest first")
+    ls.add_argument("--bot", dest="bot_id")
+    ls.add_argument("--resource", dest="resource_id")
+    ls.add_argument("--tool", dest="tool_name")
+    ls.add_argument("--status", choices=["success", "error", "denied"])
+    ls.add_argument("--task", dest="task_id")
+    ls.add_argument("--since", "--start", dest="start",
+                    help="ISO 8601 time or a duration back from now (15m, 1h, 24h, 7d)")
+    ls.add_argument("--end", help="ISO 8601 time or a duration back from now")
+    ls.add_argument("--q", help="text in the params or the reason")
+    ls.add_argument("--limit", type=int, default=100, help="at most this many (0 = all)")
+    add_format_flag(ls, "table", "json", "csv")
+    ls.set_defaults(handler=list_entries)
+
+    get = s.add_parser("get", help="show one entry")
+    get.add_argument("entry_id")
+    get.set_defaults(handler=get_entry)
+
+    ver = s.add_parser("verify", help="check the hash chain; exits 1 naming the first bad entry")
+    ver.add_argument("--data-dir", type=Path,
+                     help="verify the database in this data dir directly, without a server")
+    ver.add_argument("--database-url", help="verify this database directly (SQLAlchemy URL)")
+    ver.add_argument("--full", action="store_true",
+                     help="walk from the start instead of the last checkpoint")
+    add_format_flag(ver)
+    ver.set_defaults(handler=verify)
+
+
+def parse_when(value: str | None, flag: str, now: datetime | None = None) -> str | None:
+    """An ISO 8601 time for the server, from ISO text or a duration back from now."""
+    if value is None:
+        return None
+    match = _RELATIVE.match(value.strip().lower())
+    if match:
+        delta = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        when = (now or datetime.now(timezone.utc)) - delta
+        return when.isoformat().replace("+00:00", "Z")
+    raw = value.strip()
+    try:
+        datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw)
+    except ValueError:
+        raise CommandError(
+            f"{flag}: {value!r} is neither an ISO 8601 time nor a duration like 15m, 1h, 7d",
+            code=2,
+        ) from None
+    return raw
+
+
+def list_entries(args: argparse.Namespace) -> int:
+    start = parse_when(args.start, "--since")
+    end = parse_when(args.end, "--end")
+    limit = args.limit if args.limit and args.limit > 0 else None
+    with make_client(args) as client:
+        entries = client.audit.list(
+            bot_id=args.bot_id, resource_id=args.resource_id, tool_name=args.tool_name,
+            status=args.status, task_id=args.task_id, start_time=start, end_time=end,
+            q=args.q, limit=limit, page_size=min(limit or 500, 500),
+        )
+        if args.format == "json":
+            _write_json(entries)
+        elif args.format == "csv":
+            _write_csv(entries)
+        else:
+            rows = [
+                [e.timestamp.strftime("%Y-%m-%d %H:%M:%S"), e.id, e.bot_id, e.resource_id,
+                 e.tool_name, e.status, _short(e.reason)]
+                for e in entries
+            ]
+            print_table(["TIME (UTC)", "ID", "BOT", "RESOURCE", "TOOL", "STATUS", "REASON"],
+                        rows)
+    return 0
+
+
+def _short(text: str, width: int = 60) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= width else one_line[: width - 1] + "…"
+
+
+def _write_json(entries: Any) -> None:
+    """A JSON array, written as it streams in (the log can be large)."""
+    out = sys.stdout
+    out.write("[")
+    count = 0
+    for entry in entries:
+        out.write(",\n  " if count else "\n  ")
+        out.write(json.dumps(entry.model_dump(mode="json"), ensure_ascii=False))
+        count += 1
+    out.write("\n]\n" if count else "]\n")
+
+
+def _write_csv(entries: Any) -> None:
+    writer = csv.writer(sys.stdout)
+    writer.writerow(CSV_FIELDS)
+    for entry in entries:
+        data = entry.model_dump(mode="json")
+        data["params"] = json.dumps(data.get("params"), ensure_ascii=False, sort_keys=True)
+        writer.writerow(["" if data.get(f) is None else data.get(f) for f in CSV_FIELDS])
+
+
+def get_entry(args: argparse.Namespace) -> int:
+    with make_client(args) as client:
+        print_json(client.audit.get(args.entry_id))
+    return 0
+
+
+def verify(args: argparse.Namespace) -> int:
+    if args.data_dir or args.database_url:
+        result = _verify_offline(args.data_dir, args.database_url, args.full)
+    else:
+        with make_client(args) as client:
+            result = client.audit.verify(full=args.full)
+    if args.format == "json":
+        print_json(result)
+    elif result.ok:
+        start = (f" from checkpoint {result.from_checkpoint}" if result.from_checkpoint
+                 else f" from anchor {result.from_anchor}" if result.from_anchor else "")
+        print(f"ok: {result.checked} entries verified{start}"
+              + (f", up to {result.head_id}" if result.head_id else ""))
+    if not result.ok:
+        raise CommandError(
+            f"audit chain broken at {result.first_bad_id}: {result.problem} "
+            f"({result.checked} entries verified before it)"
+        )
+    return 0
+
+
+def _verify_offline(data_dir: Path | None, database_url: str | None, full: bool) -> Any:
+    """Verify straight from the database: no server needed, nothing trusted but the rows."""
+    from ..server.audit import AuditLog
+
+    if database_url is None:
+        assert data_dir is not None
+        db = data_dir / "monstrum.db"
+        if not db.is_file():
+            raise CommandError(f"no database at {db}: is {data_dir} a Monstrum data dir?")
+        database_url = f"sqlite:///{db}"
+    audit = AuditLog.open(database_url)
+    try:
+        return audit.verify(full=full)
+    finally:
+        audit.close()
