@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 from typing import Any
+
+from .output import CommandError
 
 
 def register(sub: Any) -> None:
@@ -15,7 +18,7 @@ def register(sub: Any) -> None:
     p.add_argument("--uds", help="listen on a Unix socket instead of TCP")
     p.add_argument("--data-dir", type=Path, help="where data lives (or MONSTRUM_DATA_DIR)")
     p.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir)")
-    p.add_argument("--rate-limit", type=float, default=200.0,
+    p.add_argument("--rate-limit", type=float, default=200.0, metavar="N",
                    help="requests per second per API key (0 = unlimited; default 200)")
     p.add_argument("--audit-retention", type=int, metavar="DAYS",
                    help="keep this many days of audit log (default: keep all)")
@@ -28,6 +31,12 @@ def run(args: argparse.Namespace) -> int:
     from ..server.serve import run_server
     from ..server.settings import ServerSettings, default_data_dir
 
+    if args.rate_limit < 0:
+        raise CommandError(f"--rate-limit must be 0 (unlimited) or more, not {args.rate_limit:g}")
+    if not 0 < args.port < 65536 and not args.uds:
+        raise CommandError(f"--port must be between 1 and 65535, not {args.port}")
+    # the data dir holds the database, keys and credentials: nothing in it is for others
+    os.umask(0o077)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
     settings = ServerSettings(
         data_dir=args.data_dir or default_data_dir(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 
 from .serve import run_server
@@ -17,6 +18,7 @@ def main() -> None:
     parser.add_argument("--parent-pid", type=int, default=None)
     parser.add_argument("--seed-demo", action="store_true")
     args = parser.parse_args()
+    os.umask(0o077)  # everything this process writes in the data dir is private
     logging.basicConfig(
         filename=str(args.data_dir / "server.log"),
         level=logging.INFO,

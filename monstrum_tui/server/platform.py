@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from .audit import AuditLog
 from .datadir import ADMIN_KEY_FILE, prepare_data_dir, write_private
@@ -29,6 +32,7 @@ class Platform:
     def open(cls, settings: ServerSettings) -> Platform:
         """Open the data dir and store; on first start create the admin key."""
         data_dir = prepare_data_dir(Path(settings.data_dir))
+        _make_sqlite_file_private(settings.db_url)
         store = Store(settings.db_url)
         limiter = TokenBucketLimiter(settings.rate_limit)
         platform = cls(
@@ -43,3 +47,21 @@ class Platform:
 
     def close(self) -> None:
         self.store.close()
+
+
+def _make_sqlite_file_private(url: str) -> None:
+    """Create a SQLite database file as 0600 before SQLite does (it would use the umask).
+
+    SQLite gives the ``-wal`` and ``-shm`` files the database file's mode, so this
+    keeps all three private whatever the process's umask.
+    """
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite"):
+        return
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)

@@ -11,6 +11,7 @@ from pathlib import Path
 import uvicorn
 
 from .app import create_app
+from .log_redaction import install_log_redaction
 from .platform import Platform
 from .settings import ServerSettings
 
@@ -78,4 +79,5 @@ def run_server(
         lifespan="on",
         timeout_graceful_shutdown=3,
     )
+    install_log_redaction()  # after uvicorn.Config, which sets up uvicorn's log handlers
     _Server(config, parent_pid).run()

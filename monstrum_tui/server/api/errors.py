@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..store.cursor import BadCursor
@@ -31,6 +32,9 @@ class ApiError(Exception):
 class AuthenticationFailed(ApiError):
     status_code = 401
     type = "authentication_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
 
 
 class PermissionDenied(ApiError):
@@ -96,12 +100,35 @@ def error_response(
     return JSONResponse({"error": body}, status_code=status_code, headers=all_headers)
 
 
+def _field_error(err: dict[str, Any]) -> dict[str, str]:
+    """One failing field as ``{"field", "message"}``; the input itself is never echoed."""
+    if err.get("type") == "json_invalid":
+        loc = err.get("loc", ())
+        where = f" at character {loc[-1]}" if loc and isinstance(loc[-1], int) else ""
+        reason = (err.get("ctx") or {}).get("error") or "JSON decode error"
+        return {"field": "body", "message": f"the body is not valid JSON: {reason}{where}"}
+    return {"field": _field_path(err.get("loc", ())), "message": err.get("msg", "invalid")}
+
+
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [p for p in loc if p not in ("body", "query", "path", "header")]
     out = ""
     for part in parts:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "body"
+
+
+async def _access_error(request: Request) -> JSONResponse | None:
+    """The 401/403 answer for this request if its key does not pass the route's checks."""
+    from .deps import precheck_access
+
+    try:
+        await run_in_threadpool(precheck_access, request)
+    except ApiError as exc:
+        return error_response(
+            request, exc.status_code, exc.type, exc.message, exc.headers, **exc.extra
+        )
+    return None
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -113,10 +140,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [
-            {"field": _field_path(err.get("loc", ())), "message": err.get("msg", "invalid")}
-            for err in exc.errors()
-        ]
+        if any(err.get("type") == "json_invalid" for err in exc.errors()):
+            # the body was unreadable, so the route's key check never ran: run it now,
+            # a bad key is a 401 (and a missing scope a 403) before a bad body is a 422
+            denied = await _access_error(request)
+            if denied is not None:
+                return denied
+        fields = [_field_error(err) for err in exc.errors()]
         summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
         return error_response(
             request, 422, "validation_error", f"invalid request: {summary}", fields=fields
@@ -131,6 +161,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # a body FastAPI could not parse: as for json_invalid
+            denied = await _access_error(request)
+            if denied is not None:
+                return denied
         type_ = {
             401: "authentication_error",
             403: "permission_error",
