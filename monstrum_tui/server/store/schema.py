@@ -69,6 +69,22 @@ resources = Table(
     Column("updated_at", Timestamp, nullable=False),
 )
 
+# installed integration manifests; one per name, each providing one resource type
+integrations = Table(
+    "integrations",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", String(100), nullable=False),
+    Column("type_id", String(64), nullable=False, unique=True),
+    # the checked manifest as JSON (the model's dump) and the YAML it came from
+    Column("manifest", JSON, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("builtin", Integer, nullable=False, default=0),
+    Column("installed_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+)
+
 # one run of a bot; ids are time-ordered, so "newest first" is "id descending"
 tasks = Table(
     "tasks",
