@@ -23,6 +23,14 @@ def register(sub: Any) -> None:
     p.add_argument("--audit-retention", type=int, metavar="DAYS",
                    help="keep this many days of audit log (default: keep all)")
     p.add_argument("--demo", action="store_true", help="seed the demo workspace on first start")
+    p.add_argument("--max-running-tasks", type=int, default=16, metavar="N",
+                   help="tasks running at once on this server (default 16)")
+    p.add_argument("--max-running-per-bot", type=int, default=4, metavar="N",
+                   help="tasks running at once per bot (default 4)")
+    p.add_argument("--max-steps", type=int, default=100, metavar="N",
+                   help="tool calls one task may ask for (default 100)")
+    p.add_argument("--task-timeout", type=float, default=600.0, metavar="SECONDS",
+                   help="wall-clock limit of one task (default 600)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.set_defaults(handler=run)
 
@@ -35,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--rate-limit must be 0 (unlimited) or more, not {args.rate_limit:g}")
     if not 0 < args.port < 65536 and not args.uds:
         raise CommandError(f"--port must be between 1 and 65535, not {args.port}")
+    for flag in ("max_running_tasks", "max_running_per_bot", "max_steps", "task_timeout"):
+        if getattr(args, flag) <= 0:
+            raise CommandError(f"--{flag.replace('_', '-')} must be more than 0")
     # the data dir holds the database, keys and credentials: nothing in it is for others
     os.umask(0o077)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
@@ -44,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
         rate_limit=args.rate_limit,
         audit_retention_days=args.audit_retention,
         seed_demo=args.demo,
+        max_running_tasks=args.max_running_tasks,
+        max_running_per_bot=args.max_running_per_bot,
+        max_steps=args.max_steps,
+        task_timeout_s=args.task_timeout,
     )
     run_server(settings, host=args.host, port=args.port, uds=args.uds, log_level=args.log_level)
     return 0

@@ -9,11 +9,12 @@ from fastapi import FastAPI
 
 from .. import __version__
 from .api import audit as audit_api
-from .api import bots, keys, meta
+from .api import authorize, bots, keys, meta, tasks
 from .api.errors import install_error_handlers
 from .api.request_id import RequestIdMiddleware
 from .audit.retention import start_retention
 from .platform import Platform
+from .runner import TaskRunner
 from .settings import ServerSettings
 
 
@@ -24,9 +25,12 @@ def create_app(settings: ServerSettings | None = None, platform: Platform | None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         retention = start_retention(platform.audit, platform.settings.audit_retention_days)
+        platform.runner = TaskRunner(platform)
+        await platform.runner.start()
         try:
             yield
         finally:
+            await platform.runner.stop()
             if retention is not None:
                 retention.cancel()
             platform.close()
@@ -40,7 +44,7 @@ def create_app(settings: ServerSettings | None = None, platform: Platform | None
     app.state.platform = platform
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
-    for module in (meta, keys, bots):
+    for module in (meta, keys, bots, authorize, tasks):
         app.include_router(module.router)
     app.include_router(audit_api.router)
     return app

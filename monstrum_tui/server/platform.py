@@ -6,6 +6,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
@@ -14,6 +15,9 @@ from .datadir import ADMIN_KEY_FILE, prepare_data_dir, write_private
 from .ratelimit import TokenBucketLimiter
 from .settings import ServerSettings
 from .store import Store
+
+if TYPE_CHECKING:
+    from .runner import TaskRunner
 
 log = logging.getLogger("monstrum.platform")
 
@@ -27,6 +31,8 @@ class Platform:
     audit: AuditLog
     #: the admin key's secret, only when this start created it (printed once by `serve`)
     new_admin_key: str | None = field(default=None)
+    #: runs tasks; built and started by the app's lifespan (it needs the event loop)
+    runner: TaskRunner = field(default=None)  # type: ignore[assignment]
 
     @classmethod
     def open(cls, settings: ServerSettings) -> Platform:

@@ -1,0 +1,174 @@
+"""``/v1/tasks``: start tasks, look them up, cancel them, and follow their events (SSE)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import StreamingResponse
+
+from ...client.models import Page, Task, TaskCreate, TaskEvent, TaskStatus
+from ..auth import Principal
+from ..platform import Platform
+from ..runner import is_terminal
+from ..store.tasks import FINISHED
+from .deps import PlatformDep, page_limit, require
+from .errors import Conflict, Invalid, NotFound
+
+router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
+Reader = Annotated[Principal, Depends(require("tasks:read"))]
+Writer = Annotated[Principal, Depends(require("tasks:write"))]
+
+#: seconds between keep-alive comments on an idle event stream
+KEEPALIVE_S = float(os.environ.get("MONSTRUM_SSE_KEEPALIVE", "15"))
+#: events read from the store per query while replaying
+REPLAY_BATCH = 500
+
+
+async def _task_or_404(platform: Platform, task_id: str) -> Task:
+    task = await asyncio.to_thread(platform.store.tasks.get, task_id)
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    return task
+
+
+@router.post("", response_model=Task, status_code=201)
+async def create_task(body: TaskCreate, platform: PlatformDep, _: Writer) -> Task:
+    """Start a task for a bot; it is ``queued`` and runs as soon as the limits allow."""
+    bot = await asyncio.to_thread(platform.store.bots.get, body.bot_id)
+    if bot is None:
+        raise NotFound(f"no bot {body.bot_id}")
+    if bot.status != "active":
+        raise Conflict(f"bot {bot.name} ({bot.id}) is {bot.status}: it cannot start tasks")
+    return await platform.runner.submit(bot.id, body.input, body.metadata)
+
+
+@router.get("", response_model=Page[Task])
+async def list_tasks(
+    platform: PlatformDep,
+    _: Reader,
+    bot_id: str | None = None,
+    status: TaskStatus | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    cursor: str | None = None,
+) -> Page[Task]:
+    """Tasks, newest first."""
+    items, next_cursor = await asyncio.to_thread(
+        platform.store.tasks.list, page_limit(limit), cursor, bot_id=bot_id, status=status
+    )
+    return Page[Task](data=items, next_cursor=next_cursor)
+
+
+@router.get("/{task_id}", response_model=Task)
+async def get_task(task_id: str, platform: PlatformDep, _: Reader) -> Task:
+    return await _task_or_404(platform, task_id)
+
+
+@router.post("/{task_id}/cancel", response_model=Task)
+async def cancel_task(task_id: str, platform: PlatformDep, _: Writer) -> Task:
+    """Stop a queued or running task at once; a finished task is a 409."""
+    task = await _task_or_404(platform, task_id)
+    if task.status in FINISHED:
+        raise Conflict(f"task {task_id} is already {task.status}")
+    if not await platform.runner.cancel(task_id):
+        await platform.runner.cancel_orphan(task, "cancelled by request")
+    return await _task_or_404(platform, task_id)
+
+
+def _frame(event: TaskEvent) -> str:
+    data = event.model_dump_json(exclude_none=True)
+    return f"id: {event.seq}\nevent: {event.type}\ndata: {data}\n\n"
+
+
+def _resume_point(after: int | None, last_event_id: str | None) -> int:
+    if last_event_id is not None and last_event_id.strip():
+        try:
+            value = int(last_event_id.strip())
+        except ValueError:
+            raise Invalid(
+                "Last-Event-ID must be an event's seq (an integer)",
+                fields=[{"field": "Last-Event-ID", "message": "not an integer"}],
+            ) from None
+        if value < 0:
+            raise Invalid("Last-Event-ID must not be negative",
+                          fields=[{"field": "Last-Event-ID", "message": "negative"}])
+        return value
+    return after or 0
+
+
+async def follow_events(platform: Platform, task_id: str, after: int) -> AsyncIterator[str]:
+    """SSE frames of a task's events after ``after``: stored ones, then live ones.
+
+    Subscribe first, then replay the store, then drain the live queue skipping what the
+    replay already sent: no gap, no duplicate. Ends after the task's terminal event.
+    """
+    store = platform.store
+    last = after
+    yield "retry: 1000\n\n"
+    with platform.runner.broker.subscribe(task_id) as sub:
+        replay = True
+        while True:
+            if replay:
+                sub.drain()  # the store has everything the queue held
+                while True:
+                    batch = await asyncio.to_thread(
+                        store.tasks.events_after, task_id, last, REPLAY_BATCH
+                    )
+                    for event in batch:
+                        yield _frame(event)
+                        last = event.seq
+                        if is_terminal(event):
+                            return
+                    if len(batch) < REPLAY_BATCH:
+                        break
+                replay = False
+                task = await asyncio.to_thread(store.tasks.get, task_id)
+                if task is None or task.status in FINISHED:
+                    # finished between the replay and now: the terminal event is stored
+                    for event in await asyncio.to_thread(store.tasks.events_after, task_id, last):
+                        yield _frame(event)
+                    return
+            try:
+                event = await asyncio.wait_for(sub.queue.get(), timeout=KEEPALIVE_S)
+            except asyncio.TimeoutError:
+                if sub.overflowed:
+                    replay = True
+                else:
+                    yield ": keep-alive\n\n"
+                continue
+            if sub.overflowed or event.seq > last + 1:
+                replay = True  # fell behind (or something is missing): read the store
+                continue
+            if event.seq <= last:
+                continue
+            yield _frame(event)
+            last = event.seq
+            if is_terminal(event):
+                return
+
+
+@router.get(
+    "/{task_id}/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}},
+                     "description": "Server-Sent Events: id = seq, event = type, "
+                                    "data = the TaskEvent JSON"}},
+)
+async def task_events(
+    task_id: str,
+    platform: PlatformDep,
+    _: Reader,
+    after: int | None = Query(None, ge=0, description="send only events with a greater seq"),
+    last_event_id: str | None = Header(None, description="resume after this seq (SSE)"),
+) -> StreamingResponse:
+    """The task's events as Server-Sent Events; a finished task's stream replays and ends."""
+    await _task_or_404(platform, task_id)
+    start = _resume_point(after, last_event_id)
+    return StreamingResponse(
+        follow_events(platform, task_id, start),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,67 @@
+"""``scripted``: runs the ``call TOOL {JSON}`` lines of the input, in order.
+
+Offline and deterministic, for pipelines, demos and tests. ``call RESOURCE_ID/TOOL
+{...}`` names the resource when two bindings offer the tool. Two more directives help
+demos and tests: ``say TEXT`` emits a message, ``wait SECONDS`` pauses. Every other
+line is ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..session import TaskSession, ToolOutcome
+
+_CALL = re.compile(r"^\s*call\s+(?P<tool>[^\s{]+)\s*(?P<params>.*?)\s*$")
+_SAY = re.compile(r"^\s*say\s+(?P<text>.+?)\s*$")
+_WAIT = re.compile(r"^\s*wait\s+(?P<seconds>\d+(\.\d+)?)\s*$")
+MAX_WAIT = 3600.0
+SUMMARY_WIDTH = 300
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = " ".join(text.split())
+    return text if len(text) <= SUMMARY_WIDTH else text[: SUMMARY_WIDTH - 1] + "…"
+
+
+def summarise(outcomes: list[ToolOutcome]) -> str:
+    """The task output: one line per call and a count."""
+    if not outcomes:
+        return "no tool calls: the input has no 'call TOOL {JSON}' lines"
+    ok = sum(o.status == "ok" for o in outcomes)
+    denied = sum(o.status == "denied" for o in outcomes)
+    failed = len(outcomes) - ok - denied
+    lines = [f"{len(outcomes)} tool call(s): {ok} ok, {denied} denied, {failed} failed"]
+    for i, o in enumerate(outcomes, 1):
+        if o.status == "ok":
+            lines.append(f"{i}. {o.tool_name}: ok: {_short(o.data)}")
+        else:
+            lines.append(f"{i}. {o.tool_name}: {o.status}: {_short(o.error or '')}")
+    return "\n".join(lines)
+
+
+class ScriptedModel:
+    async def run(self, session: TaskSession) -> str:
+        outcomes: list[ToolOutcome] = []
+        for number, line in enumerate(session.task.input.splitlines(), 1):
+            if m := _CALL.match(line):
+                tool, raw = m["tool"], m["params"]
+                try:
+                    params = json.loads(raw) if raw else {}
+                except json.JSONDecodeError as exc:
+                    await session.problem(
+                        f"line {number}: the params of 'call {tool}' are not valid JSON: {exc}",
+                        tool_name=tool,
+                    )
+                    continue
+                outcomes.append(await session.call_tool(tool, params))
+            elif m := _SAY.match(line):
+                await session.message(m["text"])
+            elif m := _WAIT.match(line):
+                await asyncio.sleep(min(float(m["seconds"]), MAX_WAIT))
+        return summarise(outcomes)
