@@ -6,8 +6,10 @@ because the writer never lets either go back. Each equality filter has an index
 cursor is the (timestamp, seq) of the last row served and becomes ``seq < n``. So a
 first page and the thousandth page cost the same: one index seek, one short scan.
 
-``q`` (text in params or reason) uses the trigram full-text table on SQLite when it
-is 3+ characters, walked newest first, and a ``LIKE`` scan otherwise.
+``q`` (text in params or reason): with a selective filter (task, tool, resource,
+bot) that filter's index drives and ``q`` is a LIKE on each candidate row; otherwise,
+on SQLite and for 3+ characters, the trigram full-text table drives, walked newest
+first within the seq range; else (1-2 characters, or not SQLite) a LIKE scan.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, or_, select, text
+from sqlalchemy import Connection, or_, select, text
 
 from ..store.cursor import BadCursor, decode_cursor, encode_cursor
 from .tables import FTS_TABLE, audit_log
@@ -101,16 +103,35 @@ def _like(q: str) -> str:
     return f"%{escaped}%"
 
 
+#: which filter's index drives a scan when several are given: the usually most
+#: selective first; the others are checked on the way (from the index's trailing
+#: columns where it has them). Fixed, so plans do not hinge on ANALYZE statistics.
+DRIVING_ORDER = ("task_id", "tool_name", "resource_id", "bot_id", "status")
+#: filters selective enough that checking ``q`` per row (LIKE) beats the text index
+_ROW_DRIVEN = frozenset({"task_id", "tool_name", "resource_id", "bot_id"})
+
+
+def _driver(flt: AuditFilter) -> str | None:
+    return next((name for name in DRIVING_ORDER if getattr(flt, name) is not None), None)
+
+
 def build_query(
     flt: AuditFilter, lo: int, hi: int, limit: int, *, fts: bool
 ) -> Any:
     """The SELECT for one page (``limit + 1`` rows, to know whether more follow)."""
-    if fts and flt.q is not None and len(flt.q) >= 3:
+    driver = _driver(flt)
+    if fts and flt.q is not None and len(flt.q) >= 3 and driver not in _ROW_DRIVEN:
         return _fts_query(flt, lo, hi, limit)
-    conds: list[ColumnElement[bool]] = []
+    conds: list[Any] = []
     for name, column in EQUALITY_FILTERS.items():
         value = getattr(flt, name)
-        if value is not None:
+        if value is None:
+            continue
+        if fts and name != driver:
+            # SQLite: unary + keeps the planner off this column's index
+            clause = text(f"+audit_log.{name} = :f_{name}")
+            conds.append(clause.bindparams(**{f"f_{name}": value}))
+        else:
             conds.append(column == value)
     # the time bounds again, exact even if a row's timestamp was tampered with
     if flt.start_us is not None:

@@ -2,9 +2,9 @@
 
 ``audit_log.seq`` is the entry's position in the hash chain (the rowid on SQLite).
 The writer keeps timestamps non-decreasing and ids increasing along ``seq``, so chain
-order is also (timestamp, id) order: every index below is (column, seq), which
-serves "newest first" for any equality filter, with time bounds turned into a seq
-range through ``ix_audit_ts``.
+order is also (timestamp, id) order: every filter index below starts (column, seq),
+which serves "newest first" for any equality filter, with time bounds turned into a
+seq range through ``ix_audit_ts``.
 """
 
 from __future__ import annotations
@@ -48,11 +48,13 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Index("ix_audit_ts", "ts", "seq"),
-    Index("ix_audit_bot", "bot_id", "seq"),
-    Index("ix_audit_resource", "resource_id", "seq"),
-    Index("ix_audit_tool", "tool_name", "seq"),
-    Index("ix_audit_status", "status", "seq"),
     Index("ix_audit_task", "task_id", "seq"),
+    Index("ix_audit_status", "status", "seq"),
+    # the trailing columns let a scan check the other filters in the index itself,
+    # without a seek into the table per candidate row (empty combinations stay cheap)
+    Index("ix_audit_tool", "tool_name", "seq", "bot_id", "status"),
+    Index("ix_audit_resource", "resource_id", "seq", "bot_id", "tool_name", "status"),
+    Index("ix_audit_bot", "bot_id", "seq", "resource_id", "tool_name", "status"),
 )
 
 #: every N entries, the chain position, entry id and hash: verify can start there
