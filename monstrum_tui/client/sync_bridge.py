@@ -46,9 +46,14 @@ class LoopThread:
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the loop and wait for its result."""
-        if self._thread is not None and threading.current_thread() is self._thread:
-            raise RuntimeError("the sync client cannot be called from its own loop")
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+        try:
+            if self._thread is not None and threading.current_thread() is self._thread:
+                raise RuntimeError("the sync client cannot be called from its own loop")
+            loop = self.loop
+        except RuntimeError:
+            coro.close()  # never scheduled: close it so Python does not warn "never awaited"
+            raise
+        return asyncio.run_coroutine_threadsafe(coro, loop).result()
 
     def iterate(self, aiter: AsyncIterator[T]) -> Iterator[T]:
         """Drive an async iterator from sync code, closing it if the caller stops early."""

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import Bot, BotCreate, BotUpdate, ResourceBinding
-from ..namespace import Namespace
+from ..models import Bot, Decision, ResourceBinding
+from ..namespace import Namespace, jsonable
 from ..pagination import AsyncPager
 
 
 class Bots(Namespace):
-    def list(self, *, limit: int | None = None, q: str | None = None) -> AsyncPager[Bot]:
-        """Every bot (``limit`` caps how many), oldest first."""
-        return AsyncPager(self._fetch("/v1/bots"), Bot, {"q": q}, limit=limit)
+    def list(
+        self,
+        *,
+        limit: int | None = None,
+        q: str | None = None,
+        page_size: int | None = None,
+        cursor: str | None = None,
+    ) -> AsyncPager[Bot]:
+        """Every bot (``limit`` caps how many), oldest first, fetched ``page_size`` at a time."""
+        return AsyncPager(
+            self._fetch("/v1/bots"), Bot, {"q": q}, limit=limit, page_size=page_size,
+            cursor=cursor,
+        )
 
     async def get(self, bot_id: str) -> Bot:
         return Bot.model_validate(await self._transport.request("GET", f"/v1/bots/{bot_id}"))
@@ -27,26 +37,34 @@ class Bots(Namespace):
         allowed_operations: list[str] | None = None,
         resource_bindings: list[ResourceBinding | dict[str, Any]] | None = None,
     ) -> Bot:
-        body = BotCreate.model_validate(
-            {
-                "name": name,
-                "description": description,
-                "model": model,
-                "status": status,
-                "allowed_operations": allowed_operations or [],
-                "resource_bindings": resource_bindings or [],
-            }
-        )
-        data = await self._transport.request(
-            "POST", "/v1/bots", json=body.model_dump(mode="json")
-        )
+        # the server validates (a 422 names each bad field, which the dashboard shows next
+        # to the field); checking here too would raise a different, untyped error
+        body = {
+            "name": name,
+            "description": description,
+            "model": model,
+            "status": status,
+            "allowed_operations": allowed_operations or [],
+            "resource_bindings": jsonable(resource_bindings or []),
+        }
+        data = await self._transport.request("POST", "/v1/bots", json=body)
         return Bot.model_validate(data)
 
     async def update(self, bot_id: str, **changes: Any) -> Bot:
         """Change the named fields only (``allowed_operations=[...]``, ``status="paused"``...)."""
-        body = BotUpdate.model_validate(changes).model_dump(mode="json", exclude_unset=True)
-        data = await self._transport.request("PATCH", f"/v1/bots/{bot_id}", json=body)
+        data = await self._transport.request(
+            "PATCH", f"/v1/bots/{bot_id}", json=jsonable(changes)
+        )
         return Bot.model_validate(data)
 
     async def delete(self, bot_id: str) -> None:
         await self._transport.request("DELETE", f"/v1/bots/{bot_id}")
+
+    async def authorize(
+        self, bot_id: str, *, tool: str, params: dict[str, Any] | None = None
+    ) -> Decision:
+        """The platform's decision on a tool call by this bot, without running it."""
+        data = await self._transport.request(
+            "POST", f"/v1/bots/{bot_id}/authorize", json={"tool": tool, "params": params or {}}
+        )
+        return Decision.model_validate(data)
