@@ -16,6 +16,7 @@ T = TypeVar("T")
 
 BotStatus = Literal["active", "paused"]
 TaskStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
+FINISHED_TASK_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 EventType = Literal["started", "message", "tool_call", "result", "denied", "error", "complete"]
 AuditStatus = Literal["success", "error", "denied"]
 
@@ -199,6 +200,11 @@ class TaskEvent(WireModel):
     output: str | None = None
     duration_ms: float | None = None
     status: TaskStatus | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether this is the task's last event (it carries the final ``status``)."""
+        return self.status in FINISHED_TASK_STATUSES
 
 
 class Decision(WireModel):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
-from ..models import Task, TaskCreate
+from ..models import Task, TaskCreate, TaskEvent
 from ..namespace import Namespace
 from ..pagination import AsyncPager
+from ..sse import DEFAULT_MAX_RECONNECTS, StatusCallback, TaskEventStream
 
 
 class Tasks(Namespace):
@@ -17,6 +19,63 @@ class Tasks(Namespace):
         body = TaskCreate(bot_id=bot_id, input=input, metadata=metadata or {})
         data = await self._transport.request("POST", "/v1/tasks", json=body.model_dump(mode="json"))
         return Task.model_validate(data)
+
+    async def run(
+        self, *, bot_id: str, input: str = "", metadata: dict[str, Any] | None = None
+    ) -> Task:
+        """Start a task, wait for it to end, and return it (``status``, ``output``, ``error``)."""
+        task = await self.create(bot_id=bot_id, input=input, metadata=metadata)
+        return await self.wait(task.id)
+
+    async def wait(self, task_id: str) -> Task:
+        """Wait (following the event stream) until a task ends; return it."""
+        events = self.events(task_id)
+        try:
+            async for _ in events:
+                pass
+        finally:
+            await events.aclose()
+        return await self.get(task_id)
+
+    async def stream(
+        self,
+        *,
+        bot_id: str,
+        input: str = "",
+        metadata: dict[str, Any] | None = None,
+        on_status: StatusCallback | None = None,
+    ) -> AsyncIterator[TaskEvent]:
+        """Start a task and yield its events as they happen, up to its last one.
+
+        ``event.type`` is ``started``, ``message`` (``text``), ``tool_call`` (``tool_name``,
+        ``params``, ``resource_id``, ``call_id``), ``result`` (``data``, ``duration_ms``),
+        ``denied`` (``reason``), ``error`` (``error``) or ``complete`` (``output``).
+        """
+        task = await self.create(bot_id=bot_id, input=input, metadata=metadata)
+        events = self.events(task.id, after=0, on_status=on_status)
+        try:
+            async for event in events:
+                yield event
+        finally:
+            await events.aclose()
+
+    def events(
+        self,
+        task_id: str,
+        *,
+        after: int | None = None,
+        max_reconnects: int = DEFAULT_MAX_RECONNECTS,
+        on_status: StatusCallback | None = None,
+    ) -> TaskEventStream:
+        """Attach to a task: its events after seq ``after`` (all if ``None``), then live ones.
+
+        A dropped connection is resumed with ``Last-Event-ID``: no gap, no duplicate. The
+        iterator ends after the task's terminal event (``event.is_terminal``).
+        """
+        return TaskEventStream(
+            self._transport, task_id, after=after, max_reconnects=max_reconnects,
+            on_status=on_status,
+        )
 
     async def get(self, task_id: str) -> Task:
         return Task.model_validate(await self._transport.request("GET", f"/v1/tasks/{task_id}"))
@@ -34,5 +93,6 @@ class Tasks(Namespace):
         )
 
     async def cancel(self, task_id: str) -> Task:
+        """Stop a queued or running task; returns it as it ended (``cancelled``)."""
         data = await self._transport.request("POST", f"/v1/tasks/{task_id}/cancel")
         return Task.model_validate(data)
