@@ -1,5 +1,399 @@
-"""Placeholder until the dashboard lands."""
+"""``monstrum-tui``: the dashboard's app, its connection to the platform, and ``main()``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import events, on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
+from textual.reactive import var
+from textual.signal import Signal
+
+from .. import __version__
+from ..client.async_client import AsyncClient
+from ..client.errors import (
+    APIConnectionError,
+    AuthenticationError,
+    ConfigurationError,
+    MonstrumAPIError,
+)
+from ..client.models import WhoAmI, can_write
+from .binding_catalog import binding_catalog
+from .clipboard import tmux_copy_sequence
+from .commands import DashboardCommands
+from .connection import (
+    ConnectionState,
+    ConnectionStatus,
+    ConnectionTarget,
+    embedded_settings,
+    resolve_target,
+    retry_delay,
+    start_embedded,
+)
+from .data_changes import DataChange
+from .hangup import HangupWatch
+from .keymap import load_dashboard_config, unknown_ids
+from .messages import ScreenRequest
+from .navigation import SCREENS, entry_accepting, screen_entry
+from .screens.help import HelpScreen
+from .screens.jump import JumpScreen
+from .widgets.too_small import MIN_HEIGHT, MIN_WIDTH, too_small_message
+
+if TYPE_CHECKING:
+    from ..server.embedded import EmbeddedPlatform
+
+#: seconds between health checks while connected
+HEARTBEAT = 15.0
+#: a hung-up terminal can make Textual's shutdown block on writes; never outlive it by more
+HANGUP_EXIT_DEADLINE = 5.0
+EXIT_HANGUP = 129
 
 
-def main() -> None:
-    raise SystemExit("the dashboard is being built")
+def _nav_bindings() -> list[BindingType]:
+    return [
+        Binding(e.key, f"go('{e.name}')", f"Go to {e.title}", id=e.binding_id, show=False)
+        for e in SCREENS
+    ]
+
+
+class MonstrumApp(App[int]):
+    """The dashboard. Screens reach the platform through ``wait_for_client()``."""
+
+    TITLE = "monstrum"
+    CSS_PATH = "app.tcss"
+    MODES: ClassVar[dict[str, Any]] = {entry.name: entry.screen for entry in SCREENS}
+    DEFAULT_MODE: ClassVar[str] = SCREENS[0].name
+    COMMANDS = App.COMMANDS | {DashboardCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("colon", "jump", "Jump", id="app.jump", key_display=":"),
+        Binding("question_mark", "help", "Help", id="app.help", key_display="?"),
+        Binding("escape", "back", "Back", id="app.back", show=False),
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+p", "command_palette", "Command palette", id="app.palette",
+                show=False, priority=True),
+        *_nav_bindings(),
+    ]
+
+    connection: var[ConnectionStatus] = var(ConnectionStatus("connecting"))
+
+    def __init__(
+        self,
+        *,
+        api_base: str | None = None,
+        api_key: str | None = None,
+        profile: str | None = None,
+        data_dir: Path | None = None,
+        theme: str | None = None,
+        keymap: dict[str, str] | None = None,
+        target: ConnectionTarget | None = None,
+        initial_screen: str | None = None,
+        watch_terminal: bool = True,
+    ) -> None:
+        """Resolve where to connect (raises ``ConfigurationError`` for a broken setup)."""
+        super().__init__()
+        self.target = target or resolve_target(
+            profile=profile, api_base=api_base, api_key=api_key, data_dir=data_dir
+        )
+        config = load_dashboard_config()
+        self.keymap: dict[str, str] = dict(config.keymap if keymap is None else keymap)
+        self.config_problems = list(config.problems)
+        self.requested_theme = theme or config.theme
+        self.initial_screen = initial_screen
+        self.watch_terminal = watch_terminal
+        self.client: AsyncClient | None = None
+        self.embedded: EmbeddedPlatform | None = None
+        self.data_changed: Signal[DataChange] = Signal(self, "data-changed")
+        self._client_ready = asyncio.Event()
+        self._recheck_now = asyncio.Event()
+        self._mode_history: list[str] = []
+        self._hangup: HangupWatch | None = None
+        self._embedded_lock = threading.Lock()
+        self.set_reactive(MonstrumApp.connection, self._initial_status())
+
+    # --- what screens use ---------------------------------------------------
+
+    @property
+    def profile_name(self) -> str:
+        return self.target.profile
+
+    @property
+    def server_label(self) -> str:
+        if self.target.settings is not None:
+            return self.target.settings.api_base
+        return "embedded platform"
+
+    async def wait_for_client(self) -> AsyncClient:
+        """The client, once the platform answers (waits while it is starting or unreachable)."""
+        await self._client_ready.wait()
+        assert self.client is not None
+        return self.client
+
+    def connection_problem(self) -> None:
+        """A screen saw a connection error: check the connection now rather than later."""
+        self._recheck_now.set()
+
+    # --- start-up and shut-down ---------------------------------------------
+
+    def _initial_status(self) -> ConnectionStatus:
+        state: ConnectionState = "starting" if self.target.embedded else "connecting"
+        return ConnectionStatus(state, server=self.server_label)
+
+    def on_mount(self) -> None:
+        if self.requested_theme:
+            if self.requested_theme in self.available_themes:
+                self.theme = self.requested_theme
+            else:
+                self.config_problems.append(
+                    f"unknown theme {self.requested_theme!r}; try ansi-dark, ansi-light, "
+                    "textual-dark"
+                )
+        if self.keymap:
+            self.set_keymap(self.keymap)
+            unknown = unknown_ids(self.keymap, known_binding_ids())
+            if unknown:
+                self.config_problems.append(f"[keymap] names no binding: {', '.join(unknown)}")
+        for problem in self.config_problems:
+            self.notify(problem, title="config", severity="warning", timeout=10)
+        if self.watch_terminal and not self.is_headless and sys.__stdin__ is not None:
+            with contextlib.suppress(OSError, ValueError):
+                if os.isatty(sys.__stdin__.fileno()):
+                    self._hangup = HangupWatch(self._terminal_gone)
+                    self._hangup.start()
+        self.maintain_connection()
+        if self.initial_screen and self.initial_screen != self.current_mode:
+            self.go(self.initial_screen)
+
+    async def on_unmount(self) -> None:
+        if self._hangup is not None:
+            self._hangup.stop()
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                await self.client.aclose()
+        self.stop_embedded()
+
+    def stop_embedded(self) -> None:
+        """Stop the embedded platform if this dashboard started it (idempotent)."""
+        with self._embedded_lock:
+            platform, self.embedded = self.embedded, None
+        if platform is not None:
+            platform.stop()
+
+    def _terminal_gone(self) -> None:
+        """SIGHUP or a dead terminal: stop the platform and leave, promptly."""
+        self.stop_embedded()
+        timer = threading.Timer(HANGUP_EXIT_DEADLINE, os._exit, args=(EXIT_HANGUP,))
+        timer.daemon = True
+        timer.start()
+        self.exit(return_code=EXIT_HANGUP)
+
+    # --- the connection -----------------------------------------------------
+
+    def _set_status(self, state: ConnectionState, detail: str = "", **extra: Any) -> None:
+        self.connection = ConnectionStatus(state, server=self.server_label, detail=detail, **extra)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but wake early when a screen reports a connection problem."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._recheck_now.wait(), seconds)
+        self._recheck_now.clear()
+
+    async def _open_client(self) -> AsyncClient:
+        if self.target.settings is not None:
+            return AsyncClient(settings=self.target.settings)
+        self._set_status("starting")
+        platform = await asyncio.to_thread(start_embedded, self.target.data_dir)
+        with self._embedded_lock:
+            self.embedded = platform
+        return AsyncClient(settings=embedded_settings(platform))
+
+    async def _drop_client(self) -> None:
+        """Forget a client whose embedded platform died, so the next attempt restarts it."""
+        if self.target.embedded and self.embedded is not None:
+            process = self.embedded.process
+            if process is not None and process.poll() is None:
+                return
+            self.stop_embedded()
+        elif not self.target.embedded:
+            return
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                await self.client.aclose()
+        self.client = None
+
+    @work(exclusive=True, group="connection", exit_on_error=False)
+    async def maintain_connection(self) -> None:
+        """Connect, then keep checking; on failure show why and retry with backoff."""
+        attempt = 0
+        while True:
+            problem = ""
+            state: ConnectionState = "unreachable"
+            try:
+                if self.client is None:
+                    self.client = await self._open_client()
+                data = await self.client.request("GET", "/v1/whoami", max_retries=0)
+                who = WhoAmI.model_validate(data)
+            except AuthenticationError as exc:
+                state = "unauthorized"
+                problem = f"the server refused the API key: {exc.message}"
+            except (APIConnectionError, MonstrumAPIError) as exc:
+                problem = f"cannot reach {self.server_label}: {getattr(exc, 'message', exc)}"
+            except Exception as exc:  # e.g. the embedded platform failed to start
+                problem = f"cannot start the local platform: {exc}"
+            else:
+                attempt = 0
+                self._set_status(
+                    "connected", read_only=not can_write(who.scopes), key_name=who.name
+                )
+                self._client_ready.set()
+                await self._pause(HEARTBEAT)
+                continue
+            self._client_ready.clear()
+            await self._drop_client()
+            delay = retry_delay(attempt, cap=60.0 if state == "unauthorized" else 30.0)
+            attempt += 1
+            self._set_status(state, f"{problem} · retrying in {delay:.0f}s")
+            await self._pause(delay)
+            self._set_status("reconnecting", f"{problem} · retrying now…")
+
+    # --- navigation ---------------------------------------------------------
+
+    def go(self, name: str) -> None:
+        """Show the registered screen ``name`` (its own stack keeps its state)."""
+        entry = screen_entry(name)
+        if entry is None:
+            self.notify(f"no screen {name!r}", severity="warning")
+            return
+        if entry.name != self.current_mode:
+            self._mode_history.append(self.current_mode)
+            self.switch_mode(entry.name)
+
+    def action_go(self, name: str) -> None:
+        self.go(name)
+
+    async def action_back(self) -> None:
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+        elif self._mode_history:
+            self.switch_mode(self._mode_history.pop())
+
+    def action_jump(self) -> None:
+        def chosen(name: object) -> None:
+            if name == "quit":
+                self.exit()
+            elif isinstance(name, str):
+                self.go(name)
+
+        self.push_screen(JumpScreen([e.name for e in SCREENS]), chosen)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        title = getattr(self.screen, "SCREEN_TITLE", "") or self.current_mode
+        self.push_screen(HelpScreen(title, binding_catalog(self.screen, self.keymap)))
+
+    @on(ScreenRequest)
+    def _route_request(self, request: ScreenRequest) -> None:
+        """Hand a cross-screen request to the screen registered for it."""
+        entry = entry_accepting(request)
+        if entry is None:
+            self.notify(request.unhandled_hint, severity="warning", timeout=4)
+            return
+        self.go(entry.name)
+        self.screen.post_message(request)
+
+    # --- terminal -----------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        width, height = event.size
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.set_class(small, "-too-small")
+        if small:
+            for widget in self.query("TooSmall"):
+                widget.update(too_small_message(width, height))  # type: ignore[attr-defined]
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """OSC 52, plus the tmux-wrapped form inside tmux."""
+        super().copy_to_clipboard(text)
+        extra = tmux_copy_sequence(text, os.environ)
+        if extra and self._driver is not None:
+            self._driver.write(extra)
+
+
+def known_binding_ids() -> set[str]:
+    """Every binding id the dashboard declares (to warn about typos in ``[keymap]``)."""
+    ids: set[str] = set()
+    pending: list[type[DOMNode]] = [DOMNode]
+    seen: set[type[DOMNode]] = set()
+    while pending:
+        cls = pending.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.startswith("monstrum_tui."):
+            for binding in cls.__dict__.get("BINDINGS", []):
+                if isinstance(binding, Binding) and binding.id:
+                    ids.add(binding.id)
+    return ids
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="monstrum-tui",
+        description="Terminal dashboard for Monstrum. With nothing configured it starts a "
+        "local platform with a demo workspace; --profile or MONSTRUM_API_BASE/"
+        "MONSTRUM_API_KEY point it at a server.",
+    )
+    parser.add_argument("--profile", help="config-file profile to use (~/.monstrum/config.toml)")
+    parser.add_argument("--api-base", help="server URL, e.g. http://127.0.0.1:8400")
+    parser.add_argument("--api-key", help="API key (mst_...); prefer MONSTRUM_API_KEY")
+    parser.add_argument("--data-dir", type=Path,
+                        help="data directory of the embedded platform (or MONSTRUM_DATA_DIR)")
+    parser.add_argument("--theme", help="colour theme, e.g. ansi-dark or ansi-light for "
+                        "16-colour terminals, textual-dark, textual-light")
+    parser.add_argument("--screen", choices=[e.name for e in SCREENS],
+                        help="screen to open first")
+    parser.add_argument("--version", action="version", version=f"monstrum-tui {__version__}")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The ``monstrum-tui`` command."""
+    args = build_parser().parse_args(argv)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        sys.exit(
+            "monstrum-tui: needs an interactive terminal (stdin and stdout must be a TTY); "
+            "for scripts use the `monstrum` command"
+        )
+    try:
+        app = MonstrumApp(
+            profile=args.profile,
+            api_base=args.api_base,
+            api_key=args.api_key,
+            data_dir=args.data_dir,
+            theme=args.theme,
+            initial_screen=args.screen,
+        )
+    except ConfigurationError as exc:
+        sys.exit(f"monstrum-tui: {exc}")
+    if args.theme and args.theme not in app.available_themes:
+        themes = ", ".join(sorted(app.available_themes))
+        sys.exit(f"monstrum-tui: unknown theme {args.theme!r}; themes: {themes}")
+    try:
+        app.run()
+    finally:
+        app.stop_embedded()
+    sys.exit(app.return_code or 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Which platform the dashboard talks to, and the state of that connection.
+
+Resolution, first match wins: explicit ``--api-base``/``--api-key`` flags, then
+``--profile``, then ``MONSTRUM_API_BASE``/``MONSTRUM_API_KEY``/``MONSTRUM_PROFILE``,
+then a config-file profile that holds an ``api_key``. With none of these the
+dashboard starts the embedded platform on a private Unix socket.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from ..client.config import ClientSettings, load_config_file, resolve_settings
+
+if TYPE_CHECKING:  # the UI must not import the server at run time, except lazily below
+    from ..server.embedded import EmbeddedPlatform
+
+ConnectionState = Literal[
+    "starting", "connecting", "connected", "reconnecting", "unreachable", "unauthorized"
+]
+
+EMBEDDED_PROFILE = "local"
+
+
+@dataclass(frozen=True)
+class ConnectionTarget:
+    """Where to connect: a configured server (``settings``) or the embedded platform."""
+
+    settings: ClientSettings | None
+    profile: str
+    data_dir: Path | None = None
+
+    @property
+    def embedded(self) -> bool:
+        return self.settings is None
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    """What the header and banner show about the connection."""
+
+    state: ConnectionState
+    server: str = ""
+    detail: str = ""
+    read_only: bool = False
+    key_name: str = ""
+
+    @property
+    def usable(self) -> bool:
+        return self.state == "connected"
+
+
+def resolve_target(
+    *,
+    profile: str | None = None,
+    api_base: str | None = None,
+    api_key: str | None = None,
+    data_dir: Path | None = None,
+) -> ConnectionTarget:
+    """Decide where to connect; raises ``ConfigurationError`` for a bad or incomplete setup."""
+    env = os.environ
+    configured = bool(
+        api_base
+        or api_key
+        or profile
+        or env.get("MONSTRUM_API_BASE")
+        or env.get("MONSTRUM_API_KEY")
+        or env.get("MONSTRUM_PROFILE")
+    )
+    if not configured:
+        section = load_config_file().get("default")
+        configured = isinstance(section, dict) and bool(section.get("api_key"))
+    if not configured:
+        return ConnectionTarget(settings=None, profile=EMBEDDED_PROFILE, data_dir=data_dir)
+    settings = resolve_settings(api_key=api_key, api_base=api_base, profile=profile)
+    settings.require_key()
+    return ConnectionTarget(settings=settings, profile=settings.profile, data_dir=data_dir)
+
+
+def start_embedded(data_dir: Path | None) -> EmbeddedPlatform:
+    """Start (or join) the embedded platform. Blocking: call it from a thread."""
+    # the dashboard's only import from the server package, kept lazy so a dashboard
+    # pointed at a remote server never loads it
+    from ..server.embedded import start_embedded_platform
+
+    return start_embedded_platform(data_dir)
+
+
+def embedded_settings(platform: EmbeddedPlatform) -> ClientSettings:
+    """Client settings for the embedded platform's socket and admin key."""
+    return ClientSettings(
+        api_key=platform.api_key,
+        api_base=f"unix:{platform.uds}",
+        profile=EMBEDDED_PROFILE,
+        uds=platform.uds,
+    )
+
+
+def retry_delay(attempt: int, *, first: float = 1.0, cap: float = 30.0) -> float:
+    """Seconds before reconnect attempt ``attempt``: capped exponential backoff with jitter."""
+    delay = min(first * 2**attempt, cap)
+    return delay * (1 - 0.2 * random.random())

@@ -1,0 +1,54 @@
+"""The dashboard's screens, registered in one place.
+
+A screen plugs in with one ``ScreenEntry`` line in ``SCREENS``: the shell builds
+the jump prompt (``:``), the command palette, the ``nav.*`` key bindings, the
+help overlay and the screenshot script from this list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.screen import Screen
+
+from .messages import ScreenRequest
+from .screens.bots import BotsScreen
+
+
+@dataclass(frozen=True)
+class ScreenEntry:
+    """One top-level screen: its name (for ``:name``), title, jump key and class."""
+
+    name: str
+    title: str
+    key: str
+    screen: type[Screen[None]]
+    description: str = ""
+    #: cross-screen requests this screen fulfils (e.g. the Tasks screen takes RunBotRequested)
+    accepts: tuple[type[ScreenRequest], ...] = ()
+
+    @property
+    def binding_id(self) -> str:
+        return f"nav.{self.name}"
+
+
+SCREENS: tuple[ScreenEntry, ...] = (
+    ScreenEntry("bots", "Bots", "1", BotsScreen, "governed bots: list, detail, create, edit"),
+)
+
+
+def screen_entry(name: str) -> ScreenEntry | None:
+    """The entry called ``name`` (or whose title is ``name``), case-insensitive."""
+    wanted = name.strip().lower().lstrip(":")
+    for entry in SCREENS:
+        if wanted in (entry.name, entry.title.lower()):
+            return entry
+    return None
+
+
+def entry_accepting(request: ScreenRequest) -> ScreenEntry | None:
+    """The first screen that fulfils this request, if any is registered."""
+    for entry in SCREENS:
+        if isinstance(request, entry.accepts):
+            return entry
+    return None

@@ -1,0 +1,45 @@
+"""The header: profile, server address, connection state, and a read-only badge."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label
+
+from ..connection import ConnectionStatus
+
+STATE_LABELS = {
+    "starting": "○ starting local platform…",
+    "connecting": "○ connecting…",
+    "connected": "● connected",
+    "reconnecting": "◌ reconnecting…",
+    "unreachable": "✕ unreachable",
+    "unauthorized": "✕ key refused",
+}
+
+
+class StatusHeader(Horizontal):
+    """One line at the top of every screen; follows ``app.connection``."""
+
+    def compose(self) -> ComposeResult:
+        yield Label("monstrum", id="header-title")
+        yield Label("", id="header-profile")
+        yield Label("", id="header-server")
+        yield Label("", id="header-state")
+        yield Label("READ-ONLY", id="header-readonly")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "connection", self.show_status)
+
+    def show_status(self, status: ConnectionStatus) -> None:
+        self.query_one("#header-profile", Label).update(
+            f"profile: {getattr(self.app, 'profile_name', '')}"
+        )
+        self.query_one("#header-server", Label).update(status.server)
+        state = self.query_one("#header-state", Label)
+        state.update(STATE_LABELS.get(status.state, status.state))
+        for name in STATE_LABELS:
+            state.set_class(status.state == name, f"-{name}")
+        self.query_one("#header-readonly", Label).set_class(
+            status.usable and status.read_only, "-shown"
+        )
