@@ -98,6 +98,7 @@ class ScopeDimension(WireModel):
     param_paths: list[str]
     match_mode: Literal["pattern", "exact", "prefix", "regex"] = "pattern"
     error_template: str = "{value} is outside the allowed scope"
+    description: str = ""
 
 
 class Tool(WireModel):
@@ -106,6 +107,26 @@ class Tool(WireModel):
     operation: str
     input_schema: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
     scope_dimensions: list[ScopeDimension] = Field(default_factory=list)
+    executor: str | None = Field(
+        default=None, description="how it runs: 'http GET /path', 'filesystem.read'...; "
+        "None when the manifest declares no executor"
+    )
+
+
+class ResourceBindingInfo(WireModel):
+    """A bot bound to a resource, with its binding and the tools that binding lets it call."""
+
+    bot_id: str
+    bot_name: str
+    bot_status: BotStatus = "active"
+    allowed_operations: list[str] = Field(default_factory=list)
+    allowed_tools: list[str] = Field(default_factory=list)
+    scope_constraints: dict[str, list[str]] = Field(default_factory=dict)
+    tools: list[str] = Field(
+        default_factory=list,
+        description="this resource's tools matched by allowed_tools (governance may still "
+        "deny a call on its operation or scope)",
+    )
 
 
 class Resource(WireModel):
@@ -118,6 +139,9 @@ class Resource(WireModel):
     )
     tools: list[Tool] = Field(default_factory=list)
     bound_bots: list[str] = Field(default_factory=list)
+    bindings: list[ResourceBindingInfo] = Field(default_factory=list)
+    type_name: str | None = None
+    integration_version: str | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -154,6 +178,8 @@ class Integration(WireModel):
     auth_methods: list[dict[str, Any]] = Field(default_factory=list)
     builtin: bool = False
     installed_at: datetime | None = None
+    updated_at: datetime | None = None
+    digest: str | None = None
 
 
 # --- tasks ------------------------------------------------------------------

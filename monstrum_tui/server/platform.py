@@ -11,7 +11,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 
 from .audit import AuditLog
+from .catalog import ToolCatalog
+from .credentials import CredentialCipher
 from .datadir import ADMIN_KEY_FILE, prepare_data_dir, write_private
+from .manifests.shipped import install_builtin_integrations
 from .ratelimit import TokenBucketLimiter
 from .settings import ServerSettings
 from .store import Store
@@ -33,6 +36,10 @@ class Platform:
     new_admin_key: str | None = field(default=None)
     #: runs tasks; built and started by the app's lifespan (it needs the event loop)
     runner: TaskRunner = field(default=None)  # type: ignore[assignment]
+    #: encrypts resources' credentials at rest (DATA_DIR/secret.key or MONSTRUM_SECRET_KEY)
+    cipher: CredentialCipher = field(default=None)  # type: ignore[assignment]
+    #: the tools of every resource, and running them (server/catalog.py)
+    catalog: ToolCatalog = field(default=None)  # type: ignore[assignment]
 
     @classmethod
     def open(cls, settings: ServerSettings) -> Platform:
@@ -44,6 +51,9 @@ class Platform:
         platform = cls(
             settings=settings, store=store, limiter=limiter, audit=AuditLog(store.engine)
         )
+        platform.cipher = CredentialCipher.for_data_dir(data_dir)
+        platform.catalog = ToolCatalog(store, platform.cipher)
+        install_builtin_integrations(store)
         if store.keys.count() == 0:
             _, secret = store.keys.create("admin", ["admin"])
             write_private(data_dir / ADMIN_KEY_FILE, secret + "\n")

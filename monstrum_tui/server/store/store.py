@@ -9,7 +9,9 @@ from sqlalchemy import Connection, Engine
 
 from .bots import BotRepository
 from .database import READ_ONLY, make_engine
+from .integrations import IntegrationRepository
 from .keys import KeyRepository
+from .resources import ResourceRepository
 from .schema import metadata
 from .tasks import TaskRepository
 
@@ -23,6 +25,8 @@ class Store:
         metadata.create_all(self.engine)
         self.keys = KeyRepository(self)
         self.bots = BotRepository(self)
+        self.integrations = IntegrationRepository(self)
+        self.resources = ResourceRepository(self)
         self.tasks = TaskRepository(self)
 
     @contextmanager

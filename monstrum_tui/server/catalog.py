@@ -1,0 +1,209 @@
+"""``ToolCatalog`` (``platform.catalog``): the tools each resource offers, and running them.
+
+``tools_of`` is on the governance hot path: one indexed lookup for the resource's
+type, then the compiled manifest from a cache keyed by the manifest's digest.
+``execute`` is the only place credentials are decrypted; they go to the executor and
+nowhere else, and any credential value found in the result or error is replaced by
+``***`` before it is returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from ..client.models import Tool
+from .credentials import CredentialCipher, SecretKeyError
+from .executors.call import ExecutorCall, ToolFailure
+from .executors.registry import executor_for
+from .manifests import CompiledManifest
+from .manifests.model import ToolSpec
+from .store import Store
+
+log = logging.getLogger("monstrum.catalog")
+
+REDACTED = "***"
+#: shorter values are not redacted as substrings (they would blot out ordinary text)
+MIN_REDACTED_LENGTH = 4
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    ok: bool
+    data: Any
+    error: str | None
+    duration_ms: float
+    #: bytes of the result's JSON form
+    size: int
+
+
+@dataclass(frozen=True)
+class ResolvedTool:
+    """One tool of one resource, as governance sees it."""
+
+    resource_id: str
+    resource_type: str
+    integration: str
+    #: the wire tool; ``scope_dimensions`` are those that apply to this tool
+    tool: Tool
+    #: the manifest's tool: ``spec.http`` / ``spec.executor`` say how it runs
+    spec: ToolSpec
+
+    @property
+    def name(self) -> str:
+        return self.tool.name
+
+    @property
+    def operation(self) -> str:
+        return self.tool.operation
+
+    @property
+    def executor(self) -> str | None:
+        """``http GET /path``, ``filesystem.read``..., or None when it declares none."""
+        return getattr(self.tool, "executor", None)
+
+
+def redact_secrets(value: Any, secrets: list[str]) -> Any:
+    """``value`` with every secret (as a substring, in strings and keys) replaced by ``***``."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {redact_secrets(str(k), secrets): redact_secrets(v, secrets)
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_secrets(v, secrets) for v in value]
+    return value
+
+
+def _secret_forms(credentials: dict[str, Any], derived: list[str]) -> list[str]:
+    forms: set[str] = set()
+    for value in [*credentials.values(), *derived]:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or len(value) < MIN_REDACTED_LENGTH:
+            continue
+        forms.update({value, quote(value, safe=""), quote(value), json.dumps(value)[1:-1]})
+    return sorted((f for f in forms if len(f) >= MIN_REDACTED_LENGTH), key=len, reverse=True)
+
+
+def _size(data: Any) -> int:
+    try:
+        return len(json.dumps(data, default=str, ensure_ascii=False).encode("utf-8"))
+    except (TypeError, ValueError):
+        return 0
+
+
+class ToolCatalog:
+    def __init__(self, store: Store, cipher: CredentialCipher) -> None:
+        self._store = store
+        self._cipher = cipher
+        self._resolved: dict[tuple[str, str, str], list[ResolvedTool]] = {}
+        self._lock = threading.Lock()
+
+    def manifest_of(self, resource_id: str) -> tuple[str, CompiledManifest] | None:
+        """The resource's type and its compiled manifest, if both exist."""
+        type_id = self._store.resources.types_of({resource_id}).get(resource_id)
+        if type_id is None:
+            return None
+        compiled = self._store.integrations.for_type(type_id)
+        return (type_id, compiled) if compiled is not None else None
+
+    def tools_of(self, resource_id: str) -> list[ResolvedTool]:
+        """The tools a resource offers ([] for an unknown resource or uninstalled type)."""
+        found = self.manifest_of(resource_id)
+        if found is None:
+            return []
+        type_id, compiled = found
+        key = (resource_id, type_id, compiled.digest)
+        with self._lock:
+            hit = self._resolved.get(key)
+        if hit is not None:
+            return list(hit)
+        tools = [
+            ResolvedTool(
+                resource_id=resource_id,
+                resource_type=type_id,
+                integration=compiled.manifest.name,
+                tool=ct.wire,
+                spec=ct.spec,
+            )
+            for ct in compiled.tools.values()
+        ]
+        with self._lock:
+            if len(self._resolved) > 10_000:
+                self._resolved.clear()
+            self._resolved[key] = tools
+        return list(tools)
+
+    def tool(self, resource_id: str, tool_name: str) -> ResolvedTool | None:
+        return next((t for t in self.tools_of(resource_id) if t.name == tool_name), None)
+
+    async def execute(
+        self, resource_id: str, tool_name: str, params: dict[str, Any], *, timeout: float = 30.0
+    ) -> ToolResult:
+        """Run one (already allowed) tool call; failures come back as ``ok=False``."""
+        started = time.perf_counter()
+
+        def done(ok: bool, data: Any, error: str | None, secrets: list[str]) -> ToolResult:
+            data = redact_secrets(data, secrets)
+            error = redact_secrets(error, secrets) if error else error
+            return ToolResult(
+                ok=ok, data=data, error=error,
+                duration_ms=(time.perf_counter() - started) * 1000, size=_size(data),
+            )
+
+        record = await asyncio.to_thread(self._store.resources.get, resource_id)
+        if record is None:
+            return done(False, None, f"no resource {resource_id}", [])
+        compiled = await asyncio.to_thread(self._store.integrations.for_type, record.type)
+        if compiled is None:
+            return done(False, None, f"resource type '{record.type}' is not installed", [])
+        ct = compiled.tools.get(tool_name)
+        if ct is None:
+            return done(False, None, f"no tool {tool_name} on resource {resource_id} "
+                        f"(type {record.type})", [])
+        if ct.spec.http is None and ct.spec.executor is None:
+            return done(False, None, f"no executor: tool {tool_name} of integration "
+                        f"{compiled.manifest.name} declares no executor", [])
+        try:
+            credentials = self._cipher.decrypt(record.credentials_token)
+        except SecretKeyError as exc:
+            return done(False, None, f"cannot run {tool_name} on {resource_id}: {exc}", [])
+        config = {
+            f.field: f.default for f in compiled.manifest.config_schema if f.default is not None
+        }
+        config.update(record.config)
+        call = ExecutorCall(
+            manifest=compiled.manifest, tool=ct.spec, resource_id=resource_id,
+            params=dict(params or {}), config=config, credentials=credentials,
+            timeout=max(0.001, float(timeout)),
+        )
+        executor = executor_for(call)
+        if executor is None:
+            return done(False, None, f"no executor: tool {tool_name} of integration "
+                        f"{compiled.manifest.name} names unknown executor {ct.spec.executor}", [])
+        try:
+            # the executors keep their own time; this is the backstop (+ a grace to clean up)
+            data = await asyncio.wait_for(executor(call), call.timeout + 2.0)
+        except ToolFailure as failure:
+            return done(False, failure.data, failure.message,
+                        _secret_forms(credentials, call.derived_secrets))
+        except asyncio.TimeoutError:
+            return done(False, None, f"{tool_name} timed out after {call.timeout:g}s", [])
+        except Exception as exc:  # an executor bug must not take the task down with it
+            secrets = _secret_forms(credentials, call.derived_secrets)
+            message = redact_secrets(f"{type(exc).__name__}: {exc}", secrets)
+            log.warning("tool %s on %s failed: %s", tool_name, resource_id, message)
+            return done(False, None, f"{tool_name} failed: {message}", secrets)
+        return done(True, data, None, _secret_forms(credentials, call.derived_secrets))
