@@ -1,0 +1,342 @@
+"""The audit hash chain: tampering done directly in the SQLite file is caught and named."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from monstrum_tui.cli import main as cli_main
+from monstrum_tui.server.audit import AuditLog
+from monstrum_tui.server.audit.chain import chain_hash
+from monstrum_tui.server.audit.log import datetime_to_micros
+
+
+def spec(i: int, **overrides: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "bot_id": f"bot_{i % 3}",
+        "task_id": f"tsk_{i // 4}",
+        "resource_id": f"res_{i % 2}",
+        "tool_name": f"tool_{i % 5}",
+        "operation": "deploy.read",
+        "params": {"cluster": f"staging-{i}", "n": i, "nested": {"b": [1, 2.5, None]}},
+        "status": ("success", "error", "denied")[i % 3],
+        "reason": f"reason {i}",
+        "decision": {"allowed": i % 3 != 2, "check": None},
+        "duration_ms": i * 1.25,
+        "result_size": i * 10,
+    }
+    base.update(overrides)
+    return base
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "monstrum.db"
+
+
+def open_log(db: Path, **kwargs: object) -> AuditLog:
+    db.parent.mkdir(parents=True, exist_ok=True)
+    return AuditLog.open(f"sqlite:///{db}", **kwargs)  # type: ignore[arg-type]
+
+
+def seeded(db: Path, n: int = 20, **kwargs: object) -> tuple[AuditLog, list[str]]:
+    """A log with ``n`` entries; returns it and the ids in chain order."""
+    audit = open_log(db, **kwargs)
+    audit.record_many(spec(i) for i in range(n))
+    with sqlite3.connect(db) as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM audit_log ORDER BY seq")]
+    assert len(ids) == n
+    return audit, ids
+
+
+def tamper(db: Path, *statements: tuple[str, tuple[object, ...]]) -> None:
+    conn = sqlite3.connect(db)
+    with conn:
+        for sql, args in statements:
+            conn.execute(sql, args)
+    conn.close()
+
+
+def test_record_returns_the_stored_entry_and_the_chain_verifies(db: Path) -> None:
+    audit = open_log(db)
+    first = audit.record(**spec(1))  # type: ignore[arg-type]
+    second = audit.record(**spec(2, params={"token": "***"}, decision=None))  # type: ignore[arg-type]
+    assert first.seq == 1 and second.seq == 2
+    assert second.prev_hash == first.hash
+    assert first.params == spec(1)["params"] and first.decision == {"allowed": True,
+                                                                     "check": None}
+    assert audit.get(second.id) == second
+    assert second.id > first.id and second.timestamp >= first.timestamp
+    result = audit.verify(full=True)
+    assert result.ok and result.checked == 2 and result.head_id == second.id
+
+
+def test_record_rejects_a_bad_status(db: Path) -> None:
+    audit = open_log(db)
+    with pytest.raises(ValueError, match="status"):
+        audit.record(**spec(1, status="allowed"))  # type: ignore[arg-type]
+
+
+def test_concurrent_writers_keep_one_linear_chain(db: Path) -> None:
+    audit = open_log(db)
+    other_process_like = open_log(db)  # a second engine on the same file
+
+    def write(log: AuditLog, base: int) -> None:
+        for i in range(40):
+            log.record(**spec(base + i))  # type: ignore[arg-type]
+
+    threads = [threading.Thread(target=write, args=(audit if t % 2 else other_process_like,
+                                                     t * 100)) for t in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result = audit.verify(full=True)
+    assert result.ok, result
+    assert result.checked == 240
+    with sqlite3.connect(db) as conn:
+        seqs = [r[0] for r in conn.execute("SELECT seq FROM audit_log ORDER BY seq")]
+        ids = [r[0] for r in conn.execute("SELECT id FROM audit_log ORDER BY seq")]
+        stamps = [r[0] for r in conn.execute("SELECT ts FROM audit_log ORDER BY seq")]
+    assert seqs == list(range(1, 241))
+    assert ids == sorted(ids) and stamps == sorted(stamps)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("params", '{"cluster":"prod-1","n":7,"nested":{"b":[1,2.5,null]}}'),
+        ("reason", "allowed after all"),
+        ("status", "success"),
+        ("bot_id", "bot_other"),
+        ("ts", 1),
+        ("duration_ms", 0.5),
+        ("decision", None),
+    ],
+)
+def test_an_edited_row_is_named(db: Path, column: str, value: object) -> None:
+    audit, ids = seeded(db)
+    if column == "status":
+        value = "denied" if spec(7)["status"] != "denied" else "success"
+    tamper(db, (f"UPDATE audit_log SET {column} = ? WHERE id = ?", (value, ids[7])))
+    result = audit.verify(full=True)
+    assert not result.ok
+    assert result.first_bad_id == ids[7]
+    assert "edited" in (result.problem or "")
+    assert result.checked == 7
+
+
+def test_a_deleted_row_is_caught_at_the_entry_after_it(db: Path) -> None:
+    audit, ids = seeded(db)
+    tamper(db, ("DELETE FROM audit_log WHERE id = ?", (ids[5],)))
+    result = audit.verify(full=True)
+    assert not result.ok
+    assert result.first_bad_id == ids[6]
+    assert "1 entry missing" in (result.problem or "") and ids[4] in (result.problem or "")
+
+
+def test_deleting_the_newest_rows_is_caught(db: Path) -> None:
+    audit, ids = seeded(db)
+    tamper(db, ("DELETE FROM audit_log WHERE id IN (?, ?)", (ids[-1], ids[-2])))
+    result = audit.verify(full=True)
+    assert not result.ok
+    assert result.first_bad_id == ids[-1]
+    assert "deleted from the end" in (result.problem or "")
+
+
+def test_reordered_rows_are_caught(db: Path) -> None:
+    audit, ids = seeded(db)
+    # swap the chain positions of entries 4 and 9
+    tamper(
+        db,
+        ("UPDATE audit_log SET seq = -1 WHERE id = ?", (ids[3],)),
+        ("UPDATE audit_log SET seq = 4 WHERE id = ?", (ids[8],)),
+        ("UPDATE audit_log SET seq = 9 WHERE id = ?", (ids[3],)),
+    )
+    result = audit.verify(full=True)
+    assert not result.ok
+    assert result.first_bad_id == ids[8]  # now at position 4, where it does not belong
+    assert "does not belong" in (result.problem or "")
+
+
+def test_swapped_timestamps_are_caught(db: Path) -> None:
+    audit, ids = seeded(db)
+    with sqlite3.connect(db) as conn:
+        ts3, ts4 = (conn.execute("SELECT ts FROM audit_log WHERE id = ?", (i,)).fetchone()[0]
+                    for i in (ids[3], ids[4]))
+    tamper(db, ("UPDATE audit_log SET ts = ? WHERE id = ?", (ts4 + 5, ids[3])))
+    result = audit.verify(full=True)
+    assert result.first_bad_id == ids[3] and ts3 != ts4 + 5
+
+
+def _shift_up_from(db: Path, seq: int) -> None:
+    conn = sqlite3.connect(db)
+    with conn:
+        top = conn.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
+        for s in range(top, seq - 1, -1):
+            conn.execute("UPDATE audit_log SET seq = seq + 1 WHERE seq = ?", (s,))
+    conn.close()
+
+
+def _row(db: Path, entry_id: str) -> dict[str, object]:
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    row = dict(conn.execute("SELECT * FROM audit_log WHERE id = ?", (entry_id,)).fetchone())
+    conn.close()
+    return row
+
+
+def _insert(db: Path, row: dict[str, object]) -> None:
+    cols = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    tamper(db, (f"INSERT INTO audit_log ({cols}) VALUES ({marks})", tuple(row.values())))
+
+
+def test_an_inserted_row_is_named(db: Path) -> None:
+    audit, ids = seeded(db)
+    _shift_up_from(db, 6)
+    forged = dict(_row(db, ids[4]), seq=6, id="aud_forged0000000001", reason="never happened")
+    _insert(db, forged)
+    result = audit.verify(full=True)
+    assert not result.ok
+    assert result.first_bad_id == "aud_forged0000000001"
+
+
+def test_an_inserted_row_with_a_recomputed_hash_breaks_the_next_link(db: Path) -> None:
+    """A forger who rehashes the row they insert still cannot make the next entry link."""
+    audit, ids = seeded(db)
+    _shift_up_from(db, 6)
+    before = _row(db, ids[4])
+    forged = dict(before, seq=6, id="aud_forged0000000002", reason="never happened",
+                  prev_hash=before["hash"])
+    forged["hash"] = chain_hash(str(before["hash"]), dict(forged, timestamp=forged["ts"]))
+    _insert(db, forged)
+    result = audit.verify(full=True)
+    assert not result.ok
+    assert result.first_bad_id == ids[5]
+    assert "aud_forged0000000002" in (result.problem or "")
+
+
+def test_a_row_appended_with_a_bad_hash_is_named(db: Path) -> None:
+    audit, ids = seeded(db)
+    forged = dict(_row(db, ids[-1]), seq=21, id="aud_forged0000000003")
+    _insert(db, forged)
+    result = audit.verify(full=True)
+    assert result.first_bad_id == "aud_forged0000000003"
+
+
+def test_verify_starts_at_the_newest_checkpoint(db: Path) -> None:
+    audit, ids = seeded(db, 35, checkpoint_every=10)
+    result = audit.verify()
+    assert result.ok and result.from_checkpoint == ids[29] and result.checked == 6
+    assert audit.verify(full=True).checked == 35
+    # an edit before the checkpoint is only seen by a full walk
+    tamper(db, ("UPDATE audit_log SET reason = 'x' WHERE id = ?", (ids[2],)))
+    assert audit.verify().ok
+    full = audit.verify(full=True)
+    assert full.first_bad_id == ids[2]
+
+
+def test_a_tampered_checkpoint_entry_is_caught(db: Path) -> None:
+    audit, ids = seeded(db, 35, checkpoint_every=10)
+    tamper(db, ("UPDATE audit_log SET reason = 'x' WHERE id = ?", (ids[29],)))
+    result = audit.verify()
+    assert not result.ok and result.first_bad_id == ids[29]
+    # the checkpoint also catches a rehashed rewrite of its entry during a full walk
+    row = _row(db, ids[19])
+    rehashed = chain_hash(str(row["prev_hash"]), dict(row, reason="y", timestamp=row["ts"]))
+    tamper(db, ("UPDATE audit_log SET reason = 'y', hash = ? WHERE id = ?", (rehashed, ids[19])))
+    full = audit.verify(full=True)
+    assert full.first_bad_id == ids[19] and "checkpoint" in (full.problem or "")
+
+
+def test_deleting_a_checkpointed_entry_is_caught(db: Path) -> None:
+    audit, ids = seeded(db, 35, checkpoint_every=10)
+    tamper(db, ("DELETE FROM audit_log WHERE seq >= 30", ()),
+           ("UPDATE audit_head SET seq = 29, entry_id = ?, hash = (SELECT hash FROM "
+            "audit_log WHERE seq = 29)", (ids[28],)))
+    result = audit.verify()
+    assert not result.ok and result.first_bad_id == ids[29]
+
+
+def old_then_new(n_old: int, n_new: int) -> list[dict[str, object]]:
+    now = datetime.now(timezone.utc)
+    old = [spec(i, timestamp=now - timedelta(days=10, minutes=n_old - i)) for i in range(n_old)]
+    new = [spec(n_old + i, timestamp=now - timedelta(minutes=n_new - i)) for i in range(n_new)]
+    return old + new
+
+
+def test_pruning_keeps_the_chain_verifiable_from_an_anchor(db: Path) -> None:
+    audit = open_log(db, checkpoint_every=8)
+    audit.record_many(old_then_new(25, 10))
+    with sqlite3.connect(db) as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM audit_log ORDER BY seq")]
+    assert audit.prune(datetime.now(timezone.utc) - timedelta(days=1)) == 25
+    assert audit.count() == 10
+    for full in (False, True):
+        result = audit.verify(full=full)
+        assert result.ok, result
+        assert result.from_anchor == ids[24]
+    assert audit.verify(full=True).checked == 10
+    audit.record(**spec(99))  # type: ignore[arg-type]
+    assert audit.verify(full=True).ok
+    # the pruned text is gone from the search index too
+    from monstrum_tui.server.audit import AuditFilter
+
+    assert audit.list(AuditFilter(q='staging-3"'))[0] == []
+    assert [e.id for e in audit.list(AuditFilter(q="staging-30"))[0]] == [ids[30]]
+    with sqlite3.connect(db) as conn:
+        indexed = conn.execute("SELECT count(*) FROM audit_fts WHERE audit_fts MATCH "
+                               "'\"staging\"'").fetchone()[0]
+    assert indexed == 11
+    # deleting the first entry after the anchor is still caught
+    tamper(db, ("DELETE FROM audit_log WHERE id = ?", (ids[25],)))
+    result = audit.verify(full=True)
+    assert not result.ok and result.first_bad_id == ids[26]
+
+
+def test_a_row_put_back_before_the_anchor_is_caught(db: Path) -> None:
+    audit = open_log(db)
+    audit.record_many(old_then_new(5, 5))
+    with sqlite3.connect(db) as conn:
+        kept = [r[0] for r in conn.execute("SELECT id FROM audit_log ORDER BY seq")][5]
+    audit.prune(datetime.now(timezone.utc) - timedelta(days=1))
+    _insert(db, dict(_row(db, kept), seq=2, id="aud_forged0000000004"))
+    result = audit.verify()
+    assert result.first_bad_id == "aud_forged0000000004" and "inserted" in (result.problem or "")
+
+
+def test_pruning_in_chunks_and_an_empty_log_after_pruning(db: Path) -> None:
+    audit = open_log(db)
+    audit.record_many(old_then_new(30, 0))
+    assert audit.prune(datetime.now(timezone.utc), chunk=7) == 30
+    assert audit.count() == 0 and audit.verify(full=True).ok
+    entry = audit.record(**spec(1))  # type: ignore[arg-type]
+    assert entry.seq == 31
+    assert audit.verify(full=True).ok
+
+
+def test_seeded_timestamps_never_go_back_along_the_chain(db: Path) -> None:
+    audit = open_log(db)
+    now = datetime.now(timezone.utc)
+    audit.record_many([spec(1, timestamp=now), spec(2, timestamp=now - timedelta(days=1))])
+    with sqlite3.connect(db) as conn:
+        stamps = [r[0] for r in conn.execute("SELECT ts FROM audit_log ORDER BY seq")]
+    assert stamps == [datetime_to_micros(now)] * 2
+
+
+def test_cli_verifies_a_data_dir_offline(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    audit, ids = seeded(db)
+    audit.close()
+    assert cli_main(["audit", "verify", "--data-dir", str(db.parent)]) == 0
+    assert "ok: " in capsys.readouterr().out
+    tamper(db, ("UPDATE audit_log SET params = '{}' WHERE id = ?", (ids[11],)))
+    assert cli_main(["audit", "verify", "--data-dir", str(db.parent), "--full"]) == 1
+    err = capsys.readouterr().err
+    assert ids[11] in err and "edited" in err
+    assert cli_main(["audit", "verify", "--data-dir", str(db.parent / "nope")]) == 1
+    assert "no database" in capsys.readouterr().err
