@@ -96,7 +96,9 @@ def start_embedded_platform(
     ]
     if seed_demo:
         cmd.append("--seed-demo")
-    with open(log_path, "ab") as log_file:
+    # 0600 like everything in the data dir; the server process itself runs with umask 077
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(log_fd, "ab") as log_file:
         process = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
