@@ -1,9 +1,27 @@
 #!/usr/bin/env bash
-# Install the project with its test extras into .venv and run the whole suite.
+# Install the project with its test extras into .venv, lint, and run the whole suite.
+# Works on a fresh clone with only Python (3.10+) and pip; extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+
+PYTHON="${PYTHON:-python3}"
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+    echo "scripts/test.sh: needs Python 3.10 or newer as '$PYTHON' (set PYTHON=...)" >&2
+    exit 1
+fi
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+
 .venv/bin/ruff check .
-exec .venv/bin/python -m pytest -q "$@"
+
+# headless and unattended: no terminal, no stdin, a known terminal type for Textual
+export TERM="${TERM:-xterm-256color}"
+status=0
+.venv/bin/python -m pytest -q "$@" </dev/null || status=$?
+if [ "$status" -eq 5 ]; then
+    echo "scripts/test.sh: pytest collected no tests; the test paths or selection are wrong" >&2
+    exit 1
+fi
+exit "$status"
