@@ -180,6 +180,9 @@ class Integration(WireModel):
     installed_at: datetime | None = None
     updated_at: datetime | None = None
     digest: str | None = None
+    outcome: Literal["created", "upgraded", "unchanged"] | None = Field(
+        default=None, description="on upload: what the upload did"
+    )
 
 
 # --- tasks ------------------------------------------------------------------

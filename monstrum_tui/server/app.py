@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from .. import __version__
 from .api import audit as audit_api
-from .api import authorize, bots, keys, meta, tasks
+from .api import authorize, bots, integrations, keys, meta, resources, tasks
 from .api.errors import install_error_handlers
 from .api.request_id import RequestIdMiddleware
 from .audit.retention import start_retention
@@ -44,7 +44,7 @@ def create_app(settings: ServerSettings | None = None, platform: Platform | None
     app.state.platform = platform
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
-    for module in (meta, keys, bots, authorize, tasks):
+    for module in (meta, keys, bots, authorize, tasks, resources, integrations):
         app.include_router(module.router)
     app.include_router(audit_api.router)
     return app

@@ -1,48 +1,75 @@
-"""Checks a bot's resource bindings against the resources that exist."""
+"""Checks a bot's resource bindings against the resources that exist and their tools."""
 
 from __future__ import annotations
 
+import re
+from fnmatch import fnmatchcase
 from typing import Any
-
-from sqlalchemy import select
 
 from ..client.models import ResourceBinding
 from .api.errors import Invalid
 from .store import Store
-from .store.schema import resources
 
 
 def check_bindings(store: Store, bindings: list[ResourceBinding]) -> None:
-    """Refuse (422, naming each) bindings to resources that do not exist."""
+    """Refuse (422, naming each problem) bindings that cannot mean anything.
+
+    A binding must name an existing resource once; each ``allowed_tools`` pattern must
+    match at least one of that resource's tools (``fnmatchcase``); each
+    ``scope_constraints`` key must be a scope dimension of the resource's type, with a
+    non-empty list of values, and values of ``regex`` dimensions must compile.
+    """
     problems: list[dict[str, Any]] = []
-    wanted = {b.resource_id for b in bindings}
-    if wanted:
-        with store.read() as conn:
-            found = {
-                r.id for r in conn.execute(select(resources.c.id).where(resources.c.id.in_(wanted)))
-            }
-    else:
-        found = set()
+    types = store.resources.types_of({b.resource_id for b in bindings})
     seen: set[str] = set()
     for i, binding in enumerate(bindings):
-        field = f"resource_bindings[{i}].resource_id"
-        if binding.resource_id not in found:
+        field = f"resource_bindings[{i}]"
+        rid = binding.resource_id
+        if rid not in types:
+            problems.append({"field": f"{field}.resource_id", "message": f"no resource '{rid}'"})
+            continue
+        if rid in seen:
             problems.append(
-                {"field": field, "message": f"no resource '{binding.resource_id}'"}
+                {"field": f"{field}.resource_id", "message": f"resource '{rid}' is bound twice"}
             )
-        elif binding.resource_id in seen:
-            problems.append(
-                {"field": field, "message": f"resource '{binding.resource_id}' is bound twice"}
-            )
-        seen.add(binding.resource_id)
+        seen.add(rid)
+        compiled = store.integrations.for_type(types[rid])
+        tool_names = sorted(compiled.tools) if compiled else []
+        for j, pattern in enumerate(binding.allowed_tools):
+            if not any(fnmatchcase(name, pattern) for name in tool_names):
+                problems.append({
+                    "field": f"{field}.allowed_tools[{j}]",
+                    "message": f"allowed_tools entry '{pattern}' matches none of the tools of "
+                    f"{rid} ({types[rid]}): {', '.join(tool_names) or 'it has none'}",
+                })
+        keys = compiled.dimension_keys() if compiled else set()
+        modes = compiled.dimension_modes() if compiled else {}
         for key, values in binding.scope_constraints.items():
+            where = f"{field}.scope_constraints.{key}"
+            if key not in keys:
+                problems.append({
+                    "field": where,
+                    "message": f"'{key}' is not a scope dimension of {types[rid]} (its "
+                    f"dimensions: {', '.join(sorted(keys)) or 'none'})",
+                })
+                continue
             if not values:
-                problems.append(
-                    {
-                        "field": f"resource_bindings[{i}].scope_constraints.{key}",
-                        "message": "an empty list allows nothing; leave the key out or list "
-                        "patterns ('*' allows all)",
-                    }
-                )
+                problems.append({
+                    "field": where,
+                    "message": "an empty list allows nothing; leave the key out or list "
+                    "patterns ('*' allows all)",
+                })
+            if "regex" in modes.get(key, set()):
+                for k, value in enumerate(values):
+                    if value == "*":
+                        continue
+                    try:
+                        re.compile(value)
+                    except re.error as exc:
+                        problems.append({
+                            "field": f"{where}[{k}]",
+                            "message": f"'{value}' is not a valid regular expression for the "
+                            f"regex dimension '{key}': {exc}",
+                        })
     if problems:
         raise Invalid("; ".join(p["message"] for p in problems), fields=problems)
