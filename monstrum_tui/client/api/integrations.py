@@ -9,6 +9,7 @@ from ..pagination import AsyncPager
 
 class Integrations(Namespace):
     def list(self, *, limit: int | None = None) -> AsyncPager[Integration]:
+        """The installed integrations, by name."""
         return AsyncPager(self._fetch("/v1/integrations"), Integration, limit=limit)
 
     async def get(self, name: str) -> Integration:
@@ -16,7 +17,12 @@ class Integrations(Namespace):
         return Integration.model_validate(data)
 
     async def upload(self, *, manifest: str) -> Integration:
-        """Install a manifest given as YAML text (the file's contents)."""
+        """Install a manifest given as YAML text (the file's contents).
+
+        A bad manifest raises ``ValidationError`` whose ``fields`` name every problem
+        (``field``, ``line``, ``message``); other content under an installed version, or
+        a lower version, raises ``ConflictError``. ``outcome`` says what happened.
+        """
         data = await self._transport.request(
             "POST",
             "/v1/integrations",
