@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import audit, bots, keys, serve
+from . import audit, bots, integrations, keys, resources, serve
 from .output import CommandError, fail
 
-COMMAND_MODULES = [serve, bots, keys, audit]
+COMMAND_MODULES = [serve, bots, keys, audit, integrations, resources]
 
 
 def build_parser() -> argparse.ArgumentParser:
