@@ -179,5 +179,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(request, 500, "api_error", "internal server error")
+        request_id = request_id_of(request)
+        log.exception(
+            "unhandled error on %s %s (%s)", request.method, request.url.path, request_id
+        )
+        # this answer is sent from outside the middleware that stamps X-Request-Id
+        headers = {"X-Request-Id": request_id} if request_id else None
+        return error_response(request, 500, "api_error", "internal server error", headers)
