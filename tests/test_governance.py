@@ -191,3 +191,14 @@ def test_absent_scope_value_matches_only_star() -> None:
     offered = {"res_jira": [ResourceTool("res_jira", tool)]}
     d = decide(make_bot(), offered, "jira_list_issues", {})
     assert d.check == "scope" and d.value is None and "(absent)" in d.message
+
+
+def test_scope_sees_schema_defaults_of_absent_params() -> None:
+    schema = {"type": "object", "properties": {"project": {"type": "string", "default": "OPS"}}}
+    tool = Tool.model_validate({**JIRA_LIST.model_dump(), "input_schema": schema})
+    offered = {"res_jira": [ResourceTool("res_jira", tool)]}
+    assert decide(make_bot(), offered, "jira_list_issues", {}).allowed  # runs with OPS
+    schema["properties"]["project"]["default"] = "SEC"
+    tool = Tool.model_validate({**JIRA_LIST.model_dump(), "input_schema": schema})
+    d = decide(make_bot(), {"res_jira": [ResourceTool("res_jira", tool)]}, "jira_list_issues", {})
+    assert d.check == "scope" and d.value == "SEC"

@@ -77,6 +77,19 @@ def describe_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def with_schema_defaults(schema: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with absent top-level properties set to their schema ``default``."""
+    props = schema.get("properties")
+    if not isinstance(props, dict):
+        return params
+    missing = {
+        name: spec["default"]
+        for name, spec in props.items()
+        if name not in params and isinstance(spec, dict) and "default" in spec
+    }
+    return {**params, **missing} if missing else params
+
+
 def _find(
     bot: Bot, offered: Offered, resource_id: str | None, bare: str
 ) -> list[tuple[ResourceBinding, OfferedTool]]:
@@ -141,12 +154,15 @@ def _decide(bot: Bot, offered: Offered, tool_name: str, params: Any) -> Decision
     if problem is not None:
         return _deny(INPUT_SCHEMA, f"invalid params for {bare}: {problem}", **where)
 
+    # the executor fills absent top-level params from the schema's defaults, so the
+    # scope is checked against the values that will really be used
+    effective = with_schema_defaults(tool.input_schema, params)
     for dimension in tool.scope_dimensions:
         patterns = binding.scope_constraints.get(dimension.key)
         # a dimension the binding leaves out allows nothing
         matcher = matcher_for(dimension.match_mode, tuple(patterns or ()))
         for path in dimension.param_paths:
-            refused, value = matcher.first_refused(values_at(params, path))
+            refused, value = matcher.first_refused(values_at(effective, path))
             if refused:
                 return _deny(
                     SCOPE,
