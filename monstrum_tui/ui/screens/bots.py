@@ -23,6 +23,8 @@ from .bot_form import BotFormScreen
 
 NAME_WIDTH = 24
 MODEL_WIDTH = 14
+#: bots per request: big pages load 1,000 bots in a few requests, and the first paints at once
+PAGE_SIZE = 200
 
 
 class BotsLoaded(Message):
@@ -160,7 +162,7 @@ class BotsScreen(BotActionsScreen):
         client = await self.monstrum.wait_for_client()
         first = True
         try:
-            async for page in client.bots.list().pages():
+            async for page in client.bots.list(page_size=PAGE_SIZE).pages():
                 complete = not page.next_cursor or not page.data
                 self.post_message(BotsLoaded(page.data, first=first, complete=complete))
                 first = False
@@ -192,6 +194,7 @@ class BotsScreen(BotActionsScreen):
         self.show_status()
 
     def on_connection(self, status: ConnectionStatus) -> None:
+        self.show_status()
         # reload once the platform is back if the last load did not finish
         if status.usable and (self.load_error or self.is_loading) and not self.workers_running():
             self.load_bots()

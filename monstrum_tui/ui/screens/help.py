@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from rich.table import Table
@@ -14,6 +15,14 @@ from textual.widgets import Label, Static
 from ...client.config import config_path
 from ..binding_catalog import BindingInfo
 from .base import MonstrumModal
+
+
+def shown_path(path: Path) -> str:
+    """A path with the home directory written as ``~``."""
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
 
 
 def help_table(rows: list[BindingInfo]) -> Table:
@@ -51,7 +60,7 @@ class HelpScreen(MonstrumModal):
             with VerticalScroll(id="help-body"):
                 yield Static(help_table(self.rows), id="help-table")
             yield Label(
-                f"remap any key by id under [keymap] in {config_path()} · esc closes",
+                f"remap keys by id under [keymap] in {shown_path(config_path())} · esc closes",
                 id="help-footer",
                 markup=False,
             )
