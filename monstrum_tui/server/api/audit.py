@@ -77,7 +77,10 @@ def list_audit(
     try:
         items, next_cursor = platform.audit.list(flt, page_limit(limit), cursor)
     except UnknownAfterId as exc:
-        raise Invalid(str(exc), fields=[{"field": "after_id", "message": str(exc)}]) from None
+        raise Invalid(
+            f"after_id: {exc} (never recorded, or pruned by retention)",
+            fields=[{"field": "after_id", "message": str(exc)}],
+        ) from None
     return Page[AuditEntry](data=items, next_cursor=next_cursor)
 
 
