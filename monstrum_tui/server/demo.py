@@ -1,4 +1,5 @@
-"""The demo workspace: bots (and, later, resources) that work offline."""
+"""The demo workspace: a folder of files, filesystem and shell resources on it, and bots
+bound to them, all working offline."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 from ..client.models import BotCreate
 from .platform import Platform
+from .resource_values import with_defaults
 
 DEMO_BOTS: list[dict[str, object]] = [
     {
@@ -13,24 +15,91 @@ DEMO_BOTS: list[dict[str, object]] = [
         "description": "Drafts release notes from the repository folder",
         "model": "scripted",
         "allowed_operations": ["files.read"],
+        "resource_bindings": [
+            {
+                "resource_id": "res_demo_files",
+                "allowed_tools": ["list_files", "read_file"],
+                "scope_constraints": {"paths": ["*"]},
+            }
+        ],
     },
     {
         "name": "ops-runner",
         "description": "Runs harmless allow-listed diagnostics",
         "model": "scripted",
         "allowed_operations": ["shell.exec"],
+        "resource_bindings": [
+            {
+                "resource_id": "res_demo_shell",
+                "allowed_tools": ["run_command"],
+                "scope_constraints": {"commands": ["echo", "date", "uname"]},
+            }
+        ],
     },
     {
         "name": "triage-assistant",
         "description": "Reads incident notes and summarises them",
         "model": "scripted",
         "status": "paused",
-        "allowed_operations": ["files.read"],
+        "allowed_operations": ["files.read", "files.search"],
+        "resource_bindings": [
+            {
+                "resource_id": "res_demo_files",
+                "allowed_tools": ["*"],
+                "scope_constraints": {"paths": ["incidents/*", "docs/*"]},
+            }
+        ],
     },
 ]
 
 
 MARKER = ".demo-seeded"
+DEMO_FOLDER = "demo-workspace"
+
+DEMO_FILES: dict[str, str] = {
+    "README.md": "# acme-shop\n\nThe storefront service: catalogue, basket and checkout.\n"
+    "Deployed to staging on every merge and to production on tags.\n",
+    "CHANGELOG.md": "# Changelog\n\n## 2.4.1\n- Fix: basket totals rounded twice for JPY.\n"
+    "- Faster catalogue search (new index on sku).\n\n## 2.4.0\n"
+    "- Checkout supports saved cards.\n- Deprecate /v1/cart (use /v2/basket).\n",
+    "docs/deploy.md": "# Deploying\n\n1. Merge to main: CI deploys to staging.\n"
+    "2. Tag vX.Y.Z: the release pipeline deploys to production.\n"
+    "Roll back with `deploy rollback --to vX.Y.Z`.\n",
+    "docs/architecture.md": "# Architecture\n\nweb -> api (user-api, basket-api) -> "
+    "postgres; search on opensearch; jobs on a queue.\n",
+    "incidents/2026-02-11-checkout-latency.md": "# Incident: checkout latency\n\n"
+    "Started 14:02 UTC, resolved 14:47 UTC. p99 checkout latency rose from 300 ms to 4 s.\n"
+    "Cause: a missing index after the 2.4.0 migration. Fix: index on basket_items(sku).\n"
+    "Follow-up: add migration checks to CI.\n",
+}
+
+DEMO_SHELL_COMMANDS = ["echo", "date", "uname", "ls", "cat", "wc", "head"]
+
+
+def _seed_demo_resources(platform: Platform) -> None:
+    """A demo folder in the data dir, and a filesystem and a shell resource on it."""
+    folder = Path(platform.settings.data_dir) / DEMO_FOLDER
+    for name, text in DEMO_FILES.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_text(text, encoding="utf-8")
+    specs = [
+        ("res_demo_files", "filesystem", "Demo workspace files", {"root": str(folder)}),
+        ("res_demo_shell", "shell", "Demo shell (harmless commands)", {
+            "allowed_commands": DEMO_SHELL_COMMANDS, "working_dir": str(folder),
+        }),
+    ]
+    for resource_id, type_id, name, config in specs:
+        if platform.store.resources.get(resource_id) is not None:
+            continue
+        compiled = platform.store.integrations.for_type(type_id)
+        if compiled is None:  # pragma: no cover - built-ins are installed at start
+            continue
+        platform.store.resources.create(
+            resource_id, type_id, name, with_defaults(compiled.manifest, config),
+            platform.cipher.encrypt({}), [],
+        )
 
 
 def seed_demo_workspace(platform: Platform) -> bool:
@@ -38,6 +107,7 @@ def seed_demo_workspace(platform: Platform) -> bool:
     marker = Path(platform.settings.data_dir) / MARKER
     if marker.exists():
         return False
+    _seed_demo_resources(platform)
     for spec in DEMO_BOTS:
         platform.store.bots.create(BotCreate.model_validate(spec))
     marker.write_text("seeded\n", encoding="utf-8")
