@@ -1,0 +1,86 @@
+"""The layers import only downward: client and SDK never load the UI or the server;
+the UI loads nothing of the server but the embedded launcher."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import monstrum_tui
+
+UI_DIR = Path(monstrum_tui.__file__).parent / "ui"
+HEAVY = ("textual", "fastapi", "starlette", "uvicorn", "sqlalchemy")
+
+
+def loaded_after(code: str) -> list[str]:
+    """Module names loaded by a fresh interpreter after running ``code``."""
+    script = f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))\n"
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_client_layer_loads_neither_ui_nor_server() -> None:
+    modules = loaded_after("import monstrum\nimport monstrum_tui.client\n")
+    bad = [
+        m for m in modules
+        if m.split(".")[0] in HEAVY or m.startswith(("monstrum_tui.server", "monstrum_tui.ui"))
+    ]
+    assert bad == []
+
+
+def test_dashboard_loads_no_server_module_until_it_starts_the_embedded_one() -> None:
+    modules = loaded_after("import monstrum_tui.ui.app\n")
+    assert "textual" in modules
+    assert [m for m in modules if m.startswith("monstrum_tui.server")] == []
+    # what starting the embedded platform pulls in: the launcher and its two small helpers
+    modules = loaded_after(
+        "import monstrum_tui.ui.app\nimport monstrum_tui.server.embedded\n"
+    )
+    server = {m for m in modules if m.startswith("monstrum_tui.server")}
+    assert server <= {
+        "monstrum_tui.server",
+        "monstrum_tui.server.embedded",
+        "monstrum_tui.server.datadir",
+        "monstrum_tui.server.settings",
+    }
+    assert not [m for m in modules if m.split(".")[0] in HEAVY[1:]]
+
+
+def test_only_the_connection_module_names_the_server() -> None:
+    """Statically: every run-time import of the server package in ui/ is the one lazy
+    launcher import (imports under ``if TYPE_CHECKING:`` never run)."""
+    offenders = []
+    for path in sorted(UI_DIR.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        typing_only = {
+            id(inner)
+            for block in ast.walk(tree)
+            if isinstance(block, ast.If) and ast.unparse(block.test) == "TYPE_CHECKING"
+            for inner in ast.walk(block)
+        }
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
+            if isinstance(node, ast.ImportFrom):
+                target = "." * node.level + (node.module or "")
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.Import):
+                target = ",".join(a.name for a in node.names)
+                names = []
+            else:
+                continue
+            if "server" not in target:
+                continue
+            allowed = (
+                path.name == "connection.py"
+                and target.endswith("server.embedded")
+                and names == ["start_embedded_platform"]
+            )
+            if not allowed:
+                offenders.append(f"{path.relative_to(UI_DIR)}:{node.lineno} {target} {names}")
+    assert offenders == []
