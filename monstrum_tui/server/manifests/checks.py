@@ -40,6 +40,7 @@ HEADER_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 PARAM_PATH_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(?:\[\*\]|\.[A-Za-z_][A-Za-z0-9_-]*)*$")
 _SEGMENT_RE = re.compile(r"\[\*\]|\.?([A-Za-z_][A-Za-z0-9_-]*)")
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
+JSON_TYPES = ("string", "integer", "number", "boolean", "array", "object", "null")
 
 #: the keys each part of a manifest may have, by the part's place (list indices left out)
 _KNOWN_KEYS: dict[tuple[str, ...], list[str]] = {
@@ -371,6 +372,13 @@ def _check_input_schema(ctx: _Context, schema: dict[str, Any], loc: Loc) -> None
             except re.error as rexc:
                 reason = f"not a valid regular expression: {rexc}"
             ctx.problems.add(where, f"pattern {_short(err.instance)} is {reason}")
+        elif err.absolute_path and err.absolute_path[-1] == "type" and err.validator == "anyOf":
+            ctx.problems.add(
+                where,
+                f"not a valid JSON Schema: {_short(err.instance)} is not a JSON Schema type "
+                f"(string, integer, number, boolean, array, object, null)"
+                f"{suggest(str(err.instance), JSON_TYPES)}",
+            )
         else:
             message = err.message if len(err.message) <= 160 else err.message[:157] + "..."
             ctx.problems.add(where, f"not a valid JSON Schema: {message}")

@@ -46,7 +46,9 @@ class LineMap:
     keys: dict[Loc, int] = field(default_factory=dict)
 
     def line_of(self, loc: Loc, *, key: bool = False) -> int | None:
-        if key and loc in self.keys:
+        """The line of ``loc``: its key's line when it is a mapping entry (a block value
+        starts on the line after its key), else its value's, else its nearest parent's."""
+        if loc in self.keys:
             return self.keys[loc]
         for end in range(len(loc), -1, -1):
             line = self.values.get(loc[:end])
