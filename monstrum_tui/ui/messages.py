@@ -25,3 +25,13 @@ class RunBotRequested(ScreenRequest):
         super().__init__()
         self.bot_id = bot_id
         self.bot_name = bot_name
+
+
+class OpenTaskRequested(ScreenRequest):
+    """The user asked to watch a task in a live pane (e.g. from an audit entry)."""
+
+    unhandled_hint = "task panes arrive with the Tasks screen"
+
+    def __init__(self, task_id: str) -> None:
+        super().__init__()
+        self.task_id = task_id
