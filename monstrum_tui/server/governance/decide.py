@@ -60,8 +60,24 @@ def split_tool_name(name: str) -> tuple[str | None, str]:
     return None, name
 
 
+_DECISION_DEFAULTS = {
+    name: field.get_default(call_default_factory=True)
+    for name, field in Decision.model_fields.items()
+}
+
+
+def _decision(**values: Any) -> Decision:
+    """A Decision from trusted values, built without validation (the hot path)."""
+    decision = Decision.__new__(Decision)
+    object.__setattr__(decision, "__dict__", {**_DECISION_DEFAULTS, **values})
+    object.__setattr__(decision, "__pydantic_fields_set__", set(values))
+    object.__setattr__(decision, "__pydantic_extra__", {})
+    object.__setattr__(decision, "__pydantic_private__", None)
+    return decision
+
+
 def _deny(check: str, message: str, **fields: Any) -> Decision:
-    return Decision.model_construct(allowed=False, check=check, message=message, **fields)
+    return _decision(allowed=False, check=check, message=message, **fields)
 
 
 def describe_value(value: Any) -> str:
@@ -174,7 +190,7 @@ def _decide(bot: Bot, offered: Offered, tool_name: str, params: Any) -> Decision
                     **where,
                 )
 
-    return Decision.model_construct(allowed=True, check=None, message="allowed", **where)
+    return _decision(allowed=True, check=None, message="allowed", **where)
 
 
 def decide(bot: Bot, offered: Offered, tool_name: str, params: Any) -> Decision:

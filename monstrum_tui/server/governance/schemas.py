@@ -12,12 +12,16 @@ from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 
+from .fastschema import Check, compile_simple
+
 _MAX = 4096
 _lock = threading.Lock()
 # id(schema dict) -> (the dict, kept alive so its id is not reused, validator)
 _by_identity: OrderedDict[int, tuple[dict[str, Any], Validator]] = OrderedDict()
 # canonical JSON -> validator, so equal schemas held by different objects compile once
 _by_content: OrderedDict[str, Validator] = OrderedDict()
+# id(schema dict) -> (the dict, its fast check or None)
+_fast: OrderedDict[int, tuple[dict[str, Any], Check | None]] = OrderedDict()
 
 
 def _compile(schema: dict[str, Any]) -> Validator:
@@ -50,8 +54,24 @@ def validator_of(schema: dict[str, Any]) -> Validator:
     return validator
 
 
+def _fast_check(schema: dict[str, Any]) -> Check | None:
+    entry = _fast.get(id(schema))
+    if entry is not None and entry[0] is schema:
+        return entry[1]
+    validator_of(schema)  # a broken schema raises here, as it must
+    check = compile_simple(schema)
+    with _lock:
+        _fast[id(schema)] = (schema, check)
+        while len(_fast) > _MAX:
+            _fast.popitem(last=False)
+    return check
+
+
 def schema_error(schema: dict[str, Any], params: Any) -> str | None:
     """Why ``params`` do not validate against ``schema``, or ``None`` if they do."""
+    fast = _fast_check(schema)
+    if fast is not None and fast(params):
+        return None  # the fast check is exact when it says valid
     validator = validator_of(schema)
     first = next(validator.iter_errors(params), None)
     if first is None:
