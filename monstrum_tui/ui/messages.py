@@ -35,3 +35,19 @@ class OpenTaskRequested(ScreenRequest):
     def __init__(self, task_id: str) -> None:
         super().__init__()
         self.task_id = task_id
+
+
+class ShowAuditRequested(ScreenRequest):
+    """The user asked for the audit log narrowed to a task, bot or resource (e.g. from a
+    task pane); the Audit screen shows it with exactly these filters."""
+
+    unhandled_hint = "the audit log arrives with the Audit screen"
+
+    def __init__(
+        self, task_id: str | None = None, *, bot_id: str | None = None,
+        resource_id: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.task_id = task_id
+        self.bot_id = bot_id
+        self.resource_id = resource_id
