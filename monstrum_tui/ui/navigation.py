@@ -13,6 +13,8 @@ from textual.screen import Screen
 
 from .messages import ScreenRequest
 from .screens.bots import BotsScreen
+from .screens.integrations import IntegrationsScreen
+from .screens.resources import ResourcesScreen
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,10 @@ class ScreenEntry:
 
 SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("bots", "Bots", "1", BotsScreen, "governed bots: list, detail, create, edit"),
+    ScreenEntry("resources", "Resources", "2", ResourcesScreen,
+                "resources and their tools: schemas, scope dimensions, which bots may call"),
+    ScreenEntry("integrations", "Integrations", "5", IntegrationsScreen,
+                "installed integrations (resource types); upload a manifest"),
 )
 
 
