@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..models import Task, TaskCreate, TaskEvent
-from ..namespace import Namespace
+from ..models import Task, TaskEvent
+from ..namespace import Namespace, jsonable
 from ..pagination import AsyncPager
 from ..sse import DEFAULT_MAX_RECONNECTS, StatusCallback, TaskEventStream
 
@@ -16,8 +16,9 @@ class Tasks(Namespace):
         self, *, bot_id: str, input: str = "", metadata: dict[str, Any] | None = None
     ) -> Task:
         """Start a task and return at once (status ``queued``)."""
-        body = TaskCreate(bot_id=bot_id, input=input, metadata=metadata or {})
-        data = await self._transport.request("POST", "/v1/tasks", json=body.model_dump(mode="json"))
+        # the server validates, so a bad body is a typed 422 that names the field
+        body = {"bot_id": bot_id, "input": input, "metadata": jsonable(metadata or {})}
+        data = await self._transport.request("POST", "/v1/tasks", json=body)
         return Task.model_validate(data)
 
     async def run(

@@ -117,11 +117,15 @@ async def follow_events(platform: Platform, task_id: str, after: int) -> AsyncIt
                     batch = await asyncio.to_thread(
                         store.tasks.events_after, task_id, last, REPLAY_BATCH
                     )
+                    frames = []
                     for event in batch:
-                        yield _frame(event)
+                        frames.append(_frame(event))
                         last = event.seq
                         if is_terminal(event):
+                            yield "".join(frames)
                             return
+                    if frames:
+                        yield "".join(frames)
                     if len(batch) < REPLAY_BATCH:
                         break
                 replay = False
@@ -139,14 +143,25 @@ async def follow_events(platform: Platform, task_id: str, after: int) -> AsyncIt
                 else:
                     yield ": keep-alive\n\n"
                 continue
-            if sub.overflowed or event.seq > last + 1:
-                replay = True  # fell behind (or something is missing): read the store
-                continue
-            if event.seq <= last:
-                continue
-            yield _frame(event)
-            last = event.seq
-            if is_terminal(event):
+            # send what has piled up in one write: fewer, larger chunks when busy
+            frames = []
+            ended = False
+            while True:
+                if sub.overflowed or event.seq > last + 1:
+                    replay = True  # fell behind (or something is missing): read the store
+                    break
+                if event.seq > last:
+                    frames.append(_frame(event))
+                    last = event.seq
+                    if is_terminal(event):
+                        ended = True
+                        break
+                if sub.queue.empty() or len(frames) >= REPLAY_BATCH:
+                    break
+                event = sub.queue.get_nowait()
+            if frames:
+                yield "".join(frames)
+            if ended:
                 return
 
 

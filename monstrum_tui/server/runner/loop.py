@@ -54,6 +54,7 @@ class TaskRunner:
 
     async def start(self) -> None:
         """Fail what a previous process left unfinished; then accept tasks."""
+        self.recorder.start()
         for task in await asyncio.to_thread(self.platform.store.tasks.unfinished):
             await self._finish(
                 task.id, "failed", error=INTERRUPTED,
@@ -76,6 +77,7 @@ class TaskRunner:
             job.cancel()
         if running:
             await asyncio.wait([job for _, job in running], timeout=STOP_GRACE_S)
+        await self.recorder.stop()
 
     # --- submitting and cancelling --------------------------------------------------
 

@@ -1,15 +1,33 @@
-"""Stores each task event, then hands it to the live watchers (in that order: no gap)."""
+"""Stores task events in group commits, then hands them to the live watchers.
+
+Events are numbered here (per task, in memory, starting after what the store holds)
+and written by one writer coroutine in batches: one transaction per batch instead of
+one per event. Watchers get an event only once it is stored, so a watcher that
+replays the store after subscribing sees every event, either in the replay or live.
+
+``record`` waits for the commit of the events that change the task's state
+(``started``, the terminal event); others return at once, unless the backlog is long
+(then the caller waits too, which is the back-pressure).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from dataclasses import dataclass
 from typing import Any
 
 from ...client.models import TaskEvent
 from ..store import Store
+from ..store.columns import utcnow
 from .broker import EventBroker
 
+log = logging.getLogger("monstrum.runner")
+
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
+#: events buffered before ``record`` waits for its own commit
+BACKLOG_LIMIT = 2000
+_COLUMNS = frozenset({"seq", "task_id", "type", "timestamp"})
 
 
 def is_terminal(event: TaskEvent) -> bool:
@@ -17,10 +35,53 @@ def is_terminal(event: TaskEvent) -> bool:
     return event.status in TERMINAL_STATUSES
 
 
+@dataclass
+class PendingEvent:
+    event: TaskEvent
+    payload: dict[str, Any]
+    task_changes: dict[str, Any] | None
+    done: asyncio.Future[None] | None
+
+
 class EventRecorder:
     def __init__(self, store: Store, broker: EventBroker) -> None:
         self.store = store
         self.broker = broker
+        self._next_seq: dict[str, int] = {}
+        self._pending: list[PendingEvent] = []
+        self._wake: asyncio.Event | None = None
+        self._writer: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._wake = asyncio.Event()
+        self._writer = asyncio.create_task(self._write_loop(), name="task event writer")
+
+    async def stop(self) -> None:
+        """Write what is pending, then stop the writer."""
+        await self.flush()
+        if self._writer is not None:
+            self._writer.cancel()
+            try:
+                await self._writer
+            except asyncio.CancelledError:
+                pass
+            self._writer = None
+
+    async def flush(self) -> None:
+        if self._pending and self._writer is not None:
+            done = asyncio.get_running_loop().create_future()
+            self._pending[-1].done = self._pending[-1].done or done
+            last = self._pending[-1].done
+            assert self._wake is not None
+            self._wake.set()
+            await asyncio.shield(last)
+
+    async def _seq(self, task_id: str) -> int:
+        current = self._next_seq.get(task_id)
+        if current is None:
+            current = await asyncio.to_thread(self.store.tasks.last_seq, task_id) + 1
+        self._next_seq[task_id] = current + 1
+        return current
 
     async def record(
         self,
@@ -28,13 +89,53 @@ class EventRecorder:
         type: str,
         *,
         task_changes: dict[str, Any] | None = None,
+        wait: bool | None = None,
         **fields: Any,
     ) -> TaskEvent:
-        """Append an event (and task changes, atomically); then publish it."""
-        event = await asyncio.to_thread(
-            self.store.tasks.append_event, task_id, type, fields, task_changes=task_changes
+        """Number and queue an event (with task changes applied in the same commit)."""
+        payload = {k: v for k, v in fields.items() if v is not None and k not in _COLUMNS}
+        seq = await self._seq(task_id)
+        event = TaskEvent(seq=seq, task_id=task_id, type=type, timestamp=utcnow(), **payload)
+        if is_terminal(event):
+            self._next_seq.pop(task_id, None)
+        must_wait = (
+            wait if wait is not None
+            else type == "started" or is_terminal(event) or len(self._pending) >= BACKLOG_LIMIT
         )
-        # published only once stored: a watcher that replays the store after subscribing
-        # sees every event either in the replay or live
-        self.broker.publish(event)
+        done = asyncio.get_running_loop().create_future() if must_wait else None
+        self._pending.append(PendingEvent(event, payload, task_changes, done))
+        if self._writer is None:  # not started (tests of the store): write inline
+            await self._write(self._take())
+        else:
+            assert self._wake is not None
+            self._wake.set()
+        if done is not None:
+            await asyncio.shield(done)
         return event
+
+    def _take(self) -> list[PendingEvent]:
+        batch, self._pending = self._pending, []
+        return batch
+
+    async def _write(self, batch: list[PendingEvent]) -> None:
+        rows = [(p.event, p.payload, p.task_changes) for p in batch]
+        try:
+            await asyncio.to_thread(self.store.tasks.append_events, rows)
+        except Exception as exc:
+            log.exception("could not store %d task events", len(batch))
+            for p in batch:
+                if p.done is not None and not p.done.done():
+                    p.done.set_exception(exc)
+            return
+        for p in batch:
+            self.broker.publish(p.event)
+            if p.done is not None and not p.done.done():
+                p.done.set_result(None)
+
+    async def _write_loop(self) -> None:
+        assert self._wake is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                await self._write(self._take())

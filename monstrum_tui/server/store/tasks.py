@@ -133,6 +133,27 @@ class TaskRepository:
                 conn.execute(update(tasks).where(tasks.c.id == task_id).values(**task_changes))
         return TaskEvent(seq=seq, task_id=task_id, type=type, timestamp=when, **payload)
 
+    def append_events(
+        self, rows: list[tuple[TaskEvent, dict[str, Any], dict[str, Any] | None]]
+    ) -> None:
+        """Store numbered events, and each one's task changes, in one transaction."""
+        if not rows:
+            return
+        with self._store.write() as conn:
+            conn.execute(
+                insert(task_events),
+                [
+                    {"task_id": e.task_id, "seq": e.seq, "type": e.type, "payload": payload,
+                     "timestamp": e.timestamp}
+                    for e, payload, _ in rows
+                ],
+            )
+            for event, _, changes in rows:
+                if changes:
+                    conn.execute(
+                        update(tasks).where(tasks.c.id == event.task_id).values(**changes)
+                    )
+
     def events_after(self, task_id: str, after: int = 0, limit: int = 1000) -> list[TaskEvent]:
         """Up to ``limit`` events with ``seq > after``, in order."""
         with self._store.read() as conn:
