@@ -18,6 +18,7 @@ from monstrum_tui.ui.screens.bot_form import BotFormScreen
 from monstrum_tui.ui.screens.bots import BotsScreen
 from monstrum_tui.ui.screens.help import HelpScreen
 from monstrum_tui.ui.screens.jump import JumpScreen
+from monstrum_tui.ui.widgets.connection_banner import ConnectionBanner
 from tests.ui_pilot import screen_text, wait_until
 
 
@@ -118,9 +119,9 @@ async def test_unreachable_server_shows_banner_then_reconnects(new_server) -> No
         srv.stop()
         app.connection_problem()
         await wait_until(pilot, lambda: app.connection.state == "unreachable")
-        text = screen_text(app)
-        assert f"cannot reach {srv.url}" in text and "retrying in" in text
-        assert "unreachable" in text
+        banner = str(app.screen.query_one(ConnectionBanner).content)
+        assert f"cannot reach {srv.url}" in banner and "retrying in" in banner
+        assert "unreachable" in screen_text(app)
         srv.start()
         app.connection_problem()
         await wait_until(pilot, lambda: app.connection.usable)

@@ -90,14 +90,5 @@ def test_snapshot_bot_detail(seeded, snap_compare) -> None:
     assert snap_compare(make_app(seeded), terminal_size=(80, 24), run_before=open_detail)
 
 
-def test_snapshot_help(seeded, snap_compare) -> None:
-    async def open_help(pilot: Pilot) -> None:
-        await bots_listed(pilot)
-        await pilot.press("question_mark")
-        await pilot.pause(0.2)
-
-    assert snap_compare(make_app(seeded), terminal_size=(80, 24), run_before=open_help)
-
-
 def test_snapshot_too_small(seeded, snap_compare) -> None:
     assert snap_compare(make_app(seeded), terminal_size=(50, 12), run_before=bots_listed)

@@ -244,8 +244,12 @@ class MonstrumApp(App[int]):
             except AuthenticationError as exc:
                 state = "unauthorized"
                 problem = f"the server refused the API key: {exc.message}"
-            except (APIConnectionError, MonstrumAPIError) as exc:
-                problem = f"cannot reach {self.server_label}: {getattr(exc, 'message', exc)}"
+            except APIConnectionError as exc:
+                problem = exc.message
+                if self.target.settings is not None and self.server_label not in problem:
+                    problem = f"cannot reach {self.server_label}: {problem}"
+            except MonstrumAPIError as exc:
+                problem = f"{self.server_label} answered {exc}"
             except Exception as exc:  # e.g. the embedded platform failed to start
                 problem = f"cannot start the local platform: {exc}"
             else:

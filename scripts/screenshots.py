@@ -1,0 +1,98 @@
+"""Write SVG screenshots of every registered dashboard screen to ``screenshots/``.
+
+    .venv/bin/python scripts/screenshots.py [--out screenshots]
+
+Starts a fresh platform (``monstrum serve --demo``) on a temporary data dir,
+drives the dashboard with Textual's pilot at 80x24 and 120x36, and saves one
+SVG per screen in ``navigation.SCREENS`` plus the scenes listed in ``SCENES``.
+A new screen gets its screenshot by being registered; add a scene here for
+views reached by keys (detail, forms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from monstrum_tui.ui.app import MonstrumApp  # noqa: E402
+from monstrum_tui.ui.navigation import SCREENS  # noqa: E402
+from tests.serverproc import ServerProcess  # noqa: E402
+
+SIZES: tuple[tuple[int, int], ...] = ((80, 24), (120, 36))
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A view reached from a registered screen by pressing keys."""
+
+    screen: str
+    name: str
+    keys: tuple[str, ...]
+
+
+SCENES: tuple[Scene, ...] = (
+    Scene("bots", "bot-detail", ("enter",)),
+    Scene("bots", "bot-form", ("n",)),
+    Scene("bots", "help", ("question_mark",)),
+)
+
+
+async def settle(app: MonstrumApp, pilot: object, limit: float = 15.0) -> None:
+    """Wait until connected and the current screen's workers have finished loading."""
+    waited = 0.0
+    while waited < limit:
+        screen = app.screen
+        busy = any(w.node is screen and w.is_running for w in app.workers)
+        if app.connection.usable and not busy:
+            break
+        await pilot.pause(0.1)  # type: ignore[attr-defined]
+        waited += 0.1
+    await pilot.pause(0.3)  # type: ignore[attr-defined]
+
+
+async def shoot(server: ServerProcess, out: Path, size: tuple[int, int]) -> list[Path]:
+    suffix = "" if size == SIZES[0] else f"-{size[0]}x{size[1]}"
+    written: list[Path] = []
+    shots: list[tuple[str, str, tuple[str, ...]]] = [(e.name, e.name, ()) for e in SCREENS]
+    shots += [(s.screen, s.name, s.keys) for s in SCENES]
+    for screen_name, file_name, keys in shots:
+        app = MonstrumApp(api_base=server.url, api_key=server.admin_key,
+                          initial_screen=screen_name, watch_terminal=False)
+        async with app.run_test(size=size) as pilot:
+            await settle(app, pilot)
+            if keys:
+                await pilot.press(*keys)
+                await settle(app, pilot)
+            path = out / f"{file_name}{suffix}.svg"
+            app.save_screenshot(str(path))
+            written.append(path)
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="monstrum-shots-") as tmp:
+        # the screenshots show the defaults, not this machine's keymap or theme
+        os.environ["MONSTRUM_CONFIG"] = str(Path(tmp) / "no-config.toml")
+        server = ServerProcess(data_dir=Path(tmp) / "data", extra_args=["--demo"]).start()
+        try:
+            for size in SIZES:
+                for path in asyncio.run(shoot(server, args.out, size)):
+                    print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
