@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from textual.screen import Screen
 
-from .messages import ScreenRequest
+from .messages import OpenTaskRequested, RunBotRequested, ScreenRequest
 from .screens.bots import BotsScreen
+from .screens.tasks import TasksScreen
 from .screens.integrations import IntegrationsScreen
 from .screens.resources import ResourcesScreen
 
@@ -36,6 +37,8 @@ class ScreenEntry:
 
 SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("bots", "Bots", "1", BotsScreen, "governed bots: list, detail, create, edit"),
+    ScreenEntry("tasks", "Tasks", "3", TasksScreen, "running and recent tasks; live event panes",
+                accepts=(RunBotRequested, OpenTaskRequested)),
     ScreenEntry("resources", "Resources", "2", ResourcesScreen,
                 "resources and their tools: schemas, scope dimensions, which bots may call"),
     ScreenEntry("integrations", "Integrations", "5", IntegrationsScreen,

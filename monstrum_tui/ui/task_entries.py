@@ -1,0 +1,169 @@
+"""A task's events as the entries a pane shows: calls paired with their results, streamed
+model text joined, and at most ``limit`` entries kept (the oldest are dropped and counted).
+
+Pure data, no widgets: the event log renders it, tests and the bench feed it directly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..client.models import TaskEvent
+
+#: entries a pane keeps; older ones are dropped (and counted) so memory stays flat
+MAX_ENTRIES = 5_000
+
+EntryKind = Literal["started", "message", "call", "denied", "error", "end"]
+
+
+@dataclass(eq=False)
+class EventEntry:
+    """One line (or, expanded, one block) of a pane.
+
+    ``call`` entries hold the ``tool_call`` event and, once it arrives, its ``result`` (or
+    the ``error`` with the same ``call_id``). ``message`` entries hold consecutive model
+    text chunks joined into ``text``. ``version`` changes whenever the entry does, so a
+    renderer can cache by (serial, version).
+    """
+
+    serial: int
+    kind: EntryKind
+    event: TaskEvent
+    result: TaskEvent | None = None
+    text: str = ""
+    events: int = 1
+    expanded: bool = False
+    version: int = 0
+    _search: str | None = field(default=None, repr=False)
+
+    @property
+    def last_seq(self) -> int:
+        return self.result.seq if self.result is not None else self.event.seq
+
+    @property
+    def failed(self) -> bool:
+        """A call whose tool failed, an error, a denial or a task that did not complete."""
+        if self.kind == "call":
+            return self.result is not None and self.result.type == "error"
+        if self.kind == "end":
+            return self.event.status != "completed"
+        return self.kind in ("denied", "error")
+
+    def touch(self) -> None:
+        self.version += 1
+        self._search = None
+
+    def search_text(self) -> str:
+        """Everything a search may match, lower-cased (cached until the entry changes)."""
+        if self._search is None:
+            self._search = json.dumps(self.as_json(), ensure_ascii=False, default=str).lower()
+        return self._search
+
+    def as_json(self) -> dict[str, Any]:
+        """The entry as JSON data (what ``copy`` puts on the clipboard)."""
+        if self.kind == "message":
+            return {
+                "type": "message",
+                "task_id": self.event.task_id,
+                "seq": self.event.seq,
+                "last_seq": self.last_seq,
+                "timestamp": self.event.timestamp.isoformat(),
+                "text": self.text,
+            }
+        data = self.event.model_dump(mode="json", exclude_none=True)
+        if self.result is not None:
+            data["result"] = self.result.model_dump(mode="json", exclude_none=True)
+        return data
+
+
+def _kind_of(event: TaskEvent) -> EntryKind:
+    if event.is_terminal:
+        return "end"
+    if event.type == "tool_call":
+        return "call"
+    if event.type in ("started", "message", "denied"):
+        return event.type  # type: ignore[return-value]
+    return "error"
+
+
+class EventEntries:
+    """The entries of one pane, in order, bounded; ``add`` folds each event in."""
+
+    def __init__(self, limit: int = MAX_ENTRIES) -> None:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        self.limit = limit
+        self.entries: deque[EventEntry] = deque()
+        #: stream events whose entries were dropped to stay within ``limit``
+        self.dropped_events = 0
+        self.total_events = 0
+        self.tool_calls = 0
+        self.denials = 0
+        self.last_seq: int | None = None
+        self.end: TaskEvent | None = None
+        self._next_serial = 0
+        self._open_calls: dict[str, EventEntry] = {}
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @property
+    def first_serial(self) -> int:
+        return self.entries[0].serial if self.entries else self._next_serial
+
+    def by_serial(self, serial: int) -> EventEntry | None:
+        index = serial - self.first_serial
+        if 0 <= index < len(self.entries):
+            return self.entries[index]
+        return None
+
+    def add(self, event: TaskEvent) -> tuple[EventEntry, bool]:
+        """Fold one event in; returns the entry it landed in and whether that entry is new."""
+        self.total_events += 1
+        self.last_seq = event.seq
+        if event.type == "tool_call":
+            self.tool_calls += 1
+        elif event.type == "denied":
+            self.tool_calls += 1
+            self.denials += 1
+        if event.is_terminal:
+            self.end = event
+        kind = _kind_of(event)
+        if event.type in ("result", "error") and event.call_id and not event.is_terminal:
+            call = self._open_calls.pop(event.call_id, None)
+            if call is not None:
+                call.result = event
+                call.events += 1
+                call.touch()
+                return call, False
+        if kind == "message" and self.entries:
+            last = self.entries[-1]
+            if last.kind == "message":
+                last.text += event.text or ""
+                last.events += 1
+                last.touch()
+                return last, False
+        entry = EventEntry(self._next_serial, kind, event)
+        self._next_serial += 1
+        if kind == "message":
+            entry.text = event.text or ""
+            entry.expanded = True
+        elif kind == "end":
+            entry.expanded = True
+        elif kind == "call" and event.call_id:
+            self._open_calls[event.call_id] = entry
+        self.entries.append(entry)
+        return entry, True
+
+    def trim(self) -> int:
+        """Drop the oldest entries beyond ``limit``; returns how many were dropped."""
+        excess = len(self.entries) - self.limit
+        for _ in range(max(0, excess)):
+            old = self.entries.popleft()
+            self.dropped_events += old.events
+            if old.kind == "call" and old.result is None and old.event.call_id:
+                self._open_calls.pop(old.event.call_id, None)
+        return max(0, excess)

@@ -1,0 +1,518 @@
+"""The event log of a task pane: a Line API widget that renders only the visible lines.
+
+Events arrive in batches (``add_events``, called by the pane's flush timer), fold into
+``EventEntries`` (bounded), and are laid out as line ranges: one line per collapsed
+entry, more when expanded. ``render_line`` maps a screen row to (entry, line) with a
+bisect, so drawing costs the same with 10 or 5,000 entries kept.
+
+Follow mode keeps the view at the bottom until the user scrolls or moves up; while
+paused, new events are counted (the pane shows "+N new") and ``end`` resumes.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_right
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.highlighter import JSONHighlighter
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ...client.models import TaskEvent
+from ..task_entries import MAX_ENTRIES, EventEntries, EventEntry
+
+#: a JSON block longer than this is cut (the whole of it is still copied with ``y``)
+MAX_BLOCK_LINES = 400
+#: compact JSON in a summary line is cut here (the line is cropped to the pane anyway)
+SUMMARY_CHARS = 240
+DETAIL_INDENT = 10
+
+_json_highlighter = JSONHighlighter()
+
+
+def compact_json(value: Any, limit: int = SUMMARY_CHARS) -> str:
+    """One-line JSON, cut at ``limit`` characters."""
+    text = json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": "))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def format_offset(seconds: float) -> str:
+    """Time since the task started, 7 cells wide: ``  +1.2s``, `` +12m05``."""
+    if seconds < 0:
+        seconds = 0.0
+    if seconds < 1000:
+        return f"{'+' + format(seconds, '.1f') + 's':>7}"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 1000:
+        return f"{'+' + str(minutes) + 'm' + format(secs, '02d'):>7}"
+    return f"{'+' + str(minutes // 60) + 'h':>7}"
+
+
+def format_ms(ms: float | None) -> str:
+    """A tool call's duration, 6 cells wide."""
+    if ms is None:
+        return "     …"
+    if ms < 1000:
+        return f"{ms:>4.0f}ms"
+    if ms < 100_000:
+        return f"{ms / 1000:>5.1f}s"
+    return f"{ms / 60_000:>5.0f}m"
+
+
+class EventLog(ScrollView, can_focus=True):
+    """A task's events, newest at the bottom; ``up``/``down`` select, ``enter`` expands."""
+
+    BINDING_GROUP_TITLE = "Task pane"
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "event-log--time",
+        "event-log--started",
+        "event-log--message",
+        "event-log--call",
+        "event-log--ok",
+        "event-log--denied",
+        "event-log--error",
+        "event-log--end",
+        "event-log--label",
+        "event-log--dropped",
+        "event-log--cursor",
+        "event-log--match",
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "select(-1)", "Previous event", id="pane.up", show=False),
+        Binding("down,j", "select(1)", "Next event", id="pane.down", show=False),
+        Binding("pageup", "select_page(-1)", "Page up", id="pane.page_up", show=False),
+        Binding("pagedown", "select_page(1)", "Page down", id="pane.page_down", show=False),
+        Binding("home,g", "first", "First event", id="pane.first", show=False),
+        Binding("end,G", "follow", "Follow", id="pane.follow"),
+        Binding("enter,space", "toggle", "Expand", id="pane.expand"),
+    ]
+
+    class FollowChanged(Message):
+        """Following started or stopped, or the count of unseen events changed."""
+
+        def __init__(self, log: EventLog) -> None:
+            super().__init__()
+            self.log = log
+
+        @property
+        def control(self) -> EventLog:
+            return self.log
+
+    def __init__(
+        self, *, limit: int = MAX_ENTRIES, name: str | None = None, id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.entries = EventEntries(limit)
+        self.following = True
+        #: events that arrived while paused (the "+N new" marker)
+        self.unseen = 0
+        #: serial of the selected entry; None means "the last one"
+        self.selected: int | None = None
+        self.search_term = ""
+        self.t0: datetime | None = None
+        self._starts: list[int] = []
+        self._end = 0
+        self._width = 0
+        self._lines_cache: LRUCache[tuple[int, int, int, bool], list[Text]] = LRUCache(512)
+        self._strip_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
+        self._styles: dict[str, Style] = {}
+
+    # --- styles -------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = {}
+        self._lines_cache.clear()
+        self._strip_cache.clear()
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self.get_component_rich_style(f"event-log--{name}", partial=True)
+            self._styles[name] = style
+        return style
+
+    # --- feeding ------------------------------------------------------------
+
+    def add_events(self, batch: list[TaskEvent]) -> None:
+        """Fold a batch of events in, drop what exceeds the bound, and redraw once."""
+        if not batch:
+            return
+        entries = self.entries
+        if self.t0 is None:
+            self.t0 = batch[0].timestamp
+        relayout_from: int | None = None
+        width = self._layout_width()
+        for event in batch:
+            entry, new = entries.add(event)
+            if new:
+                self._starts.append(self._end)
+                self._end += self._height(entry, width)
+            elif entry.expanded:
+                index = entry.serial - entries.first_serial
+                if relayout_from is None or index < relayout_from:
+                    relayout_from = index
+        dropped = entries.trim()
+        old_top = self._top()
+        if dropped:
+            del self._starts[:dropped]
+        if relayout_from is not None:
+            self._relayout(max(0, relayout_from - dropped), width)
+        shift = self._top() - old_top
+        self._update_virtual_size()
+        if self.following:
+            self._scroll_end()
+        else:
+            self.unseen += len(batch)
+            if shift and self.scroll_y > 0:
+                self.scroll_to(y=max(0, self.scroll_y - shift), animate=False, immediate=True)
+            self.post_message(self.FollowChanged(self))
+        self.refresh()
+
+    # --- layout -------------------------------------------------------------
+
+    def _layout_width(self) -> int:
+        if not self._width:
+            self._width = max(20, self.scrollable_content_region.width or self.size.width or 80)
+        return self._width
+
+    def _top(self) -> int:
+        """The absolute line where the first kept entry starts."""
+        return self._starts[0] if self._starts else self._end
+
+    @property
+    def marker_lines(self) -> int:
+        return 1 if self.entries.dropped_events else 0
+
+    @property
+    def line_count(self) -> int:
+        return self.marker_lines + self._end - self._top()
+
+    def _height(self, entry: EventEntry, width: int) -> int:
+        return len(self.entry_lines(entry, width)) if entry.expanded else 1
+
+    def _relayout(self, start: int, width: int) -> None:
+        """Recompute line starts from entry ``start`` on (after an entry changed height)."""
+        entries = self.entries.entries
+        if start >= len(entries):
+            return
+        position = self._starts[start]
+        for index in range(start, len(entries)):
+            self._starts[index] = position
+            position += self._height(entries[index], width)
+        self._end = position
+
+    def _update_virtual_size(self) -> None:
+        self.virtual_size = Size(self._layout_width(), self.line_count)
+
+    def on_resize(self, event: events.Resize) -> None:
+        width = max(20, self.scrollable_content_region.width)
+        if width != self._width:
+            self._width = width
+            self._strip_cache.clear()
+            if self._starts:
+                self._relayout(0, width)
+            self._update_virtual_size()
+            if self.following:
+                self._scroll_end()
+
+    def locate(self, y: int) -> tuple[EventEntry | None, int]:
+        """The entry drawn on virtual line ``y`` and the line within it (None: marker/blank)."""
+        y -= self.marker_lines
+        if y < 0 or not self._starts:
+            return None, 0
+        absolute = self._top() + y
+        if absolute >= self._end:
+            return None, 0
+        index = bisect_right(self._starts, absolute) - 1
+        return self.entries.entries[index], absolute - self._starts[index]
+
+    def entry_range(self, entry: EventEntry) -> tuple[int, int]:
+        """The virtual lines [first, last] the entry occupies."""
+        index = entry.serial - self.entries.first_serial
+        first = self._starts[index] - self._top() + self.marker_lines
+        end = self._starts[index + 1] if index + 1 < len(self._starts) else self._end
+        return first, first + (end - self._starts[index]) - 1
+
+    # --- drawing ------------------------------------------------------------
+
+    def entry_lines(self, entry: EventEntry, width: int) -> list[Text]:
+        """The lines of an entry at ``width`` (cached per entry version)."""
+        key = (entry.serial, entry.version, width, entry.expanded)
+        lines = self._lines_cache.get(key)
+        if lines is None:
+            if entry.kind == "message" and entry.expanded:
+                # the text wraps under its first line, which follows the time
+                lines = self._wrapped(entry.text.strip("\n") or " ", width,
+                                      self._style("message"))
+                lines[0] = self._time(entry.event).append("“ ", self._style("message")) + (
+                    lines[0][DETAIL_INDENT:])
+            else:
+                lines = [self._summary(entry)]
+                if entry.expanded:
+                    lines.extend(self._details(entry, width))
+            self._lines_cache[key] = lines
+        return lines
+
+    def _time(self, event: TaskEvent) -> Text:
+        offset = (event.timestamp - self.t0).total_seconds() if self.t0 else 0.0
+        return Text(format_offset(offset) + " ", style=self._style("time"))
+
+    def _summary(self, entry: EventEntry) -> Text:
+        event = entry.event
+        line = self._time(event)
+        if entry.kind == "started":
+            line.append("▶ started", self._style("started"))
+        elif entry.kind == "message":
+            first = entry.text.strip("\n").split("\n", 1)[0]
+            line.append("“ ", self._style("message"))
+            line.append(first, self._style("message"))
+        elif entry.kind == "call":
+            result = entry.result
+            if result is None:
+                line.append("→", self._style("call"))
+            elif result.type == "error":
+                line.append("✗", self._style("error"))
+            else:
+                line.append("✓", self._style("ok"))
+            line.append(" " + format_ms(result.duration_ms if result else None) + " ")
+            line.append(event.tool_name or "?", self._style("call") + Style(bold=True))
+            line.append(" " + compact_json(event.params or {}))
+            if result is not None and result.type == "error":
+                line.append(" → " + (result.error or "failed"), self._style("error"))
+            elif result is not None:
+                line.append(" → ", self._style("label"))
+                line.append(compact_json(result.data))
+        elif entry.kind == "denied":
+            reason = event.reason or {}
+            style = self._style("denied")
+            line.append(f"⊘ denied {event.tool_name or '?'}: ", style + Style(bold=True))
+            line.append(str(reason.get("message") or reason.get("check") or "denied"), style)
+            line.append(" " + compact_json(event.params or {}), style)
+        elif entry.kind == "error":
+            label = f"! error {event.tool_name}: " if event.tool_name else "! error: "
+            line.append(label + (event.error or ""), self._style("error"))
+        else:  # the task's end
+            style = self._style("error") if entry.failed else self._style("end")
+            counts = f" ({self.entries.tool_calls} tool calls, {self.entries.denials} denied)"
+            line.append(f"■ {event.status}", style + Style(bold=True))
+            line.append(counts if event.status == "completed" else f": {event.error or ''}",
+                        style)
+        if not entry.expanded and self._expandable(entry):
+            line.append(" ▸", self._style("label"))
+        return line
+
+    @staticmethod
+    def _expandable(entry: EventEntry) -> bool:
+        return entry.kind in ("call", "denied", "message") or (
+            entry.kind == "end" and bool(entry.event.output)
+        )
+
+    def _block(self, label: str, value: Any) -> list[Text]:
+        text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
+        raw = text.split("\n")
+        lines = [Text(" " * DETAIL_INDENT + label, style=self._style("label"))]
+        for part in raw[:MAX_BLOCK_LINES]:
+            lines.append(_json_highlighter(Text(" " * (DETAIL_INDENT + 2) + part)))
+        if len(raw) > MAX_BLOCK_LINES:
+            lines.append(Text(
+                " " * (DETAIL_INDENT + 2) + f"… {len(raw) - MAX_BLOCK_LINES} more lines "
+                "(copy the event to see all)", style=self._style("label")))
+        return lines
+
+    def _wrapped(self, text: str, width: int, style: Style | None = None) -> list[Text]:
+        body = Text(text.rstrip(), style=style or "")
+        inner = max(10, width - DETAIL_INDENT)
+        wrapped = body.wrap(self.app.console, inner, overflow="fold")
+        pad = " " * DETAIL_INDENT
+        out = [Text(pad) + line for line in wrapped]
+        return out[:MAX_BLOCK_LINES]
+
+    def _details(self, entry: EventEntry, width: int) -> list[Text]:
+        event = entry.event
+        if entry.kind == "call":
+            lines = self._block("params", event.params or {})
+            if entry.result is not None and entry.result.type == "error":
+                lines += self._wrapped(entry.result.error or "", width, self._style("error"))
+            elif entry.result is not None:
+                lines += self._block(
+                    f"result ({format_ms(entry.result.duration_ms).strip()})", entry.result.data
+                )
+            else:
+                lines.append(Text(" " * DETAIL_INDENT + "waiting for the result…",
+                                  style=self._style("label")))
+            return lines
+        if entry.kind == "denied":
+            return self._block("reason", event.reason or {}) + self._block(
+                "params", event.params or {}
+            )
+        if entry.kind == "end" and event.output:
+            return self._wrapped(event.output, width)
+        return []
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        virtual_y = round(self.scroll_y) + y
+        if self.marker_lines and virtual_y == 0:
+            text = Text(f"… {self.entries.dropped_events:,} earlier events dropped",
+                        style=self._style("dropped"))
+            return self._to_strip(text, width, base)
+        entry, index = self.locate(virtual_y)
+        if entry is None:
+            return Strip.blank(width, base)
+        selected = entry.serial == self.selected_serial()
+        key = (entry.serial, entry.version, entry.expanded, index, width, selected,
+               self.search_term)
+        strip = self._strip_cache.get(key)
+        if strip is None:
+            lines = self.entry_lines(entry, self._layout_width())
+            text = lines[index].copy() if index < len(lines) else Text("")
+            if self.search_term:
+                text.highlight_words([self.search_term], self._style("match"),
+                                     case_sensitive=False)
+            if selected:
+                if text.cell_len < width:
+                    text.append(" " * (width - text.cell_len))
+                text.stylize(self._style("cursor"))
+            strip = self._to_strip(text, width, base)
+            self._strip_cache[key] = strip
+        return strip
+
+    def _to_strip(self, text: Text, width: int, base: Style) -> Strip:
+        text.no_wrap = True
+        text.end = ""
+        segments = [
+            Segment(seg.text, base + seg.style if seg.style else base, seg.control)
+            for seg in text.render(self.app.console)
+        ]
+        return Strip(segments).crop_extend(0, width, base)
+
+    # --- selection, follow, search ------------------------------------------
+
+    def selected_serial(self) -> int | None:
+        if not self.entries.entries:
+            return None
+        if self.selected is None:
+            return self.entries.entries[-1].serial if self.following else None
+        if self.selected < self.entries.first_serial:
+            return self.entries.first_serial
+        return self.selected
+
+    def selected_entry(self) -> EventEntry | None:
+        serial = self.selected_serial()
+        if serial is None and self.entries.entries:
+            serial = self.entries.entries[-1].serial
+        return self.entries.by_serial(serial) if serial is not None else None
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value < old_value - 0.5 and self.following:
+            self.following = False
+            self.post_message(self.FollowChanged(self))
+        elif new_value >= self.max_scroll_y and not self.following and self.selected is None:
+            self.resume_follow()
+
+    def _scroll_end(self) -> None:
+        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+
+    def resume_follow(self) -> None:
+        """Stick to the bottom again and forget the unseen count."""
+        self.following = True
+        self.unseen = 0
+        self.selected = None
+        self._scroll_end()
+        self.refresh()
+        self.post_message(self.FollowChanged(self))
+
+    def pause_follow(self) -> None:
+        if self.following:
+            self.following = False
+            self.post_message(self.FollowChanged(self))
+
+    def select(self, entry: EventEntry) -> None:
+        """Select ``entry``, scroll it into view and stop following."""
+        self.pause_follow()
+        self.selected = entry.serial
+        first, last = self.entry_range(entry)
+        height = self.scrollable_content_region.height
+        if first < self.scroll_y:
+            self.scroll_to(y=first, animate=False, immediate=True)
+        elif last >= self.scroll_y + height:
+            self.scroll_to(y=min(first, last - height + 1), animate=False, immediate=True)
+        self.refresh()
+
+    def action_select(self, step: int) -> None:
+        entries = self.entries
+        if not entries.entries:
+            return
+        current = self.selected_entry()
+        serial = (current.serial if current else entries.first_serial) + step
+        last = entries.entries[-1].serial
+        if step > 0 and serial > last:
+            if not self.following:
+                self.resume_follow()
+            return
+        target = entries.by_serial(max(entries.first_serial, min(serial, last)))
+        if target is not None:
+            self.select(target)
+
+    def action_select_page(self, direction: int) -> None:
+        self.action_select(direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_first(self) -> None:
+        if self.entries.entries:
+            self.select(self.entries.entries[0])
+
+    def action_follow(self) -> None:
+        self.resume_follow()
+
+    def action_toggle(self) -> None:
+        entry = self.selected_entry()
+        if entry is None:
+            return
+        if self.following and self.selected is None:
+            self.selected = entry.serial
+            self.pause_follow()
+        entry.expanded = not entry.expanded
+        index = entry.serial - self.entries.first_serial
+        self._relayout(index, self._layout_width())
+        self._update_virtual_size()
+        self.select(entry)
+
+    def set_search(self, term: str) -> None:
+        self.search_term = term.strip()
+        self.refresh()
+
+    def matches(self) -> int:
+        term = self.search_term.lower()
+        if not term:
+            return 0
+        return sum(term in entry.search_text() for entry in self.entries.entries)
+
+    def find(self, direction: int) -> bool:
+        """Select the next (1) or previous (-1) entry matching the search; False if none."""
+        term = self.search_term.lower()
+        entries = self.entries.entries
+        if not term or not entries:
+            return False
+        current = self.selected_entry()
+        start = (current.serial - self.entries.first_serial) if current else len(entries) - 1
+        count = len(entries)
+        for step in range(1, count + 1):
+            index = (start + direction * step) % count
+            if term in entries[index].search_text():
+                self.select(entries[index])
+                return True
+        return False

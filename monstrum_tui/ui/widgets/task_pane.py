@@ -1,0 +1,318 @@
+"""A live pane on one task: follows its event stream and shows it in an ``EventLog``.
+
+The stream worker only appends to ``buffer``; a timer flushes the buffer into the log
+every ``FLUSH_SECONDS``, so a fast task costs one redraw per tick, not one per event,
+and input is never blocked. When the buffer backs up the worker waits (backpressure on
+the connection) instead of growing without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Input, Label
+
+from ...client.errors import APIConnectionError, MonstrumAPIError, MonstrumError, NotFoundError
+from ...client.models import Task, TaskEvent
+from ...client.sse import StreamStatus
+from .. import messages
+from ..task_entries import MAX_ENTRIES
+from .event_log import EventLog
+
+if TYPE_CHECKING:
+    from ..app import MonstrumApp
+
+#: how often buffered events are drawn (20 times a second)
+FLUSH_SECONDS = 0.05
+#: events drawn per tick at most; the rest wait for the next tick
+FLUSH_MAX = 20_000
+#: the stream worker waits while this many events are buffered and not yet drawn
+BUFFER_HIGH = 50_000
+#: after the SDK gives up reconnecting, wait this long and attach again (from the last seq)
+REATTACH_SECONDS = 2.0
+
+
+class PaneSearch(Input):
+    """The pane's ``/`` search line: ``enter`` keeps the term, ``esc`` clears it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close search", id="pane.search_close"),
+    ]
+
+    def action_close(self) -> None:
+        self.value = ""
+        pane = self.parent
+        if isinstance(pane, TaskPane):
+            pane.close_search()
+
+
+class TaskPane(Vertical):
+    """One task's live event log, with its state line and search."""
+
+    BINDING_GROUP_TITLE = "Task pane"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", "Search", id="pane.search", key_display="/"),
+        Binding("n", "find(1)", "Next match", id="pane.next_match", show=False),
+        Binding("N", "find(-1)", "Previous match", id="pane.prev_match", show=False),
+        Binding("y,c", "copy", "Copy event", id="pane.copy"),
+        Binding("x", "cancel_task", "Cancel task", id="pane.cancel"),
+        Binding("A", "show_audit", "Audit", id="pane.audit", show=False),
+        Binding("w", "close_pane", "Close pane", id="pane.close"),
+    ]
+
+    class CloseRequested(Message):
+        """The user asked to close this pane."""
+
+        def __init__(self, pane: TaskPane) -> None:
+            super().__init__()
+            self.pane = pane
+
+    class CancelRequested(Message):
+        """The user asked to cancel the pane's task (the screen confirms first)."""
+
+        def __init__(self, pane: TaskPane) -> None:
+            super().__init__()
+            self.pane = pane
+
+    def __init__(
+        self,
+        task_id: str,
+        *,
+        bot_name: str = "",
+        task: Task | None = None,
+        stream: bool = True,
+        limit: int = MAX_ENTRIES,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes="task-pane")
+        self.task_id = task_id
+        self.bot_name = bot_name
+        self.task_info = task
+        self.stream = stream
+        self.limit = limit
+        self.buffer: list[TaskEvent] = []
+        #: "connecting", "live", "reconnecting", "lost", "ended", "missing"
+        self.link = "connecting"
+        self.link_detail = ""
+        self._received_seq: int | None = None
+        self._drained = asyncio.Event()
+        self._dirty = True
+        self._flush_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label("", classes="pane-title", markup=False)
+        yield EventLog(limit=self.limit, classes="pane-log")
+        yield Label("", classes="pane-status", markup=False)
+        yield PaneSearch(placeholder="search events… (enter: keep, n/N: next/previous)",
+                         classes="pane-search", compact=True)
+
+    @property
+    def event_log(self) -> EventLog:
+        return self.query_one(EventLog)
+
+    @property
+    def monstrum(self) -> MonstrumApp:
+        return cast("MonstrumApp", self.app)
+
+    def on_mount(self) -> None:
+        self._flush_timer = self.set_interval(FLUSH_SECONDS, self.flush, name="pane-flush")
+        self.show_state()
+        if self.stream:
+            self.follow_stream()
+
+    # --- the stream ---------------------------------------------------------
+
+    def feed(self, events: list[TaskEvent]) -> None:
+        """Queue events for the next flush (what the stream worker does, one at a time)."""
+        self.buffer.extend(events)
+        if events:
+            self._received_seq = events[-1].seq
+
+    def _on_stream_status(self, status: StreamStatus) -> None:
+        if status.state == "connected":
+            self.link, self.link_detail = "live", ""
+        else:
+            error = f": {status.error}" if status.error else ""
+            self.link = "reconnecting"
+            self.link_detail = f"attempt {status.attempt}{error}"
+        self._dirty = True
+
+    @work(group="pane-stream", exit_on_error=False)
+    async def follow_stream(self) -> None:
+        """Follow the task's events until its last one, re-attaching after long outages."""
+        client = await self.monstrum.wait_for_client()
+        if self.task_info is None:
+            try:
+                self.task_info = await client.tasks.get(self.task_id)
+            except NotFoundError:
+                self.link, self.link_detail = "missing", f"no task {self.task_id}"
+                self._dirty = True
+                return
+            except MonstrumError:
+                pass  # the stream below says what is wrong
+            self._dirty = True
+        while True:
+            stream = client.tasks.events(
+                self.task_id, after=self._received_seq, on_status=self._on_stream_status
+            )
+            try:
+                async for event in stream:
+                    self.buffer.append(event)
+                    self._received_seq = event.seq
+                    if len(self.buffer) >= BUFFER_HIGH:
+                        self._drained.clear()
+                        await self._drained.wait()
+                self.link, self.link_detail = "ended", ""
+                self._dirty = True
+                return
+            except NotFoundError:
+                self.link, self.link_detail = "missing", f"no task {self.task_id}"
+                self._dirty = True
+                return
+            except (APIConnectionError, MonstrumAPIError) as exc:
+                self.link = "lost"
+                self.link_detail = f"{getattr(exc, 'message', exc)} · retrying"
+                self._dirty = True
+                self.monstrum.connection_problem()
+            finally:
+                await stream.aclose()
+            await asyncio.sleep(REATTACH_SECONDS)
+            client = await self.monstrum.wait_for_client()
+
+    def flush(self) -> None:
+        """Draw what the stream brought since the last tick (timer callback)."""
+        if self.buffer:
+            if len(self.buffer) <= FLUSH_MAX:
+                batch, self.buffer = self.buffer, []
+            else:
+                batch, self.buffer = self.buffer[:FLUSH_MAX], self.buffer[FLUSH_MAX:]
+            self.event_log.add_events(batch)
+            self._dirty = True
+            if len(self.buffer) < BUFFER_HIGH:
+                self._drained.set()
+        if self._dirty:
+            self._dirty = False
+            self.show_state()
+
+    # --- what the pane says about itself ------------------------------------
+
+    @property
+    def status(self) -> str:
+        """The task's status as far as the pane knows."""
+        end = self.event_log.entries.end if self.is_mounted else None
+        if end is not None and end.status:
+            return end.status
+        if self.task_info is not None:
+            return self.task_info.status
+        return "…"
+
+    def show_state(self) -> None:
+        if not self.is_mounted:
+            return
+        log = self.event_log
+        entries = log.entries
+        link = {"live": "● live", "connecting": "○ connecting", "ended": "ended"}.get(
+            self.link, self.link
+        )
+        if self.link_detail:
+            link += f" ({self.link_detail})"
+        parts = [self.task_id]
+        if self.bot_name:
+            parts.append(self.bot_name)
+        parts += [self.status, f"{entries.tool_calls} calls", f"{entries.denials} denied", link]
+        title = self.query_one(".pane-title", Label)
+        title.update(" · ".join(parts))
+        title.set_class(self.link in ("reconnecting", "lost", "missing"), "-trouble")
+        status = self.query_one(".pane-status", Label)
+        if log.following:
+            state = f"following · {entries.total_events:,} events"
+        else:
+            state = f"paused · +{log.unseen:,} new · end follows"
+        if log.search_term:
+            state += f" · /{log.search_term}: {log.matches()} match"
+            state += "" if log.matches() == 1 else "es"
+        status.update(state)
+        status.set_class(not log.following, "-paused")
+
+    @on(EventLog.FollowChanged)
+    def _follow_changed(self) -> None:
+        self._dirty = True
+
+    # --- actions ------------------------------------------------------------
+
+    def action_search(self) -> None:
+        box = self.query_one(PaneSearch)
+        box.add_class("-shown")
+        box.focus()
+
+    @on(Input.Changed, ".pane-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.event_log.set_search(event.value)
+        self._dirty = True
+
+    @on(Input.Submitted, ".pane-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        log = self.event_log
+        log.set_search(event.value)
+        if not log.search_term:
+            self.close_search()
+            return
+        log.focus()
+        if not log.find(-1):
+            self.notify(f"no event matches {log.search_term!r}", severity="warning", timeout=3)
+        self._dirty = True
+
+    def close_search(self) -> None:
+        box = self.query_one(PaneSearch)
+        box.remove_class("-shown")
+        self.event_log.set_search(box.value)
+        self.event_log.focus()
+        self._dirty = True
+
+    def action_find(self, direction: int) -> None:
+        log = self.event_log
+        if not log.search_term:
+            self.action_search()
+            return
+        if not log.find(direction):
+            self.notify(f"no event matches {log.search_term!r}", severity="warning", timeout=3)
+        self._dirty = True
+
+    def action_copy(self) -> None:
+        entry = self.event_log.selected_entry()
+        if entry is None:
+            self.notify("no event to copy yet", timeout=2)
+            return
+        self.app.copy_to_clipboard(json.dumps(entry.as_json(), ensure_ascii=False, indent=2))
+        self.notify(f"copied event {entry.event.seq} as JSON", timeout=2)
+
+    def action_cancel_task(self) -> None:
+        self.post_message(self.CancelRequested(self))
+
+    def action_show_audit(self) -> None:
+        request = getattr(messages, "ShowAuditRequested", None)
+        if request is None:
+            self.notify("the audit log view is not available", severity="warning", timeout=3)
+            return
+        self.post_message(request(task_id=self.task_id))
+
+    def action_close_pane(self) -> None:
+        self.post_message(self.CloseRequested(self))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_task":
+            if self.monstrum.connection.read_only:
+                return None
+            if self.status in ("completed", "failed", "cancelled"):
+                return None
+        return True
