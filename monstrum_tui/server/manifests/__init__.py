@@ -32,14 +32,17 @@ __all__ = [
 def check_manifest_text(text: str) -> tuple[Manifest | None, list[Problem]]:
     """The manifest and no problems, or None and every problem found (sorted by line)."""
     problems = Problems()
-    data = parse_yaml(text, problems)
-    if data is None:
-        return None, problems.sorted()
-    if not isinstance(data, dict):
-        problems.add((), "the manifest must be a YAML mapping (name: ..., version: ...)")
-        return None, problems.sorted()
-    check_structure(data, problems)
-    check_semantics(data, problems)
+    try:
+        data = parse_yaml(text, problems)
+        if data is None:
+            return None, problems.sorted()
+        if not isinstance(data, dict):
+            problems.add((), "the manifest must be a YAML mapping (name: ..., version: ...)")
+            return None, problems.sorted()
+        check_structure(data, problems)
+        check_semantics(data, problems)
+    except RecursionError:
+        problems.add((), "the manifest is nested too deeply")
     if problems:
         return None, problems.sorted()
     return Manifest.model_validate(data), []

@@ -271,7 +271,8 @@ def _check_field_schemas(ctx: _Context) -> None:
                     "who can read the resource",
                 )
             default = spec.get("default")
-            if default is not None and ftype in _TYPE_CHECKS and not value_fits(default, ftype):
+            known_type = isinstance(ftype, str) and ftype in _TYPE_CHECKS
+            if default is not None and known_type and not value_fits(default, ftype):
                 ctx.problems.add(
                     (section, i, "default"),
                     f"default {_short(default)} is not {FIELD_TYPE_WORDS[ftype]}, "
@@ -283,7 +284,7 @@ def _check_auth_methods(ctx: _Context) -> None:
     every_key = {k for keys in AUTH_KEYS.values() for k in keys}
     for i, method in _dicts(ctx.data.get("auth_methods")):
         kind = method.get("type")
-        if kind not in AUTH_KEYS:
+        if not isinstance(kind, str) or kind not in AUTH_KEYS:
             continue
         needed = AUTH_KEYS[kind]
         for key in needed:
@@ -359,7 +360,12 @@ def _check_input_schema(ctx: _Context, schema: dict[str, Any], loc: Loc) -> None
             (*loc, "type") if "type" in schema else loc,
             "input_schema must be a JSON Schema with type: object (tools take named parameters)",
         )
-    cls = validator_for(schema, default=Draft202012Validator)
+    dialect = schema.get("$schema")
+    if dialect is not None and not isinstance(dialect, str):
+        ctx.problems.add((*loc, "$schema"), "$schema must be the URI of a JSON Schema draft")
+        cls: Any = Draft202012Validator
+    else:
+        cls = validator_for(schema, default=Draft202012Validator)
     meta = cls(cls.META_SCHEMA, format_checker=cls.FORMAT_CHECKER)
     schema_ok = True
     for err in sorted(meta.iter_errors(schema), key=lambda e: [str(p) for p in e.absolute_path]):
@@ -399,7 +405,10 @@ def _check_input_schema(ctx: _Context, schema: dict[str, Any], loc: Loc) -> None
     if schema_ok and isinstance(props, dict):
         for pname, pschema in props.items():
             if isinstance(pschema, dict) and "default" in pschema:
-                error = next(iter(cls(pschema).iter_errors(pschema["default"])), None)
+                try:
+                    error = next(iter(cls(pschema).iter_errors(pschema["default"])), None)
+                except Exception:  # e.g. a $ref the property's own schema cannot resolve
+                    continue
                 if error is not None:
                     ctx.problems.add(
                         (*loc, "properties", pname, "default"),

@@ -81,7 +81,13 @@ def parse_yaml(text: str, problems: Problems) -> Any:
     if len(text.encode("utf-8", errors="replace")) > MAX_MANIFEST_BYTES:
         problems.add((), f"the manifest is larger than {MAX_MANIFEST_BYTES // 1024} KiB")
         return None
-    loader = _ManifestLoader(text)
+    try:
+        loader = _ManifestLoader(text)
+    except yaml.reader.ReaderError as exc:
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[0])
+        problems.add((), f"YAML error: {exc.reason} (character U+{char:04X})",
+                     line=text.count("\n", 0, exc.position) + 1)
+        return None
     try:
         try:
             node = loader.get_single_node()
