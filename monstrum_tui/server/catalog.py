@@ -113,11 +113,7 @@ class ToolCatalog:
 
     def manifest_of(self, resource_id: str) -> tuple[str, CompiledManifest] | None:
         """The resource's type and its compiled manifest, if both exist."""
-        type_id = self._store.resources.types_of({resource_id}).get(resource_id)
-        if type_id is None:
-            return None
-        compiled = self._store.integrations.for_type(type_id)
-        return (type_id, compiled) if compiled is not None else None
+        return self._store.integrations.for_resource(resource_id)
 
     def tools_of(self, resource_id: str) -> list[ResolvedTool]:
         """The tools a resource offers ([] for an unknown resource or uninstalled type)."""

@@ -222,7 +222,9 @@ def _check_identity(ctx: _Context) -> None:
             "'_', starting with a letter, at most 64 characters",
         )
     version = _str(ctx.data.get("version"))
-    if version is not None and not is_semver(version):
+    if version is not None and len(version) > 64:
+        ctx.problems.add(("version",), "the version is longer than 64 characters")
+    elif version is not None and not is_semver(version):
         ctx.problems.add(
             ("version",), f"'{version}' is not a semantic version (MAJOR.MINOR.PATCH, e.g. 1.0.0)"
         )

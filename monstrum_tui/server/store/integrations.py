@@ -181,6 +181,30 @@ class IntegrationRepository:
             ).first()
         return self._compile(full.digest, full.manifest) if full else None
 
+    def for_resource(self, resource_id: str) -> tuple[str, CompiledManifest] | None:
+        """A resource's type and its compiled manifest: one joined lookup when cached."""
+        query = (
+            select(resources.c.type, integrations.c.digest)
+            .join(integrations, integrations.c.type_id == resources.c.type)
+            .where(resources.c.id == resource_id)
+        )
+        with self._store.read() as conn:
+            row = conn.execute(query).first()
+            if row is None:
+                return None
+            with self._lock:
+                hit = self._compiled.get(row.digest)
+            if hit is not None:
+                return row.type, hit
+            full = conn.execute(
+                select(integrations.c.digest, integrations.c.manifest).where(
+                    integrations.c.type_id == row.type
+                )
+            ).first()
+        if full is None:
+            return None
+        return row.type, self._compile(full.digest, full.manifest)
+
     def type_ids(self) -> list[str]:
         with self._store.read() as conn:
             return [r.type_id for r in conn.execute(
