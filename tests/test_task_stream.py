@@ -79,6 +79,25 @@ def test_restart_mid_task_fails_it_as_interrupted(new_server) -> None:
         assert evs[-1].status == "failed" and "interrupted" in evs[-1].error
 
 
+def test_a_graceful_stop_fails_running_and_queued_tasks(new_server) -> None:
+    srv = new_server("--max-running-per-bot", "1")
+    with monstrum.Client(api_key=srv.admin_key, api_base=srv.url) as c:
+        bot = c.bots.create(name="graceful-bot")
+        running = c.tasks.create(bot_id=bot.id, input="say on\nwait 60")
+        queued = c.tasks.create(bot_id=bot.id, input="say never")
+        for event in c.tasks.events(task_id=running.id):
+            if event.type == "message":
+                break
+    srv.stop()  # SIGTERM: the server records the interruption itself
+    srv.start()
+    with monstrum.Client(api_key=srv.admin_key, api_base=srv.url) as c:
+        for task_id, types in ((running.id, ["started", "message", "error"]),
+                               (queued.id, ["error"])):
+            task = c.tasks.get(task_id=task_id)
+            assert (task.status, task.error) == ("failed", "interrupted")
+            assert [e.type for e in c.tasks.events(task_id=task_id)] == types
+
+
 async def test_a_follower_rides_out_a_server_restart(new_server) -> None:
     srv = new_server()
     c = monstrum.AsyncClient(api_key=srv.admin_key, api_base=srv.url)
