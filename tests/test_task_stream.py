@@ -166,3 +166,17 @@ def test_keepalive_comments_on_an_idle_stream(new_server) -> None:
                     break
         assert comments == 2
         c.tasks.cancel(task_id=task.id)
+
+
+def test_server_wide_limit_holds_other_bots_back(new_server) -> None:
+    srv = new_server("--max-running-tasks", "1")
+    with monstrum.Client(api_key=srv.admin_key, api_base=srv.url) as c:
+        first_bot, second_bot = c.bots.create(name="a"), c.bots.create(name="b")
+        first = c.tasks.create(bot_id=first_bot.id, input="say go\nwait 60")
+        for event in c.tasks.events(task_id=first.id):
+            if event.type == "message":
+                break
+        second = c.tasks.create(bot_id=second_bot.id, input="say next")
+        assert c.tasks.get(task_id=second.id).status == "queued"
+        c.tasks.cancel(task_id=first.id)
+        assert c.tasks.wait(second.id).status == "completed"

@@ -128,3 +128,14 @@ def test_list_filters_and_pages(client, bot) -> None:
     assert [t.id for t in page.data] == ids[::-1][:2] and page.next_cursor
     assert [t.id for t in client.tasks.list(bot_id=bot.id, limit=3)] == ids[::-1]
     assert list(client.tasks.list(bot_id=bot.id, status="cancelled")) == []
+
+
+def test_bad_task_bodies_are_typed_422s_naming_the_field(client, bot) -> None:
+    from monstrum.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as err:
+        client.tasks.create(bot_id=bot.id, input="x" * 200_001)
+    assert [f["field"] for f in err.value.fields] == ["input"]
+    with pytest.raises(ValidationError) as err:
+        client.tasks.create(bot_id=bot.id, metadata=["not", "an", "object"])
+    assert [f["field"] for f in err.value.fields] == ["metadata"]
