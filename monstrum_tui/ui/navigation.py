@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from textual.screen import Screen
 
-from .messages import OpenTaskRequested, RunBotRequested, ScreenRequest
+from .messages import OpenTaskRequested, RunBotRequested, ScreenRequest, ShowAuditRequested
+from .screens.audit import AuditScreen
 from .screens.bots import BotsScreen
-from .screens.tasks import TasksScreen
 from .screens.integrations import IntegrationsScreen
 from .screens.resources import ResourcesScreen
+from .screens.tasks import TasksScreen
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,12 @@ class ScreenEntry:
 
 SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("bots", "Bots", "1", BotsScreen, "governed bots: list, detail, create, edit"),
-    ScreenEntry("tasks", "Tasks", "3", TasksScreen, "running and recent tasks; live event panes",
-                accepts=(RunBotRequested, OpenTaskRequested)),
     ScreenEntry("resources", "Resources", "2", ResourcesScreen,
                 "resources and their tools: schemas, scope dimensions, which bots may call"),
+    ScreenEntry("tasks", "Tasks", "3", TasksScreen, "running and recent tasks; live event panes",
+                accepts=(RunBotRequested, OpenTaskRequested)),
+    ScreenEntry("audit", "Audit", "4", AuditScreen, "who called what, when, and why it was "
+                "allowed or denied", accepts=(ShowAuditRequested,)),
     ScreenEntry("integrations", "Integrations", "5", IntegrationsScreen,
                 "installed integrations (resource types); upload a manifest"),
 )

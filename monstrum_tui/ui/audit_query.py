@@ -1,0 +1,144 @@
+"""What the Audit screen asks for: its filters, their one-line summary, the SDK's arguments.
+
+Relative time presets (``last 1h``...) stay relative: they are turned into a
+concrete ``start_time`` each time a view is loaded, so a filter remembered for the
+session still means "the last hour" when the user comes back to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+#: time presets: name -> how far back (None: no lower bound; "custom": the start/end fields)
+TIME_PRESETS: dict[str, timedelta | None] = {
+    "all": None,
+    "15m": timedelta(minutes=15),
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "custom": None,
+}
+STATUSES = ("success", "error", "denied")
+
+
+class BadTimeRange(ValueError):
+    """A custom range that cannot be used; the message names the field and the value."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def parse_iso_time(field: str, value: str) -> datetime:
+    """An ISO 8601 time (``Z`` allowed; no zone means UTC), or BadTimeRange naming it."""
+    raw = value.strip()
+    if raw.endswith(("Z", "z")):
+        raw = raw[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadTimeRange(
+            field, f"{field}: not an ISO 8601 time: {value.strip()!r} (e.g. 2026-02-01T00:00:00Z)"
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
+
+
+def iso_z(value: datetime) -> str:
+    """UTC ISO 8601 with a ``Z``, as the API documents it."""
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """The Audit screen's filters. Ids filter; labels (names) are only for display."""
+
+    bot_id: str | None = None
+    bot_label: str | None = None
+    resource_id: str | None = None
+    resource_label: str | None = None
+    tool_name: str | None = None
+    status: str | None = None
+    task_id: str | None = None
+    time_preset: str = "all"
+    start: str = ""
+    end: str = ""
+    q: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.time_preset not in TIME_PRESETS:
+            raise ValueError(f"unknown time preset {self.time_preset!r}")
+        if self.status is not None and self.status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {self.status!r}")
+
+    def checked(self) -> AuditQuery:
+        """This query if its custom range is usable; else BadTimeRange naming the bad value."""
+        if self.time_preset == "custom":
+            start = parse_iso_time("start", self.start) if self.start.strip() else None
+            end = parse_iso_time("end", self.end) if self.end.strip() else None
+            if start is not None and end is not None and end <= start:
+                raise BadTimeRange(
+                    "end", f"end: {self.end.strip()!r} is not after start {self.start.strip()!r}"
+                )
+        return self
+
+    def time_bounds(self, now: datetime) -> tuple[datetime | None, datetime | None]:
+        """The concrete (start inclusive, end exclusive) for a load happening at ``now``."""
+        if self.time_preset == "custom":
+            self.checked()
+            start = parse_iso_time("start", self.start) if self.start.strip() else None
+            end = parse_iso_time("end", self.end) if self.end.strip() else None
+            return start, end
+        back = TIME_PRESETS[self.time_preset]
+        return (now - back if back is not None else None), None
+
+    def sdk_params(self, now: datetime | None = None) -> dict[str, Any]:
+        """Keyword arguments for ``client.audit.list`` (times made concrete at ``now``)."""
+        start, end = self.time_bounds(now or datetime.now(timezone.utc))
+        params: dict[str, Any] = {
+            "bot_id": self.bot_id,
+            "resource_id": self.resource_id,
+            "tool_name": self.tool_name,
+            "status": self.status,
+            "task_id": self.task_id,
+            "start_time": iso_z(start) if start else None,
+            "end_time": iso_z(end) if end else None,
+            "q": self.q,
+        }
+        return {k: v for k, v in params.items() if v is not None}
+
+    def summary(self) -> str:
+        """One line, e.g. ``bot=deploy-bot status=denied last 24h q="prod"``."""
+        parts: list[str] = []
+        if self.bot_id:
+            parts.append(f"bot={self.bot_label or self.bot_id}")
+        if self.resource_id:
+            parts.append(f"resource={self.resource_label or self.resource_id}")
+        if self.tool_name:
+            parts.append(f"tool={self.tool_name}")
+        if self.status:
+            parts.append(f"status={self.status}")
+        if self.task_id:
+            parts.append(f"task={self.task_id}")
+        if self.time_preset == "custom":
+            start, end = self.start.strip(), self.end.strip()
+            if start and end:
+                parts.append(f"from {start} to {end}")
+            elif start:
+                parts.append(f"since {start}")
+            elif end:
+                parts.append(f"before {end}")
+        elif self.time_preset != "all":
+            parts.append(f"last {self.time_preset}")
+        if self.q:
+            escaped = self.q.replace('"', '\\"')
+            parts.append(f'q="{escaped}"')
+        return " ".join(parts) if parts else "all entries"
+
+    @property
+    def is_empty(self) -> bool:
+        return self == AuditQuery()
+
+    def with_changes(self, **changes: Any) -> AuditQuery:
+        return replace(self, **changes)
