@@ -103,6 +103,8 @@ class EventEntries:
         self.tool_calls = 0
         self.denials = 0
         self.last_seq: int | None = None
+        #: times an event's seq did not follow the previous one (a stream that lost events)
+        self.gaps = 0
         self.end: TaskEvent | None = None
         self._next_serial = 0
         self._open_calls: dict[str, EventEntry] = {}
@@ -123,6 +125,8 @@ class EventEntries:
     def add(self, event: TaskEvent) -> tuple[EventEntry, bool]:
         """Fold one event in; returns the entry it landed in and whether that entry is new."""
         self.total_events += 1
+        if self.last_seq is not None and event.seq != self.last_seq + 1:
+            self.gaps += 1
         self.last_seq = event.seq
         if event.type == "tool_call":
             self.tool_calls += 1

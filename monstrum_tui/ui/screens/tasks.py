@@ -487,6 +487,13 @@ class TasksScreen(MonstrumScreen):
         self.active_pane = rest[min(index, len(rest) - 1)] if rest else None
         self._layout_panes(self.active_pane)
 
+    @on(TaskPane.Progress)
+    def _pane_progress(self, message: TaskPane.Progress) -> None:
+        """A watched task changed: update its row now rather than at the next poll."""
+        task = self.tasks.get(message.pane.task_id)
+        if task is not None:
+            self.apply_tasks([task.model_copy(update=message.changes)])
+
     @on(EventLog.FollowChanged)
     def _follow_changed(self) -> None:
         self.refresh_bindings()

@@ -176,7 +176,7 @@ class EventLog(ScrollView, can_focus=True):
         else:
             self.unseen += len(batch)
             if shift and self.scroll_y > 0:
-                self.scroll_to(y=max(0, self.scroll_y - shift), animate=False, immediate=True)
+                self._scroll_y_to(max(0, self.scroll_y - shift))
             self.post_message(self.FollowChanged(self))
         self.refresh()
 
@@ -224,8 +224,8 @@ class EventLog(ScrollView, can_focus=True):
             if self._starts:
                 self._relayout(0, width)
             self._update_virtual_size()
-            if self.following:
-                self._scroll_end()
+        if self.following:
+            self.call_after_refresh(self._scroll_end)
 
     def locate(self, y: int) -> tuple[EventEntry | None, int]:
         """The entry drawn on virtual line ``y`` and the line within it (None: marker/blank)."""
@@ -424,8 +424,12 @@ class EventLog(ScrollView, can_focus=True):
         elif new_value >= self.max_scroll_y and not self.following and self.selected is None:
             self.resume_follow()
 
+    def _scroll_y_to(self, y: float) -> None:
+        # force: right after the content grows the scrollbar may not be laid out yet
+        self.scroll_to(y=y, animate=False, immediate=True, force=True)
+
     def _scroll_end(self) -> None:
-        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        self._scroll_y_to(self.max_scroll_y)
 
     def resume_follow(self) -> None:
         """Stick to the bottom again and forget the unseen count."""
@@ -448,9 +452,9 @@ class EventLog(ScrollView, can_focus=True):
         first, last = self.entry_range(entry)
         height = self.scrollable_content_region.height
         if first < self.scroll_y:
-            self.scroll_to(y=first, animate=False, immediate=True)
+            self._scroll_y_to(first)
         elif last >= self.scroll_y + height:
-            self.scroll_to(y=min(first, last - height + 1), animate=False, immediate=True)
+            self._scroll_y_to(min(first, last - height + 1))
         self.refresh()
 
     def action_select(self, step: int) -> None:

@@ -82,6 +82,14 @@ class TaskPane(Vertical):
             super().__init__()
             self.pane = pane
 
+    class Progress(Message):
+        """The pane's stream changed the task's status or counts (the table follows)."""
+
+        def __init__(self, pane: TaskPane, changes: dict[str, object]) -> None:
+            super().__init__()
+            self.pane = pane
+            self.changes = changes
+
     def __init__(
         self,
         task_id: str,
@@ -102,6 +110,8 @@ class TaskPane(Vertical):
         #: "connecting", "live", "reconnecting", "lost", "ended", "missing"
         self.link = "connecting"
         self.link_detail = ""
+        #: the link states the pane has shown, oldest first (the last 50)
+        self.link_history: list[str] = [self.link]
         self._received_seq: int | None = None
         self._drained = asyncio.Event()
         self._dirty = True
@@ -136,14 +146,19 @@ class TaskPane(Vertical):
         if events:
             self._received_seq = events[-1].seq
 
+    def _set_link(self, link: str, detail: str = "") -> None:
+        if link != self.link:
+            self.link_history.append(link)
+            del self.link_history[:-50]
+        self.link, self.link_detail = link, detail
+        self._dirty = True
+
     def _on_stream_status(self, status: StreamStatus) -> None:
         if status.state == "connected":
-            self.link, self.link_detail = "live", ""
+            self._set_link("live")
         else:
             error = f": {status.error}" if status.error else ""
-            self.link = "reconnecting"
-            self.link_detail = f"attempt {status.attempt}{error}"
-        self._dirty = True
+            self._set_link("reconnecting", f"attempt {status.attempt}{error}")
 
     @work(group="pane-stream", exit_on_error=False)
     async def follow_stream(self) -> None:
@@ -153,8 +168,7 @@ class TaskPane(Vertical):
             try:
                 self.task_info = await client.tasks.get(self.task_id)
             except NotFoundError:
-                self.link, self.link_detail = "missing", f"no task {self.task_id}"
-                self._dirty = True
+                self._set_link("missing", f"no task {self.task_id}")
                 return
             except MonstrumError:
                 pass  # the stream below says what is wrong
@@ -170,17 +184,13 @@ class TaskPane(Vertical):
                     if len(self.buffer) >= BUFFER_HIGH:
                         self._drained.clear()
                         await self._drained.wait()
-                self.link, self.link_detail = "ended", ""
-                self._dirty = True
+                self._set_link("ended")
                 return
             except NotFoundError:
-                self.link, self.link_detail = "missing", f"no task {self.task_id}"
-                self._dirty = True
+                self._set_link("missing", f"no task {self.task_id}")
                 return
             except (APIConnectionError, MonstrumAPIError) as exc:
-                self.link = "lost"
-                self.link_detail = f"{getattr(exc, 'message', exc)} · retrying"
-                self._dirty = True
+                self._set_link("lost", f"{getattr(exc, 'message', exc)} · retrying")
                 self.monstrum.connection_problem()
             finally:
                 await stream.aclose()
@@ -196,11 +206,31 @@ class TaskPane(Vertical):
                 batch, self.buffer = self.buffer[:FLUSH_MAX], self.buffer[FLUSH_MAX:]
             self.event_log.add_events(batch)
             self._dirty = True
+            self._report_progress(batch)
             if len(self.buffer) < BUFFER_HIGH:
                 self._drained.set()
         if self._dirty:
             self._dirty = False
             self.show_state()
+
+    def _report_progress(self, batch: list[TaskEvent]) -> None:
+        entries = self.event_log.entries
+        changes: dict[str, object] = {
+            "status": self.status, "tool_calls": entries.tool_calls,
+            "denials": entries.denials,
+        }
+        for event in batch:
+            if event.type == "started":
+                changes["started_at"] = event.timestamp
+            if event.is_terminal:
+                changes["finished_at"] = event.timestamp
+        if self.task_info is not None:
+            known = self.task_info.model_dump()
+            changes = {k: v for k, v in changes.items() if known.get(k) != v and v != "…"}
+            if changes:
+                self.task_info = self.task_info.model_copy(update=changes)
+        if changes:
+            self.post_message(self.Progress(self, changes))
 
     # --- what the pane says about itself ------------------------------------
 
