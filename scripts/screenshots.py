@@ -42,7 +42,28 @@ SCENES: tuple[Scene, ...] = (
     Scene("bots", "bot-detail", ("enter",)),
     Scene("bots", "bot-form", ("n",)),
     Scene("bots", "help", ("question_mark",)),
+    Scene("audit", "audit-detail", ("down", "d")),
 )
+
+
+#: scripted tasks on the demo bots, so the Audit screen has allowed, failed and denied calls
+DEMO_ACTIVITY: tuple[tuple[str, str], ...] = (
+    ("release-notes", 'call list_files {"path": "."}\ncall read_file {"path": "README.md"}\n'
+                      'call read_file {"path": "missing.md"}\ncall run_command {"command": "ls"}'),
+    ("ops-runner", 'call run_command {"command": "uname"}\n'
+                   'call run_command {"command": "rm", "args": ["-rf", "/"]}'),
+)
+
+
+def seed_activity(server: ServerProcess) -> None:
+    """Run the demo activity (audit entries for the Audit screen's screenshots)."""
+    import monstrum
+
+    with monstrum.Client(api_key=server.admin_key, api_base=server.url) as client:
+        bots = {bot.name: bot.id for bot in client.bots.list()}
+        for name, script in DEMO_ACTIVITY:
+            if name in bots:
+                client.tasks.run(bot_id=bots[name], input=script)
 
 
 async def settle(app: MonstrumApp, pilot: object, limit: float = 15.0) -> None:
@@ -87,6 +108,7 @@ def main() -> None:
         os.environ["MONSTRUM_CONFIG"] = str(Path(tmp) / "no-config.toml")
         server = ServerProcess(data_dir=Path(tmp) / "data", extra_args=["--demo"]).start()
         try:
+            seed_activity(server)
             for size in SIZES:
                 for path in asyncio.run(shoot(server, args.out, size)):
                     print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
