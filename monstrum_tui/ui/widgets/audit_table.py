@@ -107,6 +107,7 @@ class AuditTable(ScrollView, can_focus=True):
         self.cursor_row = 0
         self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh_rows()
+        self.ask_for_pages()  # the first page does not depend on the layout: ask now
 
     def page_arrived(
         self, request: PageRequest, entries: list[AuditEntry], next_cursor: str | None
