@@ -511,3 +511,32 @@ def test_snapshot_audit_filter_form(audit_server, snap_compare) -> None:
 
     assert snap_compare(make_app(audit_server), terminal_size=(80, 24), run_before=open_form)
 
+
+
+async def test_show_audit_request_from_another_screen_opens_it_filtered(audit_server) -> None:
+    app = MonstrumApp(api_base=audit_server.url, api_key=audit_server.admin_key,
+                      watch_terminal=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.connection.usable and app.current_mode == "bots")
+        app.screen.post_message(ShowAuditRequested("tsk_000010"))
+        await wait_until(pilot, lambda: isinstance(app.screen, AuditScreen))
+        await wait_until(pilot, lambda: summary_text(app) == "filter: task=tsk_000010")
+        await wait_until(pilot, lambda: audit_screen(app).table.window.complete)
+        assert [e.params["build"] for e in shown_entries(app)] == [43, 42, 41, 40]
+
+
+async def test_help_lists_the_audit_bindings_by_id(audit_server) -> None:
+    from textual.binding import Binding
+
+    from monstrum_tui.ui.screens.help import HelpScreen
+
+    app = make_app(audit_server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await audit_loaded(pilot)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        listed = {row.binding_id for row in app.screen.rows}
+        declared = {b.id for b in AuditScreen.BINDINGS if isinstance(b, Binding)}
+        assert {"audit.filter", "audit.tail", "audit.export", "audit.verify",
+                "audit.detail", "audit.open_task"} <= declared <= listed
+        assert "audit.page_down" in listed  # the focused table's own keys
