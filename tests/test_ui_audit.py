@@ -540,3 +540,28 @@ async def test_help_lists_the_audit_bindings_by_id(audit_server) -> None:
         assert {"audit.filter", "audit.tail", "audit.export", "audit.verify",
                 "audit.detail", "audit.open_task"} <= declared <= listed
         assert "audit.page_down" in listed  # the focused table's own keys
+
+
+async def test_cancelled_export_leaves_no_file(tmp_path: Path) -> None:
+    import asyncio
+
+    from monstrum_tui.ui.audit_export import export_entries
+
+    first_page_written = asyncio.Event()
+
+    async def pages():
+        yield _entries(10, 5)
+        first_page_written.set()
+        await asyncio.sleep(30)  # a slow server: the user cancels meanwhile
+        yield _entries(5, 5)
+
+    seen: list[int] = []
+    target = tmp_path / "slow.json"
+    task = asyncio.create_task(
+        export_entries(pages(), target, "json", lambda n, _t: seen.append(n)))
+    await asyncio.wait_for(first_page_written.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen == [5]
+    assert list(tmp_path.iterdir()) == []
