@@ -25,7 +25,33 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(sub)
+    for leaf in _leaf_parsers(parser):
+        _add_connection_flags(leaf)
     return parser
+
+
+def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
+    """Also accept the connection flags after the subcommand (``monstrum bots list --api-key K``).
+
+    SUPPRESS as the default keeps a flag given before the subcommand from being reset.
+    """
+    taken = {opt for action in parser._actions for opt in action.option_strings}
+    for flag, text in (("--profile", "config profile"), ("--api-base", "server URL"),
+                       ("--api-key", "API key")):
+        if flag not in taken:
+            parser.add_argument(flag, default=argparse.SUPPRESS, help=text)
+
+
+def _leaf_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The parsers that run a command (those without subcommands of their own)."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        return [parser]
+    leaves: list[argparse.ArgumentParser] = []
+    for action in subs:
+        for child in dict.fromkeys(action.choices.values()):
+            leaves.extend(_leaf_parsers(child))
+    return leaves
 
 
 def main(argv: Sequence[str] | None = None) -> int:
