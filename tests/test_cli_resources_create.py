@@ -71,3 +71,24 @@ def test_connection_flags_work_before_and_after_the_subcommand(server) -> None:
     assert before.returncode == after.returncode == 0, before.stderr + after.stderr
     assert before.stdout == after.stdout
     assert "scopes: admin" in after.stdout
+
+
+def test_serve_with_a_malformed_secret_key_says_so_without_a_traceback(tmp_path: Path) -> None:
+    done = run_cli(
+        "serve", "--port", "1", "--data-dir", str(tmp_path / "d"),
+        env={"MONSTRUM_SECRET_KEY": "not-a-fernet-key"},
+    )
+    assert done.returncode == 1
+    assert "MONSTRUM_SECRET_KEY is not a Fernet key" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+async def test_sdk_resource_errors_are_typed_422s_naming_the_field(aclient) -> None:
+    import pytest
+
+    from monstrum.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as err:
+        await aclient.resources.create(type="filesystem", name="", config={"root": "/tmp"})
+    assert err.value.status_code == 422
+    assert any(f["field"] == "name" for f in err.value.fields)

@@ -60,5 +60,12 @@ def run(args: argparse.Namespace) -> int:
         max_steps=args.max_steps,
         task_timeout_s=args.task_timeout,
     )
-    run_server(settings, host=args.host, port=args.port, uds=args.uds, log_level=args.log_level)
+    from ..server.credentials import SecretKeyError
+
+    try:
+        run_server(
+            settings, host=args.host, port=args.port, uds=args.uds, log_level=args.log_level
+        )
+    except SecretKeyError as exc:
+        raise CommandError(str(exc)) from None
     return 0

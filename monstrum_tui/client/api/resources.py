@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import Resource, ResourceCreate, ResourceUpdate
-from ..namespace import Namespace
+from ..models import Resource
+from ..namespace import Namespace, jsonable
 from ..pagination import AsyncPager
 
 
@@ -33,17 +33,24 @@ class Resources(Namespace):
         id: str | None = None,
     ) -> Resource:
         """Create a resource; ``credentials`` are stored encrypted and never shown again."""
-        body = ResourceCreate(
-            type=type, name=name, id=id, config=config or {}, credentials=credentials or {}
-        ).model_dump(mode="json", exclude_none=True)
+        # the server validates, so a bad value comes back as a typed 422 naming the field
+        body: dict[str, Any] = {
+            "type": type,
+            "name": name,
+            "config": jsonable(config or {}),
+            "credentials": jsonable(credentials or {}),
+        }
+        if id is not None:
+            body["id"] = id
         return Resource.model_validate(
             await self._transport.request("POST", "/v1/resources", json=body)
         )
 
     async def update(self, resource_id: str, **changes: Any) -> Resource:
         """Change ``name``, or merge into ``config`` / ``credentials`` (a None value removes)."""
-        body = ResourceUpdate.model_validate(changes).model_dump(mode="json", exclude_unset=True)
-        data = await self._transport.request("PATCH", f"/v1/resources/{resource_id}", json=body)
+        data = await self._transport.request(
+            "PATCH", f"/v1/resources/{resource_id}", json=jsonable(changes)
+        )
         return Resource.model_validate(data)
 
     async def delete(self, resource_id: str) -> None:
