@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -22,12 +23,13 @@ from ..widgets.table_filter import TableFilter
 from .base import MonstrumScreen
 from .manifest_upload import ManifestUploadScreen
 
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("name", "name"),
-    ("version", "version"),
-    ("type", "resource type"),
-    ("tools", "tools"),
-    ("builtin", "builtin"),
+#: (key, label, width): fixed widths, as on the Resources screen; they fit 80 columns
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("name", "name", 20),
+    ("version", "version", 9),
+    ("type", "resource type", 24),
+    ("tools", "tools", 5),
+    ("builtin", "builtin", 7),
 )
 
 OUTCOME_WORDS = {
@@ -52,6 +54,10 @@ class IntegrationsLoadFailed(Message):
         self.error = error
 
 
+def clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def type_label(integration: Integration) -> str:
     type_id = str(integration.resource_type.get("id", ""))
     name = str(integration.resource_type.get("name", ""))
@@ -59,12 +65,13 @@ def type_label(integration: Integration) -> str:
 
 
 def integration_cells(integration: Integration) -> tuple[Any, ...]:
+    # escaped strings, not Text: DataTable truncates a Text cell in place when drawn narrow
     return (
-        Text(integration.name),
-        Text(integration.version),
-        Text(type_label(integration)),
+        escape(clip(integration.name, 20)),
+        escape(clip(integration.version, 9)),
+        escape(clip(type_label(integration), 24)),
         Text(str(len(integration.tools)), justify="right"),
-        Text("yes" if integration.builtin else ""),
+        "yes" if integration.builtin else "",
     )
 
 
@@ -139,8 +146,8 @@ class IntegrationsScreen(MonstrumScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
         table.focus()
         self.watch(self.app, "connection", self.on_connection, init=False)
         self.monstrum.data_changed.subscribe(self, self.on_data_change)

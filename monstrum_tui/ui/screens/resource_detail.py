@@ -131,19 +131,29 @@ def render_tool_head(tool: Tool) -> RenderableType:
 
 
 def render_dimensions(tool: Tool) -> RenderableType:
-    """The scope dimensions that apply to the tool's params."""
+    """The scope dimensions that apply to the tool's params: key, paths, match mode, denial."""
     count = len(tool.scope_dimensions)
     parts: list[RenderableType] = [_heading(f"Scope dimensions ({count})")]
     if not count:
         parts.append(_dim("none: any params that fit the schema are in scope"))
+        return Group(*parts)
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="cyan bold", no_wrap=True)
+    grid.add_column()
     for dim in tool.scope_dimensions:
-        grid = _facts()
-        _row(grid, "params", ", ".join(dim.param_paths))
-        _row(grid, "match", dim.match_mode)
-        _row(grid, "denial", dim.error_template)
+        where = Text()
+        where.append("params ", style="bold")
+        where.append(", ".join(dim.param_paths))
+        where.append(" · match ", style="bold")
+        where.append(dim.match_mode)
+        grid.add_row(Text(dim.key), where)
+        denial = Text()
+        denial.append("denial ", style="bold")
+        denial.append(dim.error_template)
+        grid.add_row(Text(""), denial)
         if dim.description:
-            _row(grid, "about", _dim(dim.description))
-        parts += [Text(dim.key, style="cyan bold"), grid]
+            grid.add_row(Text(""), _dim(dim.description))
+    parts.append(grid)
     return Group(*parts)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,14 +21,17 @@ from .base import MonstrumScreen
 from .resource_detail import ToolBrowserScreen
 
 NAME_WIDTH = 22
+ID_WIDTH = 24
 TYPE_WIDTH = 12
 
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("name", "name"),
-    ("id", "id"),
-    ("type", "type"),
-    ("tools", "tools"),
-    ("bots", "bots"),
+#: (key, label, width): fixed widths keep the layout still while pages arrive (and DataTable
+#: keeps rows drawn before it re-measures auto-width columns), and fit 80 columns
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("name", "name", NAME_WIDTH),
+    ("id", "id", ID_WIDTH),
+    ("type", "type", TYPE_WIDTH),
+    ("tools", "tools", 5),
+    ("bots", "bots", 4),
 )
 
 
@@ -55,11 +59,13 @@ def clip(text: str, width: int) -> str:
 
 def resource_cells(resource: Resource) -> tuple[Any, ...]:
     """One table row: name, id, type, tools count, bound bots count."""
+    # plain strings, escaped: DataTable reads strings as markup, and it truncates a Text
+    # cell in place when drawn narrow, so a Text would stay cut after the columns widen
     return (
-        Text(clip(resource.name, NAME_WIDTH)),
-        Text(resource.id),
-        Text(clip(resource.type, TYPE_WIDTH)),
-        Text(str(len(resource.tools)), justify="right"),
+        escape(clip(resource.name, NAME_WIDTH)),
+        escape(clip(resource.id, ID_WIDTH)),
+        escape(clip(resource.type, TYPE_WIDTH)),
+        Text(str(len(resource.tools)), justify="right"),  # never wider than its header
         Text(str(len(resource.bound_bots)), justify="right"),
     )
 
@@ -102,8 +108,8 @@ class ResourcesScreen(MonstrumScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
         table.focus()
         self.monstrum.data_changed.subscribe(self, self.on_data_change)
         self.watch(self.app, "connection", self.on_connection, init=False)
