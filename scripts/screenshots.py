@@ -42,6 +42,8 @@ SCENES: tuple[Scene, ...] = (
     Scene("bots", "bot-detail", ("enter",)),
     Scene("bots", "bot-form", ("n",)),
     Scene("bots", "help", ("question_mark",)),
+    Scene("resources", "tool-browser", ("enter",)),
+    Scene("integrations", "manifest-upload", ("u",)),
     Scene("audit", "audit-detail", ("down", "d")),
 )
 
