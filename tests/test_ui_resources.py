@@ -394,3 +394,49 @@ def test_snapshot_tool_browser(workspace, snap_compare, fixed_server_label) -> N
         await wait_until(pilot, lambda: screen.selected == "read_file")
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=browse)
+
+
+async def test_help_lists_the_bindings_and_keymap_remaps_them(workspace) -> None:
+    from monstrum_tui.ui.screens.help import HelpScreen
+
+    app = MonstrumApp(api_base=workspace.url, api_key=workspace.admin_key, watch_terminal=False,
+                      initial_screen="integrations", keymap={"integrations.upload": "U"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: "jira" in row_ids(app, "#integrations-table"))
+        await pilot.press("u")  # remapped away
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, IntegrationsScreen)
+        await pilot.press("U")
+        await wait_until(pilot, lambda: isinstance(app.screen, ManifestUploadScreen))
+        await pilot.press("escape")
+        await pilot.press("2")
+        screen = await open_resource(pilot, app, "res_docs")
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        text = screen_text(app)
+        for binding_id in ("tools.filter", "tools.about", "tools.copy_name", "nav.resources"):
+            assert binding_id in text
+        await pilot.press("escape")
+        assert app.screen is screen
+
+
+def test_binding_from_bot_for_servers_that_send_only_bot_ids() -> None:
+    from datetime import datetime, timezone
+
+    from monstrum_tui.client.models import Bot, Resource, ResourceBinding
+    from monstrum_tui.ui.screens.resource_detail import binding_from_bot
+
+    now = datetime(2025, 1, 2, tzinfo=timezone.utc)
+    resource = Resource(id="res_a", type="fs", name="a", created_at=now, updated_at=now,
+                        tools=[Tool(name="read_file", operation="files.read"),
+                               Tool(name="rm", operation="files.write")],
+                        bound_bots=["bot_1"])
+    bot = Bot(id="bot_1", name="reader", status="paused", allowed_operations=["files.*"],
+              created_at=now, updated_at=now, resource_bindings=[
+                  ResourceBinding(resource_id="res_b", allowed_tools=["*"]),
+                  ResourceBinding(resource_id="res_a", allowed_tools=["read_*"],
+                                  scope_constraints={"paths": ["docs/*"]})])
+    info = binding_from_bot(bot, resource)
+    assert info is not None and info.bot_status == "paused"
+    assert info.tools == ["read_file"] and info.scope_constraints == {"paths": ["docs/*"]}
+    assert binding_from_bot(bot.model_copy(update={"resource_bindings": []}), resource) is None
