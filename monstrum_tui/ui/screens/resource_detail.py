@@ -328,7 +328,8 @@ class ToolBrowserScreen(MonstrumScreen):
             integration = await self._integration_of(client, resource.type)
         except NotFoundError:
             self.notify(f"resource {self.resource_id} no longer exists", severity="warning")
-            self.dismiss()
+            if self.is_current:
+                self.dismiss()
             return
         except APIConnectionError as exc:
             self.monstrum.connection_problem()
