@@ -45,6 +45,8 @@ SCENES: tuple[Scene, ...] = (
     Scene("resources", "tool-browser", ("enter",)),
     Scene("integrations", "manifest-upload", ("u",)),
     Scene("audit", "audit-detail", ("down", "d")),
+    Scene("tasks", "task-launch", ("r",)),
+    Scene("tasks", "task-pane", ("enter",)),
 )
 
 
@@ -54,6 +56,13 @@ DEMO_ACTIVITY: tuple[tuple[str, str], ...] = (
                       'call read_file {"path": "missing.md"}\ncall run_command {"command": "ls"}'),
     ("ops-runner", 'call run_command {"command": "uname"}\n'
                    'call run_command {"command": "rm", "args": ["-rf", "/"]}'),
+)
+
+#: a task still running while the screenshots are taken (a pane mid-stream)
+LIVE_TASK: tuple[str, str] = (
+    "release-notes",
+    "say Drafting the notes for the next release.\ncall list_files {\"path\": \".\"}\n"
+    "call read_file {\"path\": \"README.md\"}\ncall run_command {\"command\": \"ls\"}\nwait 600",
 )
 
 
@@ -66,6 +75,9 @@ def seed_activity(server: ServerProcess) -> None:
         for name, script in DEMO_ACTIVITY:
             if name in bots:
                 client.tasks.run(bot_id=bots[name], input=script)
+        if LIVE_TASK[0] in bots:
+            # left running: the newest task, so the Tasks screen's pane shows it mid-stream
+            client.tasks.create(bot_id=bots[LIVE_TASK[0]], input=LIVE_TASK[1])
 
 
 async def settle(app: MonstrumApp, pilot: object, limit: float = 15.0) -> None:

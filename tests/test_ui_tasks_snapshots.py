@@ -109,6 +109,7 @@ def test_snapshot_tasks_screen(fresh, snap_compare) -> None:
     async def run_before(pilot: Pilot) -> None:
         await tasks_shown(pilot)
         await pilot.press("down")
+        await pilot.pause(0.2)
 
     assert snap_compare(make_app(fresh), terminal_size=(80, 24), run_before=run_before)
 

@@ -9,7 +9,6 @@ attaches the task to the active pane, ``s`` adds it as another pane (up to four:
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, ClassVar
@@ -195,29 +194,35 @@ class TasksScreen(MonstrumScreen):
         self.watch(self.app, "connection", self.on_connection, init=False)
         self.show_status()
         self.poll_tasks()
+        if self.POLL_SECONDS is not None:
+            self.set_interval(self.POLL_SECONDS, self._poll_due, name="tasks-poll")
 
     # --- loading ------------------------------------------------------------
 
     @work(exclusive=True, group="tasks-poll", exit_on_error=False)
     async def poll_tasks(self) -> None:
-        """Fetch the newest tasks (and every running one) now and then, until unmounted."""
-        while True:
-            client = await self.monstrum.wait_for_client()
-            try:
-                newest = await client.tasks.list(limit=PAGE_SIZE)
-                running = await client.tasks.list(status="running", limit=PAGE_SIZE)
-                tasks = {t.id: t for t in [*running.data, *newest.data]}
-                names = await self._bot_names(client, tasks.values())
-                self.post_message(TasksLoaded(list(tasks.values()), names,
-                                              older_cursor=newest.next_cursor))
-            except APIConnectionError as exc:
-                self.monstrum.connection_problem()
-                self.post_message(TasksLoadFailed(exc.message))
-            except MonstrumError as exc:
-                self.post_message(TasksLoadFailed(str(exc)))
-            if self.POLL_SECONDS is None:
-                return
-            await asyncio.sleep(self.POLL_SECONDS)
+        """Fetch the newest tasks and every running one (a timer calls this again)."""
+        client = await self.monstrum.wait_for_client()
+        try:
+            newest = await client.tasks.list(limit=PAGE_SIZE)
+            running = await client.tasks.list(status="running", limit=PAGE_SIZE)
+            tasks = {t.id: t for t in [*running.data, *newest.data]}
+            names = await self._bot_names(client, tasks.values())
+            self.post_message(TasksLoaded(list(tasks.values()), names,
+                                          older_cursor=newest.next_cursor))
+        except APIConnectionError as exc:
+            self.monstrum.connection_problem()
+            self.post_message(TasksLoadFailed(exc.message))
+        except MonstrumError as exc:
+            self.post_message(TasksLoadFailed(str(exc)))
+
+    def _poll_due(self) -> None:
+        if not self.workers_polling():
+            self.poll_tasks()
+
+    def workers_polling(self) -> bool:
+        return any(w.node is self and w.group == "tasks-poll" and w.is_running
+                   for w in self.workers)
 
     async def _bot_names(self, client: Any, tasks: Any) -> dict[str, str]:
         """Names of the bots of ``tasks`` not yet known (a deleted bot keeps its id)."""
@@ -362,6 +367,11 @@ class TasksScreen(MonstrumScreen):
         label = self.query_one("#tasks-status", Label)
         label.update(" · ".join(parts))
         label.set_class(bool(self.load_error), "-error")
+        self.refresh_bindings()  # attach/split/run need a row under the cursor
+
+    @on(DataTable.RowHighlighted, "#tasks-table")
+    def _highlighted(self) -> None:
+        self.refresh_bindings()
 
     @on(DataTable.RowSelected, "#tasks-table")
     async def _row_selected(self) -> None:

@@ -16,6 +16,7 @@ from bisect import bisect_right
 from datetime import datetime
 from typing import Any, ClassVar
 
+from rich.cells import chop_cells
 from rich.highlighter import JSONHighlighter
 from rich.segment import Segment
 from rich.style import Style
@@ -44,6 +45,17 @@ def compact_json(value: Any, limit: int = SUMMARY_CHARS) -> str:
     """One-line JSON, cut at ``limit`` characters."""
     text = json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": "))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fold(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` cells (cut anywhere, like a terminal; cheap for ASCII)."""
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        if len(paragraph) <= width and paragraph.isascii():
+            out.append(paragraph)
+        else:
+            out.extend(chop_cells(paragraph, width) or [""])
+    return out
 
 
 def format_offset(seconds: float) -> str:
@@ -214,7 +226,20 @@ class EventLog(ScrollView, can_focus=True):
         self._end = position
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(self._layout_width(), self.line_count)
+        size = Size(self._layout_width(), self.line_count)
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted or not self.container_size:
+            self.virtual_size = size
+            return
+        # Setting ``virtual_size`` asks for a layout of the whole screen; a log that only
+        # grows does not change its own box, so update the scrollbar alone and lay out
+        # only when the scrollbar appears or goes (Textual 8.2.8's own update path).
+        had_scrollbar = self.show_vertical_scrollbar
+        self.set_reactive(ScrollView.virtual_size, size)
+        self._scroll_update(size)
+        if self.show_vertical_scrollbar != had_scrollbar:
+            self.refresh(layout=True)
 
     def on_resize(self, event: events.Resize) -> None:
         width = max(20, self.scrollable_content_region.width)
@@ -332,12 +357,9 @@ class EventLog(ScrollView, can_focus=True):
         return lines
 
     def _wrapped(self, text: str, width: int, style: Style | None = None) -> list[Text]:
-        body = Text(text.rstrip(), style=style or "")
-        inner = max(10, width - DETAIL_INDENT)
-        wrapped = body.wrap(self.app.console, inner, overflow="fold")
         pad = " " * DETAIL_INDENT
-        out = [Text(pad) + line for line in wrapped]
-        return out[:MAX_BLOCK_LINES]
+        parts = fold(text.rstrip(), max(10, width - DETAIL_INDENT))[:MAX_BLOCK_LINES]
+        return [Text(pad + part, style=style or "") for part in parts]
 
     def _details(self, entry: EventEntry, width: int) -> list[Text]:
         event = entry.event
@@ -418,7 +440,8 @@ class EventLog(ScrollView, can_focus=True):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        if new_value < old_value - 0.5 and self.following:
+        # a scroll up that leaves the bottom is the user's; a clamp after a resize is not
+        if self.following and new_value < old_value - 0.5 and new_value < self.max_scroll_y:
             self.following = False
             self.post_message(self.FollowChanged(self))
         elif new_value >= self.max_scroll_y and not self.following and self.selected is None:
