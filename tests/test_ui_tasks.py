@@ -266,6 +266,9 @@ async def test_search_next_previous_and_copy(server, client, fs_bot) -> None:
         assert copied["type"] == "denied" and copied["seq"] == denials[1].event.seq
         assert copied["params"] == {"path": "secret.txt", "max_bytes": 5}
         assert copied["reason"]["check"] == "scope"
+        # A: the audit log of this task
+        await pilot.press("A")
+        await wait_until(pilot, lambda: app.current_mode == "audit")
 
 
 async def test_split_panes_side_by_side_at_80x24(server, client, fs_bot) -> None:

@@ -23,7 +23,7 @@ from textual.widgets import Input, Label
 from ...client.errors import APIConnectionError, MonstrumAPIError, MonstrumError, NotFoundError
 from ...client.models import Task, TaskEvent
 from ...client.sse import StreamStatus
-from .. import messages
+from ..messages import ShowAuditRequested
 from ..task_entries import MAX_ENTRIES
 from .event_log import EventLog
 
@@ -330,11 +330,7 @@ class TaskPane(Vertical):
         self.post_message(self.CancelRequested(self))
 
     def action_show_audit(self) -> None:
-        request = getattr(messages, "ShowAuditRequested", None)
-        if request is None:
-            self.notify("the audit log view is not available", severity="warning", timeout=3)
-            return
-        self.post_message(request(task_id=self.task_id))
+        self.post_message(ShowAuditRequested(task_id=self.task_id))
 
     def action_close_pane(self) -> None:
         self.post_message(self.CloseRequested(self))
