@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from rich.color import Color
+from textual.app import App, ComposeResult
 from textual.widgets import DataTable, TextArea
 
 from monstrum_tui.client.models import TaskEvent
@@ -116,6 +117,32 @@ def test_metadata_problems_are_named() -> None:
         parse_metadata('{"a": 1,}')
     with pytest.raises(MetadataProblem, match=r"JSON object .* not a list"):
         parse_metadata("[1, 2]")
+
+
+class PaneOnly(App[None]):
+    """One pane with no stream (events are fed through its buffer, as the worker does)."""
+
+    CSS_PATH = str(Path(__file__).resolve().parent.parent / "monstrum_tui" / "ui" / "screens"
+                   / "tasks.tcss")
+
+    def compose(self) -> ComposeResult:
+        yield TaskPane("task_x", stream=False, limit=5)
+
+
+async def test_a_bounded_pane_says_how_many_events_it_dropped() -> None:
+    app = PaneOnly()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(TaskPane)
+        pane.feed([event(1, "started")] + [
+            event(seq, "tool_call", tool_name="list_files", call_id=f"c{seq}", params={})
+            for seq in range(2, 21)
+        ])
+        await wait_until(pilot, lambda: pane.event_log.entries.total_events == 20)
+        await pilot.pause(0.1)
+        assert len(pane.event_log.entries) == 5
+        text = screen_text(app)
+        assert "… 15 earlier events dropped" in text
+        assert "following · 20 events" in text
 
 
 # --- against the real server --------------------------------------------------
@@ -282,6 +309,11 @@ async def test_split_panes_side_by_side_at_80x24(server, client, fs_bot) -> None
         assert isinstance(screen, TasksScreen)
         table = screen.query_one("#tasks-table", DataTable)
         await wait_until(pilot, lambda: {one.id, two.id} <= set(table.rows))
+        await pilot.press("slash", *two.id[-8:])  # the filter narrows the table
+        await wait_until(pilot, lambda: list(table.rows) == [two.id])
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: {one.id, two.id} <= set(table.rows))
+        assert app.focused is table
         table.move_cursor(row=table.get_row_index(one.id))
         await pilot.press("enter")
         await wait_until(pilot, lambda: len(panes(app)) == 1)
