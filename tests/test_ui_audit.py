@@ -505,6 +505,8 @@ def test_snapshot_audit_detail(audit_server, snap_compare) -> None:
 def test_snapshot_audit_filter_form(audit_server, snap_compare) -> None:
     async def open_form(pilot: Pilot) -> None:
         await snapshot_ready(pilot)
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False  # a blinking cursor would make the snapshot flaky
         await pilot.press("f")
         await pilot.pause(0.2)
         mask_header(pilot.app)
