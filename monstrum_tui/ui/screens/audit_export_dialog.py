@@ -25,7 +25,7 @@ PROGRESS_STEPS = 1000
 class AuditExportScreen(MonstrumModal):
     """Dismisses with the written path, or None."""
 
-    CSS_PATH = ["dialogs.tcss", "audit.tcss"]
+    CSS_PATH: ClassVar[list[str | Path]] = ["dialogs.tcss", "audit.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel / close", id="audit_export.cancel"),
     ]
