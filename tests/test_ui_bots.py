@@ -200,3 +200,14 @@ def test_error_paths_map_to_form_fields() -> None:
     assert field_of("allowed_operations[1]") == "allowed_operations"
     assert field_of("name") == "name"
     assert field_of("body") == ""
+
+
+async def test_names_that_look_like_markup_are_shown_as_written(server, client, prefix) -> None:
+    odd = client.bots.create(name=f"[red]{prefix}[/", model="[b]m")
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: odd.id in row_ids(app))
+        row = table_of(app).get_row(odd.id)
+        assert str(row[0]) == f"[red]{prefix}[/"
+        assert str(row[2]) == "[b]m"
+        await wait_until(pilot, lambda: f"[red]{prefix}[/" in screen_text(app))

@@ -78,10 +78,12 @@ def clip(text: str, width: int) -> str:
 def bot_cells(bot: Bot) -> tuple[Any, ...]:
     """One table row: name, id, model, status, bindings count, creation date."""
     status = Text(bot.status, style="green" if bot.status == "active" else "yellow")
+    # user text goes in as Text: a plain str cell is parsed as markup, so a bot named
+    # "[red]x" would be drawn red (or an unbalanced "[/" would break the row)
     return (
-        clip(bot.name, NAME_WIDTH),
+        Text(clip(bot.name, NAME_WIDTH)),
         bot.id,
-        clip(bot.model, MODEL_WIDTH),
+        Text(clip(bot.model, MODEL_WIDTH)),
         status,
         Text(str(len(bot.resource_bindings)), justify="right"),
         bot.created_at.astimezone().strftime("%Y-%m-%d"),
