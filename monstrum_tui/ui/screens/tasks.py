@@ -96,7 +96,7 @@ def clip(text: str, width: int) -> str:
 def task_cells(task: Task, bot_name: str, now: datetime) -> tuple[Any, ...]:
     """One row: bot, status, tool calls, denials, age, duration, id."""
     return (
-        clip(bot_name or task.bot_id, BOT_WIDTH),
+        Text(clip(bot_name or task.bot_id, BOT_WIDTH)),  # Text: a str cell is markup
         Text(task.status, style=STATUS_STYLES.get(task.status, "")),
         Text(str(task.tool_calls), justify="right"),
         Text(str(task.denials), justify="right", style="red" if task.denials else ""),
