@@ -138,8 +138,9 @@ async def test_embedded_platform_by_default(tmp_path, monkeypatch) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.connection.usable, limit=60)
         await wait_until(pilot, lambda: app.screen.query_one(DataTable).row_count >= 3)
-        text = screen_text(app)
-        assert "release-notes" in text and "profile: local" in text
+        # rows are in the table a frame before they are painted: wait for what a user sees
+        await wait_until(pilot, lambda: "release-notes" in screen_text(app))
+        assert "profile: local" in screen_text(app)
         process = app.embedded.process
         assert process is not None and process.poll() is None
     assert process.wait(10) is not None  # stopped on exit
