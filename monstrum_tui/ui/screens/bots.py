@@ -17,6 +17,7 @@ from ...client.errors import APIConnectionError, MonstrumError
 from ...client.models import Bot
 from ..connection import ConnectionStatus
 from ..data_changes import DataChange
+from ..widgets.keyed_table import KeyedTable
 from .bot_actions import BOT_ACTION_BINDINGS, BotActionsScreen
 from .bot_detail import BotDetailScreen
 from .bot_form import BotFormScreen
@@ -141,7 +142,7 @@ class BotsScreen(BotActionsScreen):
         yield FilterInput(placeholder="filter: name, id, model, status…", id="bots-filter",
                           compact=True)
         yield Label("", id="bots-status", markup=False)
-        table: DataTable[Any] = DataTable(id="bots-table", cursor_type="row", zebra_stripes=True)
+        table = KeyedTable(id="bots-table", cursor_type="row", zebra_stripes=True)
         yield table
 
     def on_mount(self) -> None:
@@ -240,22 +241,12 @@ class BotsScreen(BotActionsScreen):
 
     def render_table(self, focus_id: str | None = None) -> None:
         """Redraw every visible row, keeping the cursor on the same bot."""
-        table = self.query_one(DataTable)
-        keep = focus_id or self.cursor_bot_id()
-        table.clear()
-        self.append_rows(self.visible_bots())
-        if keep is not None and keep in table.rows:
-            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        self.query_one(KeyedTable).refill(
+            ((bot.id, bot_cells(bot)) for bot in self.visible_bots()), focus=focus_id
+        )
 
     def cursor_bot_id(self) -> str | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        try:
-            row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        except Exception:  # the cursor is past the rows while the table refills
-            return None
-        return str(row_key.value) if row_key.value is not None else None
+        return self.query_one(KeyedTable).cursor_key()
 
     def current_bot(self) -> Bot | None:
         bot_id = self.cursor_bot_id()

@@ -19,6 +19,7 @@ from ...client.errors import APIConnectionError, MonstrumError
 from ...client.models import Integration
 from ..connection import ConnectionStatus
 from ..data_changes import DataChange
+from ..widgets.keyed_table import KeyedTable
 from ..widgets.table_filter import TableFilter
 from .base import MonstrumScreen
 from .manifest_upload import ManifestUploadScreen
@@ -137,7 +138,7 @@ class IntegrationsScreen(MonstrumScreen):
         yield TableFilter(placeholder="filter: name, type, description…",
                           id="integrations-filter")
         yield Label("", id="integrations-status", classes="list-status", markup=False)
-        table: DataTable[Any] = DataTable(
+        table = KeyedTable(
             id="integrations-table", cursor_type="row", zebra_stripes=True
         )
         yield table
@@ -206,26 +207,19 @@ class IntegrationsScreen(MonstrumScreen):
         return self.query_one(TableFilter).value.strip()
 
     def render_table(self, focus: str | None = None) -> None:
-        table = self.query_one(DataTable)
-        keep = focus or self.cursor_name()
-        table.clear()
         needle = self.filter_text
-        for integration in sorted(self.integrations.values(), key=lambda i: i.name):
-            if integration_matches(integration, needle):
-                table.add_row(*integration_cells(integration), key=integration.name)
-        if keep is not None and keep in table.rows:
-            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        self.query_one(KeyedTable).refill(
+            (
+                (integration.name, integration_cells(integration))
+                for integration in sorted(self.integrations.values(), key=lambda i: i.name)
+                if integration_matches(integration, needle)
+            ),
+            focus=focus,
+        )
         self.show_detail()
 
     def cursor_name(self) -> str | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        try:
-            row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        except Exception:  # the cursor is past the rows while the table refills
-            return None
-        return str(row_key.value) if row_key.value is not None else None
+        return self.query_one(KeyedTable).cursor_key()
 
     def current_integration(self) -> Integration | None:
         name = self.cursor_name()

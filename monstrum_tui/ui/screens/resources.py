@@ -16,6 +16,7 @@ from ...client.errors import APIConnectionError, MonstrumError
 from ...client.models import Resource
 from ..connection import ConnectionStatus
 from ..data_changes import DataChange
+from ..widgets.keyed_table import KeyedTable
 from ..widgets.table_filter import TableFilter
 from .base import MonstrumScreen
 from .resource_detail import ToolBrowserScreen
@@ -101,7 +102,7 @@ class ResourcesScreen(MonstrumScreen):
     def compose_body(self) -> ComposeResult:
         yield TableFilter(placeholder="filter: name, id, type…", id="resources-filter")
         yield Label("", id="resources-status", classes="list-status", markup=False)
-        table: DataTable[Any] = DataTable(
+        table = KeyedTable(
             id="resources-table", cursor_type="row", zebra_stripes=True
         )
         yield table
@@ -184,23 +185,12 @@ class ResourcesScreen(MonstrumScreen):
 
     def render_table(self) -> None:
         """Redraw the visible rows, keeping the cursor on the same resource."""
-        table = self.query_one(DataTable)
-        keep = self.cursor_resource_id()
-        table.clear()
-        for resource in self.visible_resources():
-            table.add_row(*resource_cells(resource), key=resource.id)
-        if keep is not None and keep in table.rows:
-            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        self.query_one(KeyedTable).refill(
+            (r.id, resource_cells(r)) for r in self.visible_resources()
+        )
 
     def cursor_resource_id(self) -> str | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        try:
-            row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        except Exception:  # the cursor is past the rows while the table refills
-            return None
-        return str(row_key.value) if row_key.value is not None else None
+        return self.query_one(KeyedTable).cursor_key()
 
     def current_resource(self) -> Resource | None:
         resource_id = self.cursor_resource_id()

@@ -26,6 +26,7 @@ from ...client.models import Task
 from ..connection import ConnectionStatus
 from ..messages import OpenTaskRequested, RunBotRequested
 from ..widgets.event_log import EventLog
+from ..widgets.keyed_table import KeyedTable
 from ..widgets.task_pane import TaskPane
 from .base import MonstrumScreen
 from .confirm import ConfirmScreen
@@ -181,7 +182,7 @@ class TasksScreen(MonstrumScreen):
         yield TaskFilter(placeholder="filter: bot, status, id, input…", id="tasks-filter",
                          compact=True)
         yield Label("", id="tasks-status", markup=False)
-        table: DataTable[Any] = DataTable(id="tasks-table", cursor_type="row",
+        table = KeyedTable(id="tasks-table", cursor_type="row",
                                           zebra_stripes=True)
         yield table
         yield Container(id="panes")
@@ -271,8 +272,8 @@ class TasksScreen(MonstrumScreen):
     # --- the table ----------------------------------------------------------
 
     @property
-    def table(self) -> DataTable[Any]:
-        return self.query_one("#tasks-table", DataTable)
+    def table(self) -> KeyedTable:
+        return self.query_one("#tasks-table", KeyedTable)
 
     @property
     def filter_text(self) -> str:
@@ -320,36 +321,22 @@ class TasksScreen(MonstrumScreen):
 
     def _sort(self) -> None:
         keep = self.cursor_task_id()
-        table = self.table
-        table.sort("id", reverse=True)  # ids are time-ordered: newest first
-        if keep is not None and keep in table.rows:
-            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        self.table.sort("id", reverse=True)  # ids are time-ordered: newest first
+        self.table.move_to_key(keep)
 
     def rebuild_rows(self) -> None:
         """Refill the table (only when the filter changes)."""
-        table = self.table
-        keep = self.cursor_task_id()
-        table.clear()
-        self.row_cells = {}
         now = self.clock()
-        for task in sorted(self.tasks.values(), key=lambda t: t.id, reverse=True):
-            if self._shown(task):
-                cells = task_cells(task, self.bot_names.get(task.bot_id, ""), now)
-                table.add_row(*cells, key=task.id)
-                self.row_cells[task.id] = cells
-        if keep is not None and keep in table.rows:
-            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        self.row_cells = {
+            task.id: task_cells(task, self.bot_names.get(task.bot_id, ""), now)
+            for task in sorted(self.tasks.values(), key=lambda t: t.id, reverse=True)
+            if self._shown(task)
+        }
+        self.table.refill(self.row_cells.items())
         self.show_status()
 
     def cursor_task_id(self) -> str | None:
-        table = self.table
-        if table.row_count == 0:
-            return None
-        try:
-            row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        except Exception:  # the cursor is past the rows while the table refills
-            return None
-        return str(row_key.value) if row_key.value is not None else None
+        return self.table.cursor_key()
 
     def show_status(self) -> None:
         total = len(self.tasks)
