@@ -116,6 +116,34 @@ def test_bots_authorize(as_admin, fs_bot) -> None:
     assert denied.stdout.splitlines()[0] == (
         "denied by scope: path etc/passwd is outside the folders this bot may read")
     assert '  allowed_patterns: ["docs/*"]' in denied.stdout
-    as_json = monstrum("bots", "authorize", fs_bot.id, "--tool", "list_files", "--json",
+    as_json = monstrum("bots", "authorize", fs_bot.name, "--tool", "list_files", "--json",
                        env=as_admin)
     assert json.loads(as_json.stdout)["check"] == "allowed_tools"
+
+
+def test_follow_keeps_one_turn_on_one_line(capsys) -> None:
+    from datetime import datetime, timezone
+
+    from monstrum_tui.cli.tasks import _follow
+    from monstrum_tui.client.models import TaskEvent
+
+    now = datetime.now(timezone.utc)
+
+    def ev(seq: int, type: str, **fields) -> TaskEvent:
+        return TaskEvent(seq=seq, task_id="task_x", type=type, timestamp=now, **fields)
+
+    _follow([ev(1, "started"), ev(2, "message", text="Let me ", turn=1),
+             ev(3, "message", text="look.", turn=1), ev(4, "message", text="next", turn=2),
+             ev(5, "tool_call", tool_name="t", params={}, resource_id="res_x"),
+             ev(6, "message", text="done", turn=3)], as_json=False)
+    assert capsys.readouterr().out.splitlines() == [
+        "[1] started", "[2] message: Let me look.", "[4] message: next",
+        "[5] tool_call t {} on res_x", "[6] message: done"]
+
+
+def test_run_on_a_paused_bot_says_so(as_admin, client) -> None:
+    bot = client.bots.create(name=f"cli-paused-{uuid.uuid4().hex[:6]}", status="paused")
+    out = monstrum("tasks", "run", "--bot", bot.name, "--input", "say x", "--follow",
+                   env=as_admin)
+    assert out.returncode == 1 and out.stdout == ""
+    assert "409 conflict" in out.stderr and "is paused: it cannot start tasks" in out.stderr

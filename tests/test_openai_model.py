@@ -113,8 +113,8 @@ def test_streamed_tokens_tool_calls_and_denials_fed_back(new_server, files) -> N
         types = [e.type for e in events]
         assert types == ["started", "message", "message", "denied", "tool_call", "result",
                          "message", "complete"]
-        assert [e.text for e in events if e.type == "message"] == [
-            "Let me ", "look.", "Done: docs has a.txt"]
+        assert [(e.text, e.turn) for e in events if e.type == "message"] == [
+            ("Let me ", 1), ("look.", 1), ("Done: docs has a.txt", 2)]  # chunks of one turn
         assert events[3].tool_name == "read_file" and events[3].params == {"path": "secret.txt"}
         assert events[4].params == {"path": "docs"}
         assert events[-1].output == "Done: docs has a.txt"

@@ -56,6 +56,13 @@ async def test_guide_run_async(aclient) -> None:
     assert types == ["started", "message", "complete"]
 
 
+def test_each_say_line_is_a_turn_of_its_own(client, bot) -> None:
+    events = list(client.tasks.stream(bot_id=bot.id, input="say one\nsay two\nsay three"))
+    said = [(e.text, e.turn) for e in events if e.type == "message"]
+    assert said == [("one", 1), ("two", 2), ("three", 3)]
+    assert all(e.turn is None for e in events if e.type != "message")
+
+
 def test_paused_bot_cannot_start_tasks(client) -> None:
     bot = client.bots.create(name="paused-bot", status="paused")
     with pytest.raises(ConflictError) as err:

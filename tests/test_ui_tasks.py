@@ -110,6 +110,21 @@ def test_entries_pair_calls_join_text_and_stay_bounded() -> None:
     assert copied["seq"] == 2006 and copied["tool_name"] == "t"
 
 
+def test_text_of_one_turn_joins_and_a_new_turn_starts_a_new_message() -> None:
+    entries = EventEntries()
+    entries.add(event(1, "message", text="Let me ", turn=1))
+    entries.add(event(2, "message", text="look.", turn=1))
+    entries.add(event(3, "message", text="second line", turn=2))  # a new say line
+    entries.add(event(4, "tool_call", tool_name="t", call_id="c1", params={}))
+    entries.add(event(5, "message", text="after the call", turn=2))  # same turn, after a call
+    entries.add(event(6, "result", call_id="c1", data=1))  # pairs with the call entry
+    entries.add(event(7, "message", text=" and more", turn=2))
+    texts = [(e.kind, e.text) for e in entries.entries]
+    assert texts == [("message", "Let me look."), ("message", "second line"), ("call", ""),
+                     ("message", "after the call and more")]
+    assert entries.entries[0].as_json()["last_seq"] == 2
+
+
 def test_metadata_problems_are_named() -> None:
     assert parse_metadata("") == {}
     assert parse_metadata('{"a": 1}') == {"a": 1}

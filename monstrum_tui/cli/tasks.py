@@ -110,11 +110,25 @@ def describe_event(event: Any) -> str:
 
 
 def _follow(events: Any, as_json: bool) -> None:
+    # the streamed chunks of one model turn continue one line; anything else starts a new one
+    open_turn: tuple[int | None] | None = None
     for event in events:
         if as_json:
             print(event.model_dump_json(exclude_none=True), flush=True)
+            continue
+        if event.type == "message" and open_turn == (event.turn,):
+            print(event.text or "", end="", flush=True)
+            continue
+        if open_turn is not None:
+            print()
+        if event.type == "message":
+            print(describe_event(event), end="", flush=True)
+            open_turn = (event.turn,)
         else:
             print(describe_event(event), flush=True)
+            open_turn = None
+    if open_turn is not None:
+        print(flush=True)
 
 
 def _exit_code(task: Any) -> int:

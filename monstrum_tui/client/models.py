@@ -224,6 +224,11 @@ class TaskEvent(WireModel):
     params: dict[str, Any] | None = None
     data: Any = None
     text: str | None = None
+    turn: int | None = Field(
+        default=None,
+        description="message events: the model turn (or scripted line) the text belongs to; "
+        "consecutive chunks of one turn join into one message, a new turn starts a new one",
+    )
     reason: dict[str, Any] | None = None
     error: str | None = None
     output: str | None = None

@@ -1,5 +1,6 @@
-"""A task's events as the entries a pane shows: calls paired with their results, streamed
-model text joined, and at most ``limit`` entries kept (the oldest are dropped and counted).
+"""A task's events as the entries a pane shows: calls paired with their results, the
+streamed text of one model turn joined, and at most ``limit`` entries kept (the oldest are
+dropped and counted).
 
 Pure data, no widgets: the event log renders it, tests and the bench feed it directly.
 """
@@ -25,8 +26,8 @@ class EventEntry:
 
     ``call`` entries hold the ``tool_call`` event and, once it arrives, its ``result`` (or
     the ``error`` with the same ``call_id``). ``message`` entries hold consecutive model
-    text chunks joined into ``text``. ``version`` changes whenever the entry does, so a
-    renderer can cache by (serial, version).
+    text chunks of one turn (same ``turn``) joined into ``text``. ``version`` changes
+    whenever the entry does, so a renderer can cache by (serial, version).
     """
 
     serial: int
@@ -38,10 +39,19 @@ class EventEntry:
     expanded: bool = False
     version: int = 0
     _search: str | None = field(default=None, repr=False)
+    #: the seq of the last chunk joined into a ``message`` entry
+    _joined_seq: int | None = field(default=None, repr=False)
+
+    @property
+    def turn(self) -> int | None:
+        """The model turn of a ``message`` entry (its first event's)."""
+        return self.event.turn
 
     @property
     def last_seq(self) -> int:
-        return self.result.seq if self.result is not None else self.event.seq
+        if self.result is not None:
+            return self.result.seq
+        return self._joined_seq if self._joined_seq is not None else self.event.seq
 
     @property
     def failed(self) -> bool:
@@ -145,8 +155,10 @@ class EventEntries:
                 return call, False
         if kind == "message" and self.entries:
             last = self.entries[-1]
-            if last.kind == "message":
+            # streamed chunks of one model turn join; a new turn (or say line) is a new entry
+            if last.kind == "message" and last.turn == event.turn:
                 last.text += event.text or ""
+                last._joined_seq = event.seq
                 last.events += 1
                 last.touch()
                 return last, False

@@ -80,6 +80,9 @@ class TaskSession:
     steps: int = 0
     tool_calls: int = 0
     denials: int = 0
+    #: the current model turn; ``message`` events carry it so watchers know where one
+    #: message ends and the next begins (streamed chunks of one turn share it)
+    turn: int = 0
     _offered: dict[str, list[OfferedTool]] = field(default_factory=dict)
 
     @property
@@ -134,10 +137,15 @@ class TaskSession:
 
     # --- events a model emits -------------------------------------------------------
 
+    def begin_turn(self) -> int:
+        """Start a new model turn: the next ``message`` text starts a new message."""
+        self.turn += 1
+        return self.turn
+
     async def message(self, text: str) -> None:
-        """Model text (a streamed chunk or a whole message)."""
+        """Model text of the current turn (a streamed chunk or a whole message)."""
         if text:
-            await self.recorder.record(self.task_id, "message", text=text)
+            await self.recorder.record(self.task_id, "message", text=text, turn=self.turn)
 
     async def problem(self, text: str, **fields: Any) -> None:
         """A non-fatal error the task goes on after (bad JSON on a call line...)."""

@@ -147,6 +147,7 @@ class OpenAIChatModel:
         tools: list[CallableTool],
     ) -> _Turn:
         turn = _Turn()
+        session.begin_turn()  # the text streamed from here on is one message
         url = f"{self.base_url}/chat/completions"
         headers = {"Authorization": f"Bearer {self.api_key}", "Accept": "text/event-stream"}
         try:

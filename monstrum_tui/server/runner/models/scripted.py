@@ -61,6 +61,7 @@ class ScriptedModel:
                     continue
                 outcomes.append(await session.call_tool(tool, params))
             elif m := _SAY.match(line):
+                session.begin_turn()  # each say line is a message of its own
                 await session.message(m["text"])
             elif m := _WAIT.match(line):
                 await asyncio.sleep(min(float(m["seconds"]), MAX_WAIT))
