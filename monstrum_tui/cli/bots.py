@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from .output import add_format_flag, make_client, print_json, print_table
+from .tasks import resolve_bot
 
 
 def register(sub: Any) -> None:
@@ -22,7 +23,7 @@ def register(sub: Any) -> None:
     rm.set_defaults(handler=delete_bot)
     auth = s.add_parser("authorize", help="dry run: would this tool call be allowed? "
                         "(exits 1 when denied)")
-    auth.add_argument("bot_id")
+    auth.add_argument("bot_id", help="bot id, or its exact name")
     auth.add_argument("--tool", required=True, help="TOOL or RESOURCE_ID/TOOL")
     auth.add_argument("--params", default="{}", help="the call's params as a JSON object")
     auth.add_argument("--json", action="store_true", help="print the decision as JSON")
@@ -67,7 +68,8 @@ def authorize_call(args: argparse.Namespace) -> int:
     if not isinstance(params, dict):
         raise CommandError("--params must be a JSON object")
     with make_client(args) as client:
-        decision = client.bots.authorize(bot_id=args.bot_id, tool=args.tool, params=params)
+        bot_id = resolve_bot(client, args.bot_id)
+        decision = client.bots.authorize(bot_id=bot_id, tool=args.tool, params=params)
     if args.json:
         print_json(decision)
     elif decision.allowed:
