@@ -12,7 +12,7 @@ from rich.color import Color
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, TextArea
 
-from monstrum_tui.client.models import TaskEvent
+from monstrum_tui.client.models import Task, TaskEvent
 from monstrum_tui.ui.app import MonstrumApp
 from monstrum_tui.ui.messages import OpenTaskRequested
 from monstrum_tui.ui.screens.confirm import ConfirmScreen
@@ -158,6 +158,23 @@ async def test_a_bounded_pane_says_how_many_events_it_dropped() -> None:
         text = screen_text(app)
         assert "… 15 earlier events dropped" in text
         assert "following · 20 events" in text
+
+
+class QueuedPaneOnly(PaneOnly):
+    def compose(self) -> ComposeResult:
+        queued = Task(id="task_x", bot_id="bot_x", status="queued", created_at=T0)
+        yield TaskPane("task_x", task=queued, stream=False)
+
+
+async def test_a_pane_opened_on_a_queued_task_says_running_once_it_starts() -> None:
+    app = QueuedPaneOnly()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(TaskPane)
+        assert pane.status == "queued"
+        pane.feed([event(1, "started", status="running"), event(2, "message", text="hi", turn=1)])
+        await wait_until(pilot, lambda: pane.status == "running")
+        await pilot.pause(0.1)
+        assert "task_x · running · 0 calls" in screen_text(app)
 
 
 # --- against the real server --------------------------------------------------

@@ -222,6 +222,9 @@ class TaskPane(Vertical):
         for event in batch:
             if event.type == "started":
                 changes["started_at"] = event.timestamp
+                # the task fetched when the pane opened may still say "queued"
+                if changes["status"] in ("queued", "…") and event.status:
+                    changes["status"] = event.status
             if event.is_terminal:
                 changes["finished_at"] = event.timestamp
         if self.task_info is not None:
