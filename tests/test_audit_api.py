@@ -318,11 +318,22 @@ def test_verify_over_the_api_and_the_cli_names_a_tampered_entry(
                      "WHERE seq = 10")  # a denial made to look allowed
     conn.close()
     with monstrum.Client(api_key=server.admin_key, api_base=server.url) as client:
-        assert client.audit.verify().ok  # from the newest checkpoint (position 400)
+        quick = client.audit.verify()
+        assert quick.ok and quick.sealed  # from the newest checkpoint (position 400)
         result = client.audit.verify(full=True)
     assert not result.ok and result.first_bad_id == victim and result.checked == 9
     assert cli_main(["audit", "verify", "--full"]) == 1
     assert victim in capsys.readouterr().err
+    # rewriting every hash after the newest checkpoint does not get past the server's key
+    from tests.test_audit_chain import rewrite_from
+
+    rewrite_from(data_dir / "monstrum.db", 450, reason="nothing to see")
+    with monstrum.Client(api_key=server.admin_key, api_base=server.url) as client:
+        rewritten = client.audit.verify()
+    assert not rewritten.ok and "seal" in (rewritten.problem or "")
+    with sqlite3.connect(data_dir / "monstrum.db") as conn:  # the first after checkpoint 400
+        (after_checkpoint,) = conn.execute("SELECT id FROM audit_log WHERE seq = 401").fetchone()
+    assert rewritten.first_bad_id == after_checkpoint
 
 
 def test_retention_prunes_old_entries_and_the_chain_still_verifies(

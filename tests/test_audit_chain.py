@@ -340,3 +340,157 @@ def test_cli_verifies_a_data_dir_offline(db: Path, capsys: pytest.CaptureFixture
     assert ids[11] in err and "edited" in err
     assert cli_main(["audit", "verify", "--data-dir", str(db.parent / "nope")]) == 1
     assert "no database" in capsys.readouterr().err
+
+
+# --- seals: the head, checkpoints and anchors carry an HMAC with the audit key ---------
+
+
+def rewrite_from(db: Path, seq: int, *, head: bool = True, checkpoints: bool = False,
+                 **changes: object) -> None:
+    """What a forger without the key does: edit the entry at ``seq``, recompute every
+    hash from it to the end, and (``head``) move the head's hash, (``checkpoints``) the
+    checkpoints' hashes too, so the keyless chain verifies again."""
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    with conn:
+        if changes:
+            sets = ", ".join(f"{k} = ?" for k in changes)
+            conn.execute(f"UPDATE audit_log SET {sets} WHERE seq = ?", (*changes.values(), seq))
+        rows = [dict(r) for r in conn.execute(
+            "SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq", (seq,))]
+        prev = conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq - 1,)).fetchone()
+        prev_hash = prev[0] if prev else "0" * 64
+        for row in rows:
+            row["prev_hash"] = prev_hash
+            prev_hash = chain_hash(prev_hash, dict(row, timestamp=row["ts"]))
+            conn.execute("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?",
+                         (row["prev_hash"], prev_hash, row["seq"]))
+            if checkpoints:
+                conn.execute("UPDATE audit_checkpoints SET hash = ? WHERE seq = ?",
+                             (prev_hash, row["seq"]))
+        if head:
+            conn.execute("UPDATE audit_head SET hash = ?", (prev_hash,))
+    conn.close()
+
+
+def test_the_data_dir_gets_a_private_audit_key_and_verify_checks_seals(db: Path) -> None:
+    audit, _ = seeded(db, 5)
+    key_file = db.parent / "audit.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert len(key_file.read_text().strip()) == 64
+    result = audit.verify(full=True)
+    assert result.ok and result.sealed
+    with sqlite3.connect(db) as conn:
+        (mac,) = conn.execute("SELECT mac FROM audit_head").fetchone()
+    assert mac and len(mac) == 64
+
+
+def test_a_chain_rewritten_to_the_head_without_the_key_is_caught(db: Path) -> None:
+    audit, ids = seeded(db, 35, checkpoint_every=10)
+    rewrite_from(db, 33, reason="allowed", status="success")
+    keyless = AuditLog.open(f"sqlite:///{db}", seal_key=None)
+    assert keyless.verify(full=True).ok  # the keyless chain is fooled...
+    assert not keyless.verify(full=True).sealed
+    for full in (False, True):  # ...the sealed head is not: named from the last checkpoint
+        result = audit.verify(full=full)
+        assert not result.ok and result.first_bad_id == ids[30], result
+        assert "seal of the chain's head" in (result.problem or "")
+        assert ids[29] in (result.problem or "")
+
+
+def test_a_rewrite_that_also_moves_the_checkpoints_breaks_their_seal(db: Path) -> None:
+    audit, ids = seeded(db, 35, checkpoint_every=10)
+    rewrite_from(db, 25, checkpoints=True, params="{}")
+    assert AuditLog.open(f"sqlite:///{db}", seal_key=None).verify(full=True).ok
+    result = audit.verify(full=True)
+    assert not result.ok and result.first_bad_id == ids[20]
+    assert "checkpoint at position 30" in (result.problem or "")
+    assert not audit.verify().ok  # verify from the newest checkpoint meets its seal first
+    rewrite_from(db, 5, checkpoints=True, params="{}")
+    result = audit.verify(full=True)
+    assert result.first_bad_id == ids[0] and "from the start" in (result.problem or "")
+
+
+def test_a_rewrite_without_moving_the_head_is_named_after_the_last_sealed_point(
+    db: Path,
+) -> None:
+    audit, ids = seeded(db, 35, checkpoint_every=10)
+    rewrite_from(db, 33, head=False, reason="x")
+    result = audit.verify()
+    assert not result.ok and result.first_bad_id == ids[30]
+    assert "sealed head" in (result.problem or "")
+
+
+def test_cutting_the_end_back_to_a_checkpoint_and_dropping_the_head_is_caught(
+    db: Path,
+) -> None:
+    audit, _ = seeded(db, 35, checkpoint_every=10)
+    tamper(db, ("DELETE FROM audit_log WHERE seq > 30", ()), ("DELETE FROM audit_head", ()))
+    result = audit.verify()
+    assert not result.ok and "no head record" in (result.problem or "")
+
+
+def test_a_forged_anchor_cannot_hide_entries_deleted_from_the_start(db: Path) -> None:
+    audit, ids = seeded(db, 12)
+    row = _row(db, ids[4])
+    tamper(db, ("DELETE FROM audit_log WHERE seq <= 5", ()),
+           ("INSERT INTO audit_anchors (seq, entry_id, hash, pruned, created_at) "
+            "VALUES (5, ?, ?, 5, 0)", (ids[4], row["hash"])))
+    keyless = AuditLog.open(f"sqlite:///{db}", seal_key=None)
+    assert keyless.verify(full=True).ok
+    result = audit.verify(full=True)
+    assert not result.ok and result.first_bad_id == ids[5]
+    assert "anchor" in (result.problem or "")
+
+
+def test_pruning_seals_its_anchor(db: Path) -> None:
+    audit = open_log(db, checkpoint_every=4)
+    audit.record_many(old_then_new(9, 3))
+    audit.prune(datetime.now(timezone.utc) - timedelta(days=1))
+    for full in (False, True):
+        result = audit.verify(full=full)
+        assert result.ok and result.sealed and result.from_anchor
+
+
+def test_another_key_does_not_verify_and_no_key_checks_only_the_chain(db: Path) -> None:
+    seeded(db, 8)
+    other = AuditLog.open(f"sqlite:///{db}", seal_key=b"not the key")
+    result = other.verify()
+    assert not result.ok and "audit.key was replaced" in (result.problem or "")
+    assert AuditLog.open(f"sqlite:///{db}", seal_key=None).verify().ok
+
+
+def test_a_database_from_before_seals_is_sealed_once_when_opened(db: Path) -> None:
+    audit, _ = seeded(db, 25, checkpoint_every=10)
+    audit.close()
+    tamper(db, *((f"ALTER TABLE {t} DROP COLUMN mac", ())
+                 for t in ("audit_head", "audit_checkpoints", "audit_anchors")))
+    reopened = open_log(db, checkpoint_every=10)
+    assert reopened.verify(full=True).ok and reopened.verify().from_checkpoint
+    # from then on a removed seal is a broken one
+    tamper(db, ("UPDATE audit_head SET mac = NULL", ()))
+    assert not open_log(db, checkpoint_every=10).verify().ok
+
+
+def test_cli_verify_catches_a_rewrite_and_says_when_seals_were_not_checked(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    audit, ids = seeded(db, 6)
+    audit.close()
+    rewrite_from(db, 3, reason="allowed")
+    assert cli_main(["audit", "verify", "--data-dir", str(db.parent)]) == 1
+    assert ids[0] in capsys.readouterr().err
+    # a copy elsewhere, without its key: the keyless chain passes, and the CLI says so
+    copy = tmp_path / "elsewhere" / "copy.db"
+    copy.parent.mkdir()
+    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    monkeypatch.delenv("MONSTRUM_AUDIT_KEY", raising=False)
+    assert cli_main(["audit", "verify", "--database-url", f"sqlite:///{copy}"]) == 0
+    assert "seals not checked" in capsys.readouterr().out
+    assert not (copy.parent / "audit.key").exists()
+    # with the key given through the environment, the rewrite shows again
+    monkeypatch.setenv("MONSTRUM_AUDIT_KEY", (db.parent / "audit.key").read_text().strip())
+    assert cli_main(["audit", "verify", "--database-url", f"sqlite:///{copy}"]) == 1
+    capsys.readouterr()

@@ -46,7 +46,9 @@ def register(sub: Any) -> None:
     ver = s.add_parser("verify", help="check the hash chain; exits 1 naming the first bad entry")
     ver.add_argument("--data-dir", type=Path,
                      help="verify the database in this data dir directly, without a server")
-    ver.add_argument("--database-url", help="verify this database directly (SQLAlchemy URL)")
+    ver.add_argument("--database-url",
+                     help="verify this database directly (SQLAlchemy URL); the audit key is "
+                     "read from --data-dir, MONSTRUM_AUDIT_KEY or beside a SQLite file")
     ver.add_argument("--full", action="store_true",
                      help="walk from the start instead of the last checkpoint")
     add_format_flag(ver)
@@ -143,6 +145,9 @@ def verify(args: argparse.Namespace) -> int:
                  else f" from anchor {result.from_anchor}" if result.from_anchor else "")
         print(f"ok: {result.checked} entries verified{start}"
               + (f", up to {result.head_id}" if result.head_id else ""))
+        if not result.sealed:
+            print("note: seals not checked (no audit key: pass --data-dir or set "
+                  "MONSTRUM_AUDIT_KEY); a chain rewritten in full would pass")
     if not result.ok:
         raise CommandError(
             f"audit chain broken at {result.first_bad_id}: {result.problem} "
@@ -154,6 +159,7 @@ def verify(args: argparse.Namespace) -> int:
 def _verify_offline(data_dir: Path | None, database_url: str | None, full: bool) -> Any:
     """Verify straight from the database: no server needed, nothing trusted but the rows."""
     from ..server.audit import AuditLog
+    from ..server.audit.seal import data_dir_of, load_audit_key
 
     if database_url is None:
         assert data_dir is not None
@@ -161,7 +167,11 @@ def _verify_offline(data_dir: Path | None, database_url: str | None, full: bool)
         if not db.is_file():
             raise CommandError(f"no database at {db}: is {data_dir} a Monstrum data dir?")
         database_url = f"sqlite:///{db}"
-    audit = AuditLog.open(database_url)
+    try:
+        key = load_audit_key(data_dir or data_dir_of(database_url), create=False)
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"cannot read the audit key: {exc}") from None
+    audit = AuditLog.open(database_url, seal_key=key)
     try:
         return audit.verify(full=full)
     finally:

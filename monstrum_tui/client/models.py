@@ -295,6 +295,11 @@ class AuditVerification(WireModel):
         default=None, description="the last pruned entry, when retention pruned the start"
     )
     head_id: str | None = Field(default=None, description="the newest entry verified")
+    sealed: bool = Field(
+        default=False,
+        description="the head, checkpoints and anchor were checked against the audit key "
+        "(false: only the keyless hash chain was checked)",
+    )
 
 
 # --- keys -------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 
 from .audit import AuditLog
+from .audit.seal import load_audit_key
 from .catalog import ToolCatalog
 from .credentials import CredentialCipher
 from .datadir import ADMIN_KEY_FILE, prepare_data_dir, write_private
@@ -49,7 +50,8 @@ class Platform:
         store = Store(settings.db_url)
         limiter = TokenBucketLimiter(settings.rate_limit)
         platform = cls(
-            settings=settings, store=store, limiter=limiter, audit=AuditLog(store.engine)
+            settings=settings, store=store, limiter=limiter,
+            audit=AuditLog(store.engine, seal_key=load_audit_key(data_dir, create=True)),
         )
         platform.cipher = CredentialCipher.for_data_dir(data_dir)
         platform.catalog = ToolCatalog(store, platform.cipher)

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, delete, func, insert, inspect, select, text, update
 
 from ...client.models import AuditEntry, AuditVerification
 from ..ids import ordered_id
@@ -25,10 +25,12 @@ from ..store.columns import utcnow
 from ..store.database import READ_ONLY, make_engine
 from .chain import GENESIS, canonical_json, chain_hash
 from .query import AuditFilter, list_entries
+from .seal import ANCHOR, CHECKPOINT, HEAD, Sealer, data_dir_of, load_audit_key
 from .tables import (
     AUDIT_TABLES,
     FTS_DDL,
     FTS_TABLE,
+    SEALED_TABLES,
     audit_anchors,
     audit_checkpoints,
     audit_head,
@@ -121,21 +123,59 @@ def _opt_str(value: Any) -> str | None:
 class AuditLog:
     """The tamper-evident log of every tool call the platform decided on."""
 
-    def __init__(self, engine: Engine, *, checkpoint_every: int = 10_000) -> None:
+    def __init__(
+        self, engine: Engine, *, checkpoint_every: int = 10_000, seal_key: bytes | None = None
+    ) -> None:
+        """``seal_key`` seals the head, checkpoints and anchors (seal.py); without one
+        they are written unsealed and verify checks the keyless hash chain only."""
         self.engine = engine
         self.checkpoint_every = checkpoint_every
         self.is_sqlite = engine.dialect.name == "sqlite"
+        self.sealer = Sealer(seal_key) if seal_key else None
         self._lock = threading.Lock()
         for table in AUDIT_TABLES:
             table.create(engine, checkfirst=True)
+        self._add_seal_columns()
         if self.is_sqlite:
             with self._write() as conn:
                 conn.exec_driver_sql(FTS_DDL)
 
     @classmethod
-    def open(cls, url: str, **kwargs: Any) -> AuditLog:
-        """An audit log on its own engine (the offline ``monstrum audit verify``)."""
+    def open(cls, url: str, *, create_key: bool = True, **kwargs: Any) -> AuditLog:
+        """An audit log on its own engine (seeding, the offline ``monstrum audit verify``).
+
+        Unless ``seal_key`` is given, a SQLite file's key is the ``audit.key`` beside it
+        (made if missing when ``create_key``), or ``MONSTRUM_AUDIT_KEY``.
+        """
+        if "seal_key" not in kwargs:
+            kwargs["seal_key"] = load_audit_key(data_dir_of(url), create=create_key)
         return cls(make_engine(url), **kwargs)
+
+    def _add_seal_columns(self) -> None:
+        """Databases made before seals: add the ``mac`` columns, sealing what is there
+        (once, with this key: from here on a missing seal is a removed one)."""
+        existing = {c["name"] for c in inspect(self.engine).get_columns(audit_head.name)}
+        if "mac" in existing:
+            return
+        with self._lock, self._write() as conn:
+            # again inside the write transaction: another process may have just added them
+            if "mac" in {c["name"] for c in inspect(conn).get_columns(audit_head.name)}:
+                return
+            for table in SEALED_TABLES:
+                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN mac VARCHAR(64)"))
+            if self.sealer is None:
+                return
+            for table, kind in ((audit_head, HEAD), (audit_checkpoints, CHECKPOINT),
+                                (audit_anchors, ANCHOR)):
+                for row in conn.execute(select(table)).all():
+                    mac = self.sealer.seal(kind, row.seq, row.entry_id, row.hash)
+                    key = table.c.key if table is audit_head else table.c.seq
+                    conn.execute(update(table).where(key == getattr(row, key.name))
+                                 .values(mac=mac))
+        log.info("audit log: added seals to the chain head, checkpoints and anchors")
+
+    def _seal(self, kind: str, seq: int, entry_id: str, entry_hash: str) -> str | None:
+        return self.sealer.seal(kind, seq, entry_id, entry_hash) if self.sealer else None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -234,7 +274,8 @@ class AuditLog:
             if seq % self.checkpoint_every == 0:
                 checkpoints.append(
                     {"seq": seq, "entry_id": row["id"], "hash": row["hash"], "count": seq,
-                     "created_at": utcnow()}
+                     "created_at": utcnow(),
+                     "mac": self._seal(CHECKPOINT, seq, row["id"], row["hash"])}
                 )
         conn.execute(insert(audit_log), rows)
         if self.is_sqlite:
@@ -246,7 +287,8 @@ class AuditLog:
             conn.execute(insert(audit_checkpoints), checkpoints)
         last = rows[-1]
         values = {"seq": last["seq"], "entry_id": last["id"], "ts": last["ts"],
-                  "hash": last["hash"]}
+                  "hash": last["hash"],
+                  "mac": self._seal(HEAD, last["seq"], last["id"], last["hash"])}
         if head is None:
             conn.execute(insert(audit_head).values(key=1, **values))
         else:
@@ -293,7 +335,7 @@ class AuditLog:
     def verify(self, *, full: bool = False) -> AuditVerification:
         """Walk the chain from the last checkpoint (or, ``full``, from the start)."""
         with self._read() as conn:
-            return verify_chain(conn, full=full)
+            return verify_chain(conn, full=full, sealer=self.sealer)
 
     def prune(self, before: datetime, *, chunk: int = 20_000) -> int:
         """Delete entries older than ``before``; the last one deleted becomes the anchor.
@@ -327,6 +369,7 @@ class AuditLog:
                     insert(audit_anchors).values(
                         seq=last.seq, entry_id=last.id, hash=last.hash,
                         pruned=len(rows), created_at=utcnow(),
+                        mac=self._seal(ANCHOR, last.seq, last.id, last.hash),
                     )
                 )
                 total += len(rows)

@@ -66,6 +66,8 @@ audit_checkpoints = Table(
     Column("hash", String(64), nullable=False),
     Column("count", BigInteger, nullable=False),
     Column("created_at", Timestamp, nullable=False),
+    # HMAC with the audit key (seal.py): a rewritten chain cannot forge it
+    Column("mac", String(64)),
 )
 
 #: one row per prune: the last pruned entry, so the chain verifies from there on
@@ -77,6 +79,7 @@ audit_anchors = Table(
     Column("hash", String(64), nullable=False),
     Column("pruned", BigInteger, nullable=False),
     Column("created_at", Timestamp, nullable=False),
+    Column("mac", String(64)),
 )
 
 #: the chain's head (one row, key 1), updated in every append's transaction; it is
@@ -90,9 +93,12 @@ audit_head = Table(
     # integer microseconds since the epoch (UTC), exactly as hashed
     Column("ts", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("mac", String(64)),
 )
 
 AUDIT_TABLES = (audit_log, audit_checkpoints, audit_anchors, audit_head)
+#: the tables whose rows carry a seal (added to databases made before seals)
+SEALED_TABLES = (audit_checkpoints, audit_anchors, audit_head)
 
 # SQLite only: the text that `q` searches (params and reason), as trigrams so any
 # substring of 3+ characters is an index lookup; kept in step by AuditLog's writes

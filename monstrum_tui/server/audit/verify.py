@@ -7,6 +7,11 @@ recomputes from its stored fields (else it was edited). Checkpoints on the way m
 agree with the rows they name, and the walk must end where the chain head says.
 The walk starts at the newest checkpoint (checked against its row) unless ``full``,
 and at the last pruned entry's anchor when retention has pruned the start.
+
+With the audit key (seal.py), the anchor, every checkpoint met and the head must
+also carry their seal. A chain rewritten from an edited entry to the head, hashes
+and all, passes the keyless checks but not the seals: verify then names the first
+entry after the last sealed point that still holds (the edit is at or after it).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from sqlalchemy import Connection, select
 
 from ...client.models import AuditVerification
 from .chain import GENESIS, chain_hash
+from .seal import ANCHOR, CHECKPOINT, HEAD, Sealer
 from .tables import audit_anchors, audit_checkpoints, audit_head, audit_log
 
 _C = audit_log.c
@@ -27,19 +33,53 @@ def _recomputed(row: Any) -> str:
     return chain_hash(row.prev_hash, {**row._mapping, "timestamp": row.ts})
 
 
-def verify_chain(conn: Connection, *, full: bool = False) -> AuditVerification:
+def _entry_after(conn: Connection, seq: int) -> Any:
+    """The first entry after position ``seq`` (id and seq), or None."""
+    return conn.execute(
+        select(_C.id, _C.seq).where(_C.seq > seq).order_by(_C.seq).limit(1)
+    ).first()
+
+
+def verify_chain(
+    conn: Connection, *, full: bool = False, sealer: Sealer | None = None
+) -> AuditVerification:
     anchor = conn.execute(
         select(audit_anchors).order_by(audit_anchors.c.seq.desc()).limit(1)
     ).first()
     expected_seq = (anchor.seq if anchor else 0) + 1
     expected_prev = anchor.hash if anchor else GENESIS
     prev_id = anchor.entry_id if anchor else None
-    result: dict[str, Any] = {"from_anchor": anchor.entry_id if anchor else None}
+    result: dict[str, Any] = {"from_anchor": anchor.entry_id if anchor else None,
+                              "sealed": sealer is not None}
 
     def bad(entry_id: str | None, problem: str, checked: int) -> AuditVerification:
         return AuditVerification(
             ok=False, checked=checked, first_bad_id=entry_id, problem=problem, **result
         )
+
+    def unsealed(kind: str, row: Any) -> bool:
+        return sealer is not None and not sealer.holds(
+            kind, row.seq, row.entry_id, row.hash, row.mac
+        )
+
+    # the last position a seal vouches for (and its entry's id): a rewrite is after it
+    trusted: tuple[int, str | None] = (expected_seq - 1, prev_id)
+
+    def rewritten_after(what: str, checked: int) -> AuditVerification:
+        seq, entry_id = trusted
+        first = _entry_after(conn, seq)
+        since = f"after {entry_id} (position {seq})" if entry_id else "from the start"
+        return bad(first.id if first else entry_id,
+                   f"{what}: the chain {since} was rewritten without the audit key (an "
+                   "entry edited, deleted or inserted and the hashes recomputed), or "
+                   "audit.key was replaced", checked)
+
+    if anchor is not None and unsealed(ANCHOR, anchor):
+        first = _entry_after(conn, 0)
+        return bad(first.id if first else anchor.entry_id,
+                   f"the pruning anchor at position {anchor.seq} does not carry the audit "
+                   "key's seal: entries before it were deleted and the anchor forged",
+                   0)
 
     # a row placed before the anchor (or before the start) is never walked otherwise
     stray = conn.execute(
@@ -68,6 +108,10 @@ def verify_chain(conn: Connection, *, full: bool = False) -> AuditVerification:
                        "edited", 0)
         if _recomputed(row) != row.hash:
             return bad(row.id, "entry's fields do not match its hash: it was edited", 0)
+        if unsealed(CHECKPOINT, cp):
+            return rewritten_after(f"the seal of the checkpoint at position {cp.seq} "
+                                   "does not match", 0)
+        trusted = (cp.seq, cp.entry_id)
         expected_seq, expected_prev, prev_id = cp.seq + 1, row.hash, row.id
         result["from_checkpoint"] = cp.entry_id
         checked = 1
@@ -103,9 +147,15 @@ def verify_chain(conn: Connection, *, full: bool = False) -> AuditVerification:
                            f"{prev_id or 'the start'} before it: an entry between was "
                            "deleted or inserted, or that one was rewritten", checked)
             cp = checkpoints.get(row.seq)
-            if cp is not None and (cp.entry_id != row.id or cp.hash != row.hash):
-                return bad(row.id, f"entry does not match the checkpoint taken when it was "
-                           f"written ({cp.entry_id}): it was replaced or rewritten", checked)
+            if cp is not None:
+                if unsealed(CHECKPOINT, cp):
+                    return rewritten_after(f"the seal of the checkpoint at position "
+                                           f"{cp.seq} does not match", checked)
+                if cp.entry_id != row.id or cp.hash != row.hash:
+                    return bad(row.id, "entry does not match the checkpoint taken when it "
+                               f"was written ({cp.entry_id}): it was replaced or rewritten",
+                               checked)
+                trusted = (cp.seq, cp.entry_id)
             checked += 1
             expected_seq, expected_prev, prev_id = row.seq + 1, row.hash, row.id
             last_seq = row.seq
@@ -117,11 +167,19 @@ def verify_chain(conn: Connection, *, full: bool = False) -> AuditVerification:
         return bad(cp.entry_id, f"entry {cp.entry_id} at position {cp.seq} (from a "
                    "checkpoint) is missing: entries were deleted from the end", checked)
     head = conn.execute(select(audit_head).where(audit_head.c.key == 1)).first()
+    if sealer is not None:
+        if head is None and last_seq > 0:
+            return rewritten_after("the chain has no head record", checked)
+        if head is not None and unsealed(HEAD, head):
+            return rewritten_after("the seal of the chain's head does not match", checked)
     if head is not None and (head.seq != last_seq or head.hash != expected_prev):
         if head.seq > last_seq:
             return bad(head.entry_id, f"the chain ends at {prev_id or 'the start'} (position "
                        f"{last_seq}) but its head is {head.entry_id} (position {head.seq}): "
                        "entries were deleted from the end", checked)
+        if sealer is not None and head.seq == last_seq:
+            return rewritten_after(f"the chain's last entry (position {last_seq}) does not "
+                                   "match its sealed head", checked)
         return bad(prev_id, f"the chain's last entry (position {last_seq}) does not match "
                    f"its recorded head {head.entry_id}: entries were rewritten or added "
                    "at the end", checked)
