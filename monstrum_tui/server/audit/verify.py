@@ -63,10 +63,11 @@ def verify_chain(
         )
 
     # the last position a seal vouches for (and its entry's id): a rewrite is after it
-    trusted: tuple[int, str | None] = (expected_seq - 1, prev_id)
+    # (seq, entry id, entries verified up to it): what is reported as verified then
+    trusted: tuple[int, str | None, int] = (expected_seq - 1, prev_id, 0)
 
-    def rewritten_after(what: str, checked: int) -> AuditVerification:
-        seq, entry_id = trusted
+    def rewritten_after(what: str) -> AuditVerification:
+        seq, entry_id, checked = trusted
         first = _entry_after(conn, seq)
         since = f"after {entry_id} (position {seq})" if entry_id else "from the start"
         return bad(first.id if first else entry_id,
@@ -110,8 +111,8 @@ def verify_chain(
             return bad(row.id, "entry's fields do not match its hash: it was edited", 0)
         if unsealed(CHECKPOINT, cp):
             return rewritten_after(f"the seal of the checkpoint at position {cp.seq} "
-                                   "does not match", 0)
-        trusted = (cp.seq, cp.entry_id)
+                                   "does not match")
+        trusted = (cp.seq, cp.entry_id, 1)
         expected_seq, expected_prev, prev_id = cp.seq + 1, row.hash, row.id
         result["from_checkpoint"] = cp.entry_id
         checked = 1
@@ -150,12 +151,12 @@ def verify_chain(
             if cp is not None:
                 if unsealed(CHECKPOINT, cp):
                     return rewritten_after(f"the seal of the checkpoint at position "
-                                           f"{cp.seq} does not match", checked)
+                                           f"{cp.seq} does not match")
                 if cp.entry_id != row.id or cp.hash != row.hash:
                     return bad(row.id, "entry does not match the checkpoint taken when it "
                                f"was written ({cp.entry_id}): it was replaced or rewritten",
                                checked)
-                trusted = (cp.seq, cp.entry_id)
+                trusted = (cp.seq, cp.entry_id, checked + 1)
             checked += 1
             expected_seq, expected_prev, prev_id = row.seq + 1, row.hash, row.id
             last_seq = row.seq
@@ -169,9 +170,9 @@ def verify_chain(
     head = conn.execute(select(audit_head).where(audit_head.c.key == 1)).first()
     if sealer is not None:
         if head is None and last_seq > 0:
-            return rewritten_after("the chain has no head record", checked)
+            return rewritten_after("the chain has no head record")
         if head is not None and unsealed(HEAD, head):
-            return rewritten_after("the seal of the chain's head does not match", checked)
+            return rewritten_after("the seal of the chain's head does not match")
     if head is not None and (head.seq != last_seq or head.hash != expected_prev):
         if head.seq > last_seq:
             return bad(head.entry_id, f"the chain ends at {prev_id or 'the start'} (position "
@@ -179,7 +180,7 @@ def verify_chain(
                        "entries were deleted from the end", checked)
         if sealer is not None and head.seq == last_seq:
             return rewritten_after(f"the chain's last entry (position {last_seq}) does not "
-                                   "match its sealed head", checked)
+                                   "match its sealed head")
         return bad(prev_id, f"the chain's last entry (position {last_seq}) does not match "
                    f"its recorded head {head.entry_id}: entries were rewritten or added "
                    "at the end", checked)
