@@ -1,5 +1,6 @@
 """Schema fuzzing of the API (DESIGN §5, §9): the server's own OpenAPI document is the reference,
-and no operation of it answers 5xx to generated input sent with the admin key.
+no operation of it answers 5xx to generated input sent with the admin key, and every answer
+(errors included) is one the document declares, with the declared body.
 
 Two passes over every operation: one with generated path ids (mostly unknown objects), one
 with the path ids pinned to real objects of a seeded workspace, so the handlers past the
@@ -19,9 +20,26 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    allow_header_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 import monstrum
 from tests.serverproc import ServerProcess
+
+#: no 5xx, and every answer, errors included, is one the document declares, in its shape
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+    allow_header_conformance,
+]
 
 #: examples per operation and pass: enough to reach the validation paths, small enough for CI
 MAX_EXAMPLES = 25
@@ -116,7 +134,7 @@ def real_ids(fuzz_server: ServerProcess, openapi_doc: dict, workspace: Workspace
 
 def _call(case) -> None:
     response = case.call(timeout=15)
-    case.validate_response(response, checks=[not_a_server_error])
+    case.validate_response(response, checks=CHECKS)
 
 
 @schemathesis.pytest.from_fixture("generated_ids").parametrize()

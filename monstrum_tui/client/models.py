@@ -338,6 +338,36 @@ class Health(WireModel):
     version: str
 
 
+# --- errors -----------------------------------------------------------------
+
+
+class FieldProblem(WireModel):
+    """One failing input of a 422: where (``resource_bindings[0].resource_id``) and why."""
+
+    field: str
+    message: str
+
+
+class ErrorDetail(WireModel):
+    """What went wrong; extra members depend on ``type`` (``bots`` on some 409s)."""
+
+    type: str = Field(
+        description="authentication_error, permission_error, not_found, conflict, "
+        "validation_error, rate_limit_error, invalid_request or api_error"
+    )
+    message: str
+    request_id: str | None = Field(default=None, description="also in the X-Request-Id header")
+    required_scope: str | None = Field(default=None, description="403: the scope the key lacks")
+    retry_after: int | None = Field(default=None, description="429: seconds, as Retry-After")
+    fields: list[FieldProblem] | None = Field(default=None, description="422: each bad input")
+
+
+class ErrorResponse(WireModel):
+    """The body of every error answer of the API."""
+
+    error: ErrorDetail
+
+
 def scope_grants(held: list[str] | set[str] | tuple[str, ...], required: str) -> bool:
     """Whether the held scopes grant ``required``: admin grants all, :write grants :read."""
     if "admin" in held or required in held:

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from ..store.cursor import BadCursor
 
@@ -118,6 +119,17 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return out or "body"
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route accepts on this request's path, for a 405's ``Allow``."""
+    routes = request.app.router.routes
+    allowed = []
+    for method in ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
 async def _access_error(request: Request) -> JSONResponse | None:
     """The 401/403 answer for this request if its key does not pass the route's checks."""
     from .deps import precheck_access
@@ -175,7 +187,11 @@ def install_error_handlers(app: FastAPI) -> None:
             429: "rate_limit_error",
         }.get(exc.status_code, "api_error" if exc.status_code >= 500 else "invalid_request")
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
-        return error_response(request, exc.status_code, type_, message, dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the methods of the first route with this path
+            headers["Allow"] = _allowed_methods(request)
+        return error_response(request, exc.status_code, type_, message, headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
