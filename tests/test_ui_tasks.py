@@ -393,3 +393,27 @@ async def test_lost_connection_shows_and_resumes_with_no_gap(server, client, fs_
             assert pane.link_history[-3:] == ["reconnecting", "live", "ended"]
     finally:
         proxy.stop()
+
+
+async def test_a_pane_survives_the_embedded_platform_dying(tmp_path, monkeypatch) -> None:
+    """The app restarts its embedded platform with a new client; the pane re-attaches."""
+    monkeypatch.setenv("MONSTRUM_DATA_DIR", str(tmp_path / "embedded"))
+    app = MonstrumApp(watch_terminal=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.connection.usable, limit=60)
+        client = await app.wait_for_client()
+        bot = await client.bots.create(name="dies-mid-task")
+        task = await client.tasks.create(bot_id=bot.id, input="\n".join(
+            f"say line {i}\nwait 0.2" for i in range(100)))
+        pane = await open_task(pilot, app, task.id)
+        await wait_until(pilot, lambda: pane.event_log.entries.total_events >= 3)
+        first = app.embedded.process
+        first.kill()
+        await wait_until(pilot, lambda: pane.status == "failed", limit=60)
+        assert app.embedded.process is not first and app.client is not client
+        entries = pane.event_log.entries
+        assert entries.gaps == 0 and entries.end is not None
+        assert entries.end.error.startswith("interrupted")
+        assert entries.total_events == entries.last_seq
+        assert pane.link_history[-2:] == ["live", "ended"]  # re-attached, then the end
+        assert {"reconnecting", "lost"} & set(pane.link_history[:-2])

@@ -192,6 +192,12 @@ class TaskPane(Vertical):
             except (APIConnectionError, MonstrumAPIError) as exc:
                 self._set_link("lost", f"{getattr(exc, 'message', exc)} · retrying")
                 self.monstrum.connection_problem()
+            except Exception:
+                if client is self.monstrum.client:
+                    raise
+                # the app closed this client and opens another (its embedded platform
+                # restarted): attach again through the new one, from the last seq
+                self._set_link("lost", "the platform restarted · re-attaching")
             finally:
                 await stream.aclose()
             await asyncio.sleep(REATTACH_SECONDS)
