@@ -126,6 +126,10 @@ def test_step_and_wall_clock_limits(new_server) -> None:
         assert steps.tool_calls == 2
         slow = c.tasks.run(bot_id=bot.id, input="wait 30")
         assert slow.status == "failed" and "wall-clock limit" in slow.error
+        for task, setting in ((steps, "--max-steps"), (slow, "--task-timeout")):
+            last = list(c.tasks.events(task_id=task.id))[-1]  # the stream says it too
+            assert last.type == "error" and last.status == "failed"
+            assert last.error == task.error and setting in last.error
 
 
 def test_per_bot_limit_queues_the_rest_in_order(new_server) -> None:

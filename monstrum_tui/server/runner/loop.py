@@ -198,7 +198,8 @@ class TaskRunner:
                 log.exception("could not record the end of task %s", task_id)
             return
         except asyncio.TimeoutError:
-            await self._fail(task_id, f"wall-clock limit reached: the task ran over {timeout:g}s")
+            await self._fail(task_id, f"wall-clock limit reached: the task ran over {timeout:g}s "
+                             "(the server's --task-timeout)")
             return
         except (StepLimitReached, ProviderNotConfigured, ProviderError, TaskFailed) as exc:
             await self._fail(task_id, str(exc))

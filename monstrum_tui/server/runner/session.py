@@ -173,7 +173,10 @@ class TaskSession:
         """Decide, then (if allowed) execute one tool call; every outcome is recorded."""
         self.steps += 1
         if self.steps > self.max_steps:
-            raise StepLimitReached(f"step limit reached: more than {self.max_steps} tool calls")
+            raise StepLimitReached(
+                f"step limit reached: more than {self.max_steps} tool calls (the server's "
+                "--max-steps)"
+            )
         call_id = new_id("call")
         safe_params = redact_params(params) if isinstance(params, dict) else params
         bot = await self._current_bot()
