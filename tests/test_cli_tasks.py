@@ -146,4 +146,5 @@ def test_run_on_a_paused_bot_says_so(as_admin, client) -> None:
     out = monstrum("tasks", "run", "--bot", bot.name, "--input", "say x", "--follow",
                    env=as_admin)
     assert out.returncode == 1 and out.stdout == ""
-    assert "409 conflict" in out.stderr and "is paused: it cannot start tasks" in out.stderr
+    assert "409 conflict" in out.stderr
+    assert "is paused: it cannot start tasks until its status is set back to active" in out.stderr

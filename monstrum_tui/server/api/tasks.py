@@ -42,7 +42,10 @@ async def create_task(body: TaskCreate, platform: PlatformDep, _: Writer) -> Tas
     if bot is None:
         raise NotFound(f"no bot {body.bot_id}")
     if bot.status != "active":
-        raise Conflict(f"bot {bot.name} ({bot.id}) is {bot.status}: it cannot start tasks")
+        raise Conflict(
+            f"bot {bot.name} ({bot.id}) is {bot.status}: it cannot start tasks until its "
+            "status is set back to active"
+        )
     return await platform.runner.submit(bot.id, body.input, body.metadata)
 
 
