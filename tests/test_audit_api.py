@@ -386,3 +386,17 @@ def test_cli_list_formats(audit_server: ServerProcess, everything: list[AuditEnt
     assert json.loads(capsys.readouterr().out) == []  # the seeded log ends months ago
     assert cli_main(["audit", "list", "--since", "last tuesday"]) == 2
     assert "--since" in capsys.readouterr().err
+
+
+def test_cli_list_takes_a_bot_name(audit_server: ServerProcess, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("MONSTRUM_API_BASE", audit_server.url)
+    monkeypatch.setenv("MONSTRUM_API_KEY", audit_server.admin_key)
+    with monstrum.Client(api_key=audit_server.admin_key, api_base=audit_server.url) as c:
+        bot = c.bots.create(name="audit-cli-bot", model="scripted")
+        c.audit.list()  # nothing recorded for it yet
+    assert cli_main(["audit", "list", "--bot", "audit-cli-bot", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert cli_main(["audit", "list", "--bot", "nobody-by-that-name"]) == 1
+    assert "no bot named 'nobody-by-that-name'" in capsys.readouterr().err
+    assert bot.id.startswith("bot_")

@@ -23,7 +23,7 @@ from textual.widgets import Input, Label, Select
 from monstrum_tui.client.models import AuditEntry
 from monstrum_tui.server.audit import AuditLog
 from monstrum_tui.ui.app import MonstrumApp
-from monstrum_tui.ui.audit_query import AuditQuery, BadTimeRange
+from monstrum_tui.ui.audit_query import AuditQuery, BadFilter, BadTimeRange
 from monstrum_tui.ui.audit_window import MAX_PAGES, PAGE_SIZE, AuditWindow, PageRequest
 from monstrum_tui.ui.messages import ShowAuditRequested
 from monstrum_tui.ui.screens.audit import AuditScreen
@@ -164,6 +164,10 @@ def test_query_summary_and_sdk_params() -> None:
         AuditQuery(time_preset="custom", start="soon").checked()
     with pytest.raises(BadTimeRange, match="end: '2026-01-01' is not after start"):
         AuditQuery(time_preset="custom", start="2026-01-02", end="2026-01-01").checked()
+    # 1-2 characters cannot use the trigram index: the form asks for 3
+    with pytest.raises(BadFilter, match="text: at least 3 characters"):
+        AuditQuery(q="ab").checked()
+    assert AuditQuery(q="abc").checked().q == "abc"
 
 
 def _entries(first: int, count: int) -> list[AuditEntry]:
@@ -278,6 +282,14 @@ async def test_bad_custom_time_range_is_named_and_nothing_applied(audit_server) 
         await pilot.pause()
         assert "end: '2025-03-01' is not after start" in str(error.content)
         assert bar.query_one("#filter-end", Input).has_focus
+        bar.query_one("#filter-end", Input).value = ""
+        bar.query_one("#filter-start", Input).value = ""
+        bar.query_one("#filter-q", Input).value = "ro"
+        bar.query_one("#filter-q", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "text: at least 3 characters" in str(error.content)
+        assert bar.query_one("#filter-q", Input).has_focus and bar.is_editing
         await pilot.press("escape")
         await wait_until(pilot, lambda: not bar.is_editing)
         assert summary_text(app) == "filter: all entries"
@@ -351,6 +363,7 @@ async def test_verify_reports_the_chain(audit_server) -> None:
         await pilot.press("v")
         await wait_until(pilot, lambda: "chain verified" in status_text(app))
         assert f"{N_SEEDED:,} entries ok" in status_text(app)
+        assert "seals not checked" not in status_text(app)
 
 
 async def test_export_writes_csv_and_json(audit_server, tmp_path: Path) -> None:

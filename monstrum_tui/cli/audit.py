@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .output import CommandError, add_format_flag, make_client, print_json, print_table
+from .tasks import resolve_bot
 
 _RELATIVE = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -26,7 +27,7 @@ def register(sub: Any) -> None:
     s = p.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     ls = s.add_parser("list", help="list entries, newest first")
-    ls.add_argument("--bot", dest="bot_id")
+    ls.add_argument("--bot", dest="bot_id", help="bot id, or its exact name")
     ls.add_argument("--resource", dest="resource_id")
     ls.add_argument("--tool", dest="tool_name")
     ls.add_argument("--status", choices=["success", "error", "denied"])
@@ -80,8 +81,9 @@ def list_entries(args: argparse.Namespace) -> int:
     end = parse_when(args.end, "--end")
     limit = args.limit if args.limit and args.limit > 0 else None
     with make_client(args) as client:
+        bot_id = resolve_bot(client, args.bot_id) if args.bot_id else None
         entries = client.audit.list(
-            bot_id=args.bot_id, resource_id=args.resource_id, tool_name=args.tool_name,
+            bot_id=bot_id, resource_id=args.resource_id, tool_name=args.tool_name,
             status=args.status, task_id=args.task_id, start_time=start, end_time=end,
             q=args.q, limit=limit, page_size=min(limit or 500, 500),
         )

@@ -23,12 +23,21 @@ TIME_PRESETS: dict[str, timedelta | None] = {
 STATUSES = ("success", "error", "denied")
 
 
-class BadTimeRange(ValueError):
-    """A custom range that cannot be used; the message names the field and the value."""
+#: shortest free text the screen searches for: the server's text index works on
+#: trigrams, so 1-2 characters would scan the whole log
+MIN_TEXT = 3
+
+
+class BadFilter(ValueError):
+    """A filter value that cannot be used; ``field`` names the form field."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class BadTimeRange(BadFilter):
+    """A custom range that cannot be used; the message names the field and the value."""
 
 
 def parse_iso_time(field: str, value: str) -> datetime:
@@ -73,7 +82,13 @@ class AuditQuery:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {self.status!r}")
 
     def checked(self) -> AuditQuery:
-        """This query if its custom range is usable; else BadTimeRange naming the bad value."""
+        """This query if its custom range and text are usable; else BadFilter naming the
+        bad value (BadTimeRange for the range)."""
+        if self.q is not None and len(self.q.strip()) < MIN_TEXT:
+            raise BadFilter(
+                "q", f"text: at least {MIN_TEXT} characters ({self.q.strip()!r} is too short "
+                "for the search index; it would scan every entry)",
+            )
         if self.time_preset == "custom":
             start = parse_iso_time("start", self.start) if self.start.strip() else None
             end = parse_iso_time("end", self.end) if self.end.strip() else None

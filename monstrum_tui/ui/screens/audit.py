@@ -86,7 +86,8 @@ def verification_text(result: AuditVerification) -> str:
     """One line: ok with how many entries, or the first bad entry and why."""
     if result.ok:
         start = " from the last checkpoint" if result.from_checkpoint else ""
-        return f"chain verified: {result.checked:,} entries ok{start}"
+        sealed = "" if result.sealed else " (seals not checked: no audit key)"
+        return f"chain verified: {result.checked:,} entries ok{start}{sealed}"
     return f"chain BROKEN at {result.first_bad_id}: {result.problem or 'does not verify'}"
 
 

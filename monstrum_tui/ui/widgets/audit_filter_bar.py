@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Select
 
-from ..audit_query import STATUSES, TIME_PRESETS, AuditQuery, BadTimeRange
+from ..audit_query import STATUSES, TIME_PRESETS, AuditQuery, BadFilter
 from .fuzzy_picker import FuzzyPicker
 
 ANY = "any"
@@ -70,7 +70,8 @@ class AuditFilterBar(Vertical):
                 yield Input(placeholder="(now)", id="filter-end", compact=True)
             with Horizontal(classes="filter-row"):
                 yield Label("text", classes="filter-label")
-                yield Input(placeholder="text in params or reason", id="filter-q", compact=True)
+                yield Input(placeholder="text in params or reason (3+ characters)",
+                            id="filter-q", compact=True)
             yield Label("", id="audit-filter-error", classes="field-error", markup=False)
             yield Label("enter: apply · esc: close · ↓↑ pick a match", id="audit-filter-hint")
 
@@ -140,7 +141,7 @@ class AuditFilterBar(Vertical):
         return self.query_one(ident, Input).value.strip()
 
     def form_query(self) -> AuditQuery:
-        """The filters as the form shows them (BadTimeRange if the custom range is bad)."""
+        """The filters as the form shows them (BadFilter if the range or text is bad)."""
         bot = self.query_one("#filter-bot", FuzzyPicker)
         resource = self.query_one("#filter-resource", FuzzyPicker)
         status = self.query_one("#filter-status", Select).value
@@ -170,7 +171,7 @@ class AuditFilterBar(Vertical):
         """Apply the form; False (and the problem shown) if a value is bad."""
         try:
             query = self.form_query()
-        except BadTimeRange as exc:
+        except BadFilter as exc:
             self.show_error(str(exc))
             self.query_one(f"#filter-{exc.field}", Input).focus()
             return False

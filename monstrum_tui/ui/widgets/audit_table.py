@@ -60,7 +60,11 @@ class AuditTable(ScrollView, can_focus=True):
         Binding("pageup", "page(-1)", "Page up", id="audit.page_up", show=False),
         Binding("pagedown", "page(1)", "Page down", id="audit.page_down", show=False),
         Binding("home,g", "first", "Newest", id="audit.first", show=False),
-        Binding("end,G", "last", "Oldest loaded", id="audit.last", show=False),
+        # the listing is keyset-paged from the newest: the oldest row is not known
+        # without walking there, so each press pages in the next 100 (filter by time
+        # to reach old entries directly)
+        Binding("end,G", "last", "Oldest loaded (each press loads 100 more)",
+                id="audit.last", show=False),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "audit-table--header",
