@@ -1,0 +1,82 @@
+"""The bot detail view lists the bot's recent tasks (DESIGN §8), read in a worker."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from rich.console import Console
+
+from monstrum_tui.client.models import Task
+from monstrum_tui.ui.app import MonstrumApp
+from monstrum_tui.ui.screens.bot_detail import BotDetailScreen, render_recent_tasks
+from monstrum_tui.ui.screens.bots import BotsScreen
+from tests.ui_pilot import screen_text, wait_until
+
+
+def _open_detail(app: MonstrumApp, bot_id: str):
+    table = app.screen.query_one("#bots-table")
+    table.move_cursor(row=table.get_row_index(bot_id))
+
+
+async def test_detail_lists_the_bots_own_tasks_newest_first(server, client) -> None:
+    prefix = f"ui{uuid.uuid4().hex[:6]}"
+    bot = client.bots.create(name=f"{prefix}-runner", model="scripted")
+    other = client.bots.create(name=f"{prefix}-other", model="scripted")
+    first = client.tasks.run(bot_id=bot.id, input="say first")
+    second = client.tasks.run(bot_id=bot.id, input="say second\nmore")
+    theirs = client.tasks.run(bot_id=other.id, input="say theirs")
+    app = MonstrumApp(api_base=server.url, api_key=server.admin_key, watch_terminal=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, BotsScreen))
+        table = app.screen.query_one("#bots-table")
+        await wait_until(pilot, lambda: bot.id in [str(r.key.value) for r in table.ordered_rows])
+        _open_detail(app, bot.id)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, BotDetailScreen))
+        await wait_until(pilot, lambda: "Recent tasks (2)" in screen_text(app))
+        text = screen_text(app)
+        assert text.index(second.id) < text.index(first.id)  # newest first
+        assert theirs.id not in text
+        assert "completed" in text and "say second" in text and "more" not in text
+        # a task run while the view is open shows once the view is current again
+        third = client.tasks.run(bot_id=bot.id, input="say third")
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: not isinstance(app.screen, BotDetailScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, BotDetailScreen))
+        await wait_until(pilot, lambda: third.id in screen_text(app))
+
+
+async def test_a_key_that_cannot_read_tasks_is_told_so(server, client) -> None:
+    bot = client.bots.create(name=f"ui{uuid.uuid4().hex[:6]}-ro")
+    key = client.api_keys.create(name="bots-only", scopes=["bots:read"])
+    app = MonstrumApp(api_base=server.url, api_key=key.secret, watch_terminal=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = app.screen.query_one("#bots-table")
+        await wait_until(pilot, lambda: bot.id in [str(r.key.value) for r in table.ordered_rows])
+        _open_detail(app, bot.id)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "lacks tasks:read" in screen_text(app))
+
+
+def _plain(group) -> str:
+    console = Console(width=120, record=True, color_system=None)
+    console.print(group)
+    return console.export_text()
+
+
+def test_render_recent_tasks_states() -> None:
+    now = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert "loading" in _plain(render_recent_tasks(None))
+    assert "no tasks yet" in _plain(render_recent_tasks([]))
+    assert "it lacks tasks:read" in _plain(render_recent_tasks(None, "it lacks tasks:read"))
+    task = Task(
+        id="task_1", bot_id="bot_1", status="failed", input="[bold]deploy[/bold] " + "x" * 80,
+        tool_calls=3, denials=1, created_at=now,
+    )
+    text = _plain(render_recent_tasks([task]))
+    assert "Recent tasks (1)" in text and "task_1" in text and "failed" in text
+    assert "3 calls, 1 denied" in text
+    assert "[bold]deploy[/bold]" in text  # user text is never markup
+    assert "x" * 80 not in text  # the input is cut to its start
