@@ -494,3 +494,15 @@ def test_cli_verify_catches_a_rewrite_and_says_when_seals_were_not_checked(
     monkeypatch.setenv("MONSTRUM_AUDIT_KEY", (db.parent / "audit.key").read_text().strip())
     assert cli_main(["audit", "verify", "--database-url", f"sqlite:///{copy}"]) == 1
     capsys.readouterr()
+
+
+def test_a_retention_below_one_day_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """Pruning "older than now minus -3 days" would delete the whole log."""
+    for days in ("-3", "0"):
+        with pytest.raises(SystemExit):
+            cli_main(["serve", "--audit-retention", days])
+        assert "would prune the whole audit log" in capsys.readouterr().err
+    from monstrum_tui.server.audit.retention import start_retention
+
+    with pytest.raises(ValueError, match="at least 1 day"):
+        start_retention(None, -1)  # type: ignore[arg-type]

@@ -11,6 +11,19 @@ from typing import Any
 from .output import CommandError
 
 
+def retention_days(value: str) -> int:
+    """``--audit-retention``: whole days, at least 1 (a negative count would prune all)."""
+    try:
+        days = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of days") from None
+    if days < 1:
+        raise argparse.ArgumentTypeError(
+            f"{days} days would prune the whole audit log: give 1 or more (omit to keep all)"
+        )
+    return days
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("serve", help="run the Monstrum platform server")
     p.add_argument("--host", default="127.0.0.1")
@@ -20,7 +33,7 @@ def register(sub: Any) -> None:
     p.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir)")
     p.add_argument("--rate-limit", type=float, default=200.0, metavar="N",
                    help="requests per second per API key (0 = unlimited; default 200)")
-    p.add_argument("--audit-retention", type=int, metavar="DAYS",
+    p.add_argument("--audit-retention", type=retention_days, metavar="DAYS",
                    help="keep this many days of audit log (default: keep all)")
     p.add_argument("--demo", action="store_true", help="seed the demo workspace on first start")
     p.add_argument("--max-running-tasks", type=int, default=16, metavar="N",

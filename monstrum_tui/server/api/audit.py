@@ -50,7 +50,10 @@ def list_audit(
     task_id: str | None = None,
     start_time: str | None = Query(None, description="ISO 8601, inclusive ('Z' allowed)"),
     end_time: str | None = Query(None, description="ISO 8601, exclusive"),
-    q: str | None = Query(None, description="text in the params or the reason"),
+    q: str | None = Query(
+        None, description="text in the params or the reason (3+ characters use the text "
+        "index; 1-2 characters scan every entry in range)"
+    ),
     after_id: str | None = Query(
         None, description="only entries newer than this one (for a live tail)"
     ),

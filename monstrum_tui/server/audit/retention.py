@@ -35,6 +35,8 @@ async def run_retention(audit: AuditLog, days: float, interval_s: float | None =
 
 def start_retention(audit: AuditLog, days: int | None) -> asyncio.Task[None] | None:
     """The background task for ``--audit-retention DAYS``, or None when keeping all."""
-    if not days:
+    if days is None:
         return None
+    if days < 1:  # now minus a negative age is the future: it would prune everything
+        raise ValueError(f"audit retention must be at least 1 day, not {days}")
     return asyncio.create_task(run_retention(audit, days), name="audit-retention")
