@@ -46,7 +46,7 @@ from .messages import ScreenRequest
 from .navigation import SCREENS, entry_accepting, screen_entry
 from .screens.help import HelpScreen
 from .screens.jump import JumpScreen
-from .widgets.too_small import MIN_HEIGHT, MIN_WIDTH, too_small_message
+from .widgets.too_small import MIN_HEIGHT, MIN_WIDTH
 
 if TYPE_CHECKING:
     from ..server.embedded import EmbeddedPlatform
@@ -320,9 +320,6 @@ class MonstrumApp(App[int]):
         width, height = event.size
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.set_class(small, "-too-small")
-        if small:
-            for widget in self.query("TooSmall"):
-                widget.update(too_small_message(width, height))  # type: ignore[attr-defined]
 
     def copy_to_clipboard(self, text: str) -> None:
         """OSC 52, plus the tmux-wrapped form inside tmux."""

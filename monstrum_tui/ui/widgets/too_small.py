@@ -16,4 +16,11 @@ def too_small_message(width: int, height: int) -> str:
 
 
 class TooSmall(Static):
-    """Hidden unless the app has the ``-too-small`` class (set on resize)."""
+    """Hidden unless the app has the ``-too-small`` class (set on resize).
+
+    It reads the size when drawn, so every screen's copy is right, also one that was not
+    current when the terminal shrank.
+    """
+
+    def render(self) -> str:
+        return too_small_message(self.app.size.width, self.app.size.height)
