@@ -240,8 +240,12 @@ class EventLog(ScrollView, can_focus=True):
         self._scroll_update(size)
         if self.show_vertical_scrollbar != had_scrollbar:
             self.refresh(layout=True)
+            # the scrollbar takes (or gives back) a column: wrap again to the new width,
+            # or the last character of every wrapped line hides under it
+            self.call_after_refresh(self._sync_width)
 
-    def on_resize(self, event: events.Resize) -> None:
+    def _sync_width(self) -> None:
+        """Wrap every entry to the width the text really has."""
         width = max(20, self.scrollable_content_region.width)
         if width != self._width:
             self._width = width
@@ -249,6 +253,10 @@ class EventLog(ScrollView, can_focus=True):
             if self._starts:
                 self._relayout(0, width)
             self._update_virtual_size()
+            self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._sync_width()
         if self.following:
             self.call_after_refresh(self._scroll_end)
 
