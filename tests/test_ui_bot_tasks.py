@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timezone
 
+import pytest
 from rich.console import Console
 
 from monstrum_tui.client.models import Task
@@ -14,15 +16,25 @@ from monstrum_tui.ui.screens.bots import BotsScreen
 from tests.ui_pilot import screen_text, wait_until
 
 
+@pytest.fixture
+def made(client) -> Iterator[list]:
+    """Bots a test makes, deleted after it, so the shared server's Bots table stays short."""
+    bots: list = []
+    yield bots
+    for bot in bots:
+        client.bots.delete(bot_id=bot.id)
+
+
 def _open_detail(app: MonstrumApp, bot_id: str):
     table = app.screen.query_one("#bots-table")
     table.move_cursor(row=table.get_row_index(bot_id))
 
 
-async def test_detail_lists_the_bots_own_tasks_newest_first(server, client) -> None:
+async def test_detail_lists_the_bots_own_tasks_newest_first(server, client, made) -> None:
     prefix = f"ui{uuid.uuid4().hex[:6]}"
     bot = client.bots.create(name=f"{prefix}-runner", model="scripted")
     other = client.bots.create(name=f"{prefix}-other", model="scripted")
+    made.extend([bot, other])
     first = client.tasks.run(bot_id=bot.id, input="say first")
     second = client.tasks.run(bot_id=bot.id, input="say second\nmore")
     theirs = client.tasks.run(bot_id=other.id, input="say theirs")
@@ -48,8 +60,9 @@ async def test_detail_lists_the_bots_own_tasks_newest_first(server, client) -> N
         await wait_until(pilot, lambda: third.id in screen_text(app))
 
 
-async def test_a_key_that_cannot_read_tasks_is_told_so(server, client) -> None:
+async def test_a_key_that_cannot_read_tasks_is_told_so(server, client, made) -> None:
     bot = client.bots.create(name=f"ui{uuid.uuid4().hex[:6]}-ro")
+    made.append(bot)
     key = client.api_keys.create(name="bots-only", scopes=["bots:read"])
     app = MonstrumApp(api_base=server.url, api_key=key.secret, watch_terminal=False)
     async with app.run_test(size=(120, 36)) as pilot:

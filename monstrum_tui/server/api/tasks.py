@@ -26,6 +26,8 @@ Writer = Annotated[Principal, Depends(require("tasks:write"))]
 KEEPALIVE_S = float(os.environ.get("MONSTRUM_SSE_KEEPALIVE", "15"))
 #: events read from the store per query while replaying
 REPLAY_BATCH = 500
+#: the largest seq SQLite can store (a bigger one cannot even be compared with)
+MAX_SEQ = 2**63 - 1
 
 
 async def _task_or_404(platform: Platform, task_id: str) -> Task:
@@ -98,6 +100,9 @@ def _resume_point(after: int | None, last_event_id: str | None) -> int:
         if value < 0:
             raise Invalid("Last-Event-ID must not be negative",
                           fields=[{"field": "Last-Event-ID", "message": "negative"}])
+        if value > MAX_SEQ:
+            raise Invalid(f"Last-Event-ID must be at most {MAX_SEQ}",
+                          fields=[{"field": "Last-Event-ID", "message": "too large"}])
         return value
     return after or 0
 
@@ -179,7 +184,9 @@ async def task_events(
     task_id: str,
     platform: PlatformDep,
     _: Reader,
-    after: int | None = Query(None, ge=0, description="send only events with a greater seq"),
+    after: int | None = Query(
+        None, ge=0, le=MAX_SEQ, description="send only events with a greater seq"
+    ),
     last_event_id: str | None = Header(None, description="resume after this seq (SSE)"),
 ) -> StreamingResponse:
     """The task's events as Server-Sent Events; a finished task's stream replays and ends."""
