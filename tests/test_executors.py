@@ -276,8 +276,13 @@ async def test_shell_kills_a_command_at_its_timeout(platform, shell) -> None:
     assert not result.ok and result.error == "command 'sleep' timed out after 0.5s"
 
 
-async def test_shell_stops_a_command_at_the_output_cap(platform, shell) -> None:
-    result = await run(platform, shell, "run_command", {"command": "yes"})
+async def test_shell_stops_a_command_at_the_output_cap(platform, root) -> None:
+    # a generous timeout: the cap, not the clock, must be what stops `yes` on a busy machine
+    add_resource(platform, "res_shell_cap", "shell", {
+        "allowed_commands": ["yes"], "working_dir": str(root), "timeout_s": 30,
+        "max_output_bytes": 1000,
+    })
+    result = await run(platform, "res_shell_cap", "run_command", {"command": "yes"})
     assert result.ok and result.data["truncated"] is True
     assert len(result.data["stdout"]) == 1000
     assert result.data["note"] == "output passed 1000 bytes; the command was stopped there"
