@@ -16,7 +16,9 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 from textual.reactive import var
+from textual.screen import Screen
 from textual.signal import Signal
+from textual.widget import Widget
 
 from .. import __version__
 from ..client.async_client import AsyncClient
@@ -53,6 +55,8 @@ if TYPE_CHECKING:
 
 #: seconds between health checks while connected
 HEARTBEAT = 15.0
+#: seconds between checks that the embedded platform's process is still alive
+EMBEDDED_POLL = 1.0
 #: a hung-up terminal can make Textual's shutdown block on writes; never outlive it by more
 HANGUP_EXIT_DEADLINE = 5.0
 EXIT_HANGUP = 129
@@ -117,6 +121,7 @@ class MonstrumApp(App[int]):
         self._mode_history: list[str] = []
         self._hangup: HangupWatch | None = None
         self._embedded_lock = threading.Lock()
+        self._focus_before_small: dict[Screen[Any], Widget | None] = {}
         self.set_reactive(MonstrumApp.connection, self._initial_status())
 
     # --- what screens use ---------------------------------------------------
@@ -201,10 +206,24 @@ class MonstrumApp(App[int]):
         self.connection = ConnectionStatus(state, server=self.server_label, detail=detail, **extra)
 
     async def _pause(self, seconds: float) -> None:
-        """Sleep, but wake early when a screen reports a connection problem."""
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._recheck_now.wait(), seconds)
+        """Sleep, but wake early when a screen reports a connection problem or the
+        embedded platform's process dies (seen within a second, not at the next heartbeat)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while (remaining := deadline - loop.time()) > 0:
+            try:
+                await asyncio.wait_for(self._recheck_now.wait(), min(remaining, EMBEDDED_POLL))
+            except asyncio.TimeoutError:
+                if self._embedded_exited():
+                    break
+            else:
+                break
         self._recheck_now.clear()
+
+    def _embedded_exited(self) -> bool:
+        platform = self.embedded
+        process = platform.process if platform is not None else None
+        return process is not None and process.poll() is not None
 
     async def _open_client(self) -> AsyncClient:
         if self.target.settings is not None:
@@ -319,7 +338,19 @@ class MonstrumApp(App[int]):
     def on_resize(self, event: events.Resize) -> None:
         width, height = event.size
         small = width < MIN_WIDTH or height < MIN_HEIGHT
+        was_small = self.has_class("-too-small")
+        if small and not was_small:
+            # hiding the screen's widgets drops their focus; give it back when we grow again
+            self._focus_before_small = {screen: screen.focused for screen in self.screen_stack}
+        elif was_small and not small:
+            self.call_after_refresh(self._restore_focus)
         self.set_class(small, "-too-small")
+
+    def _restore_focus(self) -> None:
+        saved, self._focus_before_small = self._focus_before_small, {}
+        for screen, widget in saved.items():
+            if widget is not None and screen.focused is None and widget.is_attached:
+                screen.set_focus(widget)
 
     def copy_to_clipboard(self, text: str) -> None:
         """OSC 52, plus the tmux-wrapped form inside tmux."""

@@ -21,7 +21,7 @@ BOT_ACTION_BINDINGS: list[BindingType] = [
     Binding("e", "edit_bot", "Edit", id="bots.edit"),
     Binding("d", "delete_bot", "Delete", id="bots.delete"),
     Binding("y", "copy_bot_id", "Copy id", id="bots.copy_id", show=False),
-    Binding("r", "run_bot", "Run task", id="bots.run", show=False),
+    Binding("r", "run_bot", "Run task", id="bots.run"),
 ]
 
 #: actions that change data, disabled (shown dimmed) for a read-only key

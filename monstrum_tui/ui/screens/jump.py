@@ -7,7 +7,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label
 
@@ -31,12 +31,15 @@ class JumpScreen(MonstrumModal):
     def compose_dialog(self) -> ComposeResult:
         with Vertical(id="jump-dialog"):
             yield Label("", id="jump-error", markup=False)
-            yield Input(
-                placeholder=" | ".join(self.names),
-                suggester=SuggestFromList(self.names, case_sensitive=False),
-                id="jump-input",
-                compact=True,
-            )
+            with Horizontal(id="jump-line"):
+                # the prompt says what the line is for, even in NO_COLOR or 16 colours
+                yield Label(":", id="jump-prompt")
+                yield Input(
+                    placeholder=" | ".join(self.names),
+                    suggester=SuggestFromList(self.names, case_sensitive=False),
+                    id="jump-input",
+                    compact=True,
+                )
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
