@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App, ComposeResult
+from textual.color import Color
 from textual.widgets import Input
 from textual.widgets._footer import FooterKey
 
@@ -149,5 +150,9 @@ async def test_selected_event_is_reverse_video_in_16_colour_themes() -> None:
         async with app.run_test(size=(40, 10)) as pilot:
             await pilot.pause()
             log = app.query_one(EventLog)
-            style = log.get_component_rich_style("event-log--cursor", partial=True)
+            style = log._style("cursor")
             assert bool(style.reverse) is reverse, theme
+            if not reverse:
+                # the 30% tint, blended onto the pane: not the full accent under red text
+                accent = Color.parse(app.theme_variables["accent"]).rich_color
+                assert style.bgcolor is not None and style.bgcolor != accent

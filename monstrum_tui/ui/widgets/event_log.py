@@ -152,6 +152,11 @@ class EventLog(ScrollView, can_focus=True):
         style = self._styles.get(name)
         if style is None:
             style = self.get_component_rich_style(f"event-log--{name}", partial=True)
+            if style.bgcolor is not None:
+                # the partial style has the CSS background without its alpha (a full-strength
+                # accent under red text); the full style has it blended onto the pane
+                blended = self.get_component_rich_style(f"event-log--{name}").bgcolor
+                style += Style(bgcolor=blended)
             self._styles[name] = style
         return style
 

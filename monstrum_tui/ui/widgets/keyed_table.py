@@ -15,6 +15,9 @@ class KeyedTable(DataTable[Any]):
     on the same key, so the user does not lose their place.
     """
 
+    #: the help overlay's section title for the table's own keys (not the class name)
+    BINDING_GROUP_TITLE = "Table"
+
     def cursor_key(self) -> str | None:
         """The key of the row under the cursor, if there is one."""
         if self.row_count == 0:
