@@ -11,7 +11,7 @@ from textual.widgets import Input
 from textual.widgets._footer import FooterKey
 
 from monstrum_tui.ui import screens as screens_package
-from monstrum_tui.ui.app import MonstrumApp
+from monstrum_tui.ui.app import MonstrumApp, theme_for_color_system
 from monstrum_tui.ui.navigation import SCREENS
 from monstrum_tui.ui.screens.bot_form import BotFormScreen
 from monstrum_tui.ui.screens.bots import BotsScreen
@@ -156,3 +156,9 @@ async def test_selected_event_is_reverse_video_in_16_colour_themes() -> None:
                 # the 30% tint, blended onto the pane: not the full accent under red text
                 accent = Color.parse(app.theme_variables["accent"]).rich_color
                 assert style.bgcolor is not None and style.bgcolor != accent
+
+
+def test_sixteen_colour_terminal_gets_the_ansi_theme() -> None:
+    assert theme_for_color_system("standard") == "ansi-dark"
+    assert theme_for_color_system("truecolor") is None
+    assert theme_for_color_system("256") is None

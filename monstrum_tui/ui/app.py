@@ -153,6 +153,9 @@ class MonstrumApp(App[int]):
         return ConnectionStatus(state, server=self.server_label)
 
     def on_mount(self) -> None:
+        fallback = theme_for_color_system(self.console.color_system)
+        if not self.requested_theme and fallback and not self.is_headless:
+            self.theme = fallback
         if self.requested_theme:
             if self.requested_theme in self.available_themes:
                 self.theme = self.requested_theme
@@ -358,6 +361,16 @@ class MonstrumApp(App[int]):
         extra = tmux_copy_sequence(text, os.environ)
         if extra and self._driver is not None:
             self._driver.write(extra)
+
+
+def theme_for_color_system(color_system: str | None) -> str | None:
+    """The theme to use when none is configured, if the default would not do.
+
+    In a 16-colour terminal the default theme's colours are squeezed to the nearest of
+    16 (orange becomes bright red on grey, unreadable); the ANSI theme uses the
+    terminal's own palette instead.
+    """
+    return "ansi-dark" if color_system in ("standard", "windows") else None
 
 
 def known_binding_ids() -> set[str]:
