@@ -145,6 +145,7 @@ async def test_embedded_platform_by_default(tmp_path, monkeypatch) -> None:
         assert process is not None and process.poll() is None
     assert process.wait(10) is not None  # stopped on exit
     assert app.embedded is None
+    assert not (data_dir / "monstrum.sock").exists()  # and its socket removed
 
 
 async def test_theme_flag_and_no_color(server, monkeypatch) -> None:

@@ -45,10 +45,16 @@ class EmbeddedPlatform:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout)
-        if self.process is not None and self._tmp_dir:
+        if self.process is None:
+            return  # joined another dashboard's server: it is theirs to clean up
+        if self._tmp_dir:
             for name in os.listdir(self._tmp_dir):
                 os.unlink(os.path.join(self._tmp_dir, name))
             os.rmdir(self._tmp_dir)
+        elif os.path.exists(self.uds):
+            # uvicorn leaves its socket file behind; a stale one would only be cleared
+            # (after a failed connect) by the next start
+            os.unlink(self.uds)
 
 
 class EmbeddedStartError(RuntimeError):
