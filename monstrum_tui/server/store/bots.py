@@ -9,7 +9,7 @@ from sqlalchemy import Connection, delete, insert, or_, select, update
 from ...client.models import Bot, BotCreate
 from ..ids import new_id
 from .columns import utcnow
-from .cursor import decode_cursor, encode_cursor
+from .cursor import keyset_page
 from .schema import bot_bindings, bots
 
 if TYPE_CHECKING:
@@ -71,18 +71,13 @@ class BotRepository:
     def list(
         self, limit: int, cursor: str | None, q: str | None = None
     ) -> tuple[list[Bot], str | None]:
-        query = select(bots).order_by(bots.c.id).limit(limit + 1)
-        if cursor:
-            (after,) = decode_cursor(cursor, 1)
-            query = query.where(bots.c.id > str(after))
+        query = select(bots)
         if q:
             like = f"%{q}%"
             query = query.where(or_(bots.c.name.ilike(like), bots.c.id.ilike(like)))
         with self._store.read() as conn:
-            rows = conn.execute(query).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return [row_to_bot(r) for r in rows], encode_cursor(rows[-1].id) if more else None
+            rows, next_cursor = keyset_page(conn, query, bots.c.id, limit, cursor)
+        return [row_to_bot(r) for r in rows], next_cursor
 
     def update(self, bot_id: str, changes: dict[str, Any]) -> Bot | None:
         """Apply already-validated changes (JSON-ready values)."""

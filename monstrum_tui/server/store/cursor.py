@@ -6,6 +6,8 @@ import base64
 import json
 from typing import Any
 
+from sqlalchemy import Column, Connection, Row, Select
+
 
 class BadCursor(ValueError):
     """The cursor was not made by this server."""
@@ -25,3 +27,26 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     if not isinstance(values, list) or len(values) != arity:
         raise BadCursor("cursor is not valid")
     return values
+
+
+def keyset_page(
+    conn: Connection,
+    query: Select[Any],
+    column: Column[Any],
+    limit: int,
+    cursor: str | None,
+    *,
+    descending: bool = False,
+) -> tuple[list[Row[Any]], str | None]:
+    """One page of ``query`` ordered and keyset-paged on a unique ``column``.
+
+    Returns the rows and the cursor of the next page (None on the last page).
+    """
+    if cursor:
+        (last,) = decode_cursor(cursor, 1)
+        query = query.where(column < str(last) if descending else column > str(last))
+    query = query.order_by(column.desc() if descending else column).limit(limit + 1)
+    rows = list(conn.execute(query).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(getattr(rows[-1], column.key)) if more else None

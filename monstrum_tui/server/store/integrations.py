@@ -13,7 +13,7 @@ from ...client.models import Integration
 from ..manifests import CompiledManifest, Manifest, compile_manifest
 from ..manifests.semver import Version
 from .columns import utcnow
-from .cursor import decode_cursor, encode_cursor
+from .cursor import keyset_page
 from .schema import integrations, resources
 
 if TYPE_CHECKING:
@@ -212,12 +212,8 @@ class IntegrationRepository:
             )]
 
     def list(self, limit: int, cursor: str | None) -> tuple[list[InstalledIntegration], str | None]:
-        query = select(integrations).order_by(integrations.c.name).limit(limit + 1)
-        if cursor:
-            (after,) = decode_cursor(cursor, 1)
-            query = query.where(integrations.c.name > str(after))
         with self._store.read() as conn:
-            rows = conn.execute(query).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return [self._installed(r) for r in rows], encode_cursor(rows[-1].name) if more else None
+            rows, next_cursor = keyset_page(
+                conn, select(integrations), integrations.c.name, limit, cursor
+            )
+        return [self._installed(r) for r in rows], next_cursor

@@ -12,7 +12,7 @@ from ...client.models import ApiKey
 from ..auth import Principal, generate_key, hash_key, key_matches
 from ..ids import new_id
 from .columns import utcnow
-from .cursor import decode_cursor, encode_cursor
+from .cursor import keyset_page
 from .schema import api_keys
 
 if TYPE_CHECKING:
@@ -99,15 +99,9 @@ class KeyRepository:
             return int(conn.execute(select(func.count()).select_from(api_keys)).scalar_one())
 
     def list(self, limit: int, cursor: str | None) -> tuple[list[ApiKey], str | None]:
-        query = select(api_keys).order_by(api_keys.c.id).limit(limit + 1)
-        if cursor:
-            (after,) = decode_cursor(cursor, 1)
-            query = query.where(api_keys.c.id > str(after))
         with self._store.read() as conn:
-            rows = conn.execute(query).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return [_row_to_key(r) for r in rows], encode_cursor(rows[-1].id) if more else None
+            rows, next_cursor = keyset_page(conn, select(api_keys), api_keys.c.id, limit, cursor)
+        return [_row_to_key(r) for r in rows], next_cursor
 
     def delete(self, key_id: str) -> bool:
         with self._store.write() as conn:

@@ -10,7 +10,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .columns import utcnow
-from .cursor import decode_cursor, encode_cursor
+from .cursor import keyset_page
 from .schema import bot_bindings, bots, resources
 
 if TYPE_CHECKING:
@@ -111,20 +111,15 @@ class ResourceRepository:
     def list(
         self, limit: int, cursor: str | None, *, type_id: str | None = None, q: str | None = None
     ) -> tuple[list[ResourceRecord], str | None]:
-        query = select(resources).order_by(resources.c.id).limit(limit + 1)
-        if cursor:
-            (after,) = decode_cursor(cursor, 1)
-            query = query.where(resources.c.id > str(after))
+        query = select(resources)
         if type_id:
             query = query.where(resources.c.type == type_id)
         if q:
             like = f"%{q}%"
             query = query.where(or_(resources.c.name.ilike(like), resources.c.id.ilike(like)))
         with self._store.read() as conn:
-            rows = conn.execute(query).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return [_record(r) for r in rows], encode_cursor(rows[-1].id) if more else None
+            rows, next_cursor = keyset_page(conn, query, resources.c.id, limit, cursor)
+        return [_record(r) for r in rows], next_cursor
 
     def update(self, resource_id: str, values: dict[str, Any]) -> ResourceRecord | None:
         """Set columns (name, config, credentials, credential_fields) of one resource."""

@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select, update
 from ...client.models import Task, TaskEvent
 from ..ids import new_id
 from .columns import utcnow
-from .cursor import decode_cursor, encode_cursor
+from .cursor import keyset_page
 from .schema import task_events, tasks
 
 if TYPE_CHECKING:
@@ -84,19 +84,16 @@ class TaskRepository:
         status: str | None = None,
     ) -> tuple[list[Task], str | None]:
         """Newest first (ids are time-ordered), keyset-paged on the id."""
-        query = select(tasks).order_by(tasks.c.id.desc()).limit(limit + 1)
-        if cursor:
-            (before,) = decode_cursor(cursor, 1)
-            query = query.where(tasks.c.id < str(before))
+        query = select(tasks)
         if bot_id:
             query = query.where(tasks.c.bot_id == bot_id)
         if status:
             query = query.where(tasks.c.status == status)
         with self._store.read() as conn:
-            rows = conn.execute(query).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return [row_to_task(r) for r in rows], encode_cursor(rows[-1].id) if more else None
+            rows, next_cursor = keyset_page(
+                conn, query, tasks.c.id, limit, cursor, descending=True
+            )
+        return [row_to_task(r) for r in rows], next_cursor
 
     def unfinished(self) -> list[Task]:
         """Tasks still queued or running, oldest first."""
