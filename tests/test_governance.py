@@ -202,3 +202,31 @@ def test_scope_sees_schema_defaults_of_absent_params() -> None:
     tool = Tool.model_validate({**JIRA_LIST.model_dump(), "input_schema": schema})
     d = decide(make_bot(), {"res_jira": [ResourceTool("res_jira", tool)]}, "jira_list_issues", {})
     assert d.check == "scope" and d.value == "SEC"
+
+
+def test_tool_access_gives_decides_verdict_for_each_bound_tool() -> None:
+    from monstrum_tui.server.governance import tool_access
+
+    deploy = Tool(name="jira_delete", operation="issue.delete")
+    offered = {"res_jira": [ResourceTool("res_jira", JIRA_LIST), ResourceTool("res_jira", deploy)],
+               "res_other": [ResourceTool("res_other", JIRA_LIST)]}
+    bot = make_bot(allowed_operations=["issue.read"], resource_bindings=[
+        {"resource_id": "res_jira", "allowed_tools": ["*"],
+         "scope_constraints": {"projects": ["OPS"]}},
+        {"resource_id": "res_other", "allowed_tools": ["nothing"]},
+    ])
+    access = {(a.resource_id, a.tool_name): a for a in tool_access(bot, offered)}
+    listed = access[("res_jira", "jira_list_issues")]
+    assert listed.may_call and listed.call_name == "res_jira/jira_list_issues"
+    assert listed.scope_constraints == {"projects": ["OPS"]}
+    # the same words a real call gets from decide()
+    for (rid, name), verdict in access.items():
+        if verdict.may_call:
+            continue
+        real = decide(bot, offered, f"{rid}/{name}", {"project": "OPS"})
+        assert (verdict.check, verdict.reason) == (real.check, real.message)
+    other = access[("res_other", "jira_list_issues")]
+    assert other.check == "allowed_tools" and other.scope_constraints == {"projects": []}
+    assert access[("res_jira", "jira_delete")].check == "allowed_operations"
+    paused = tool_access(make_bot(status="paused"), OFFERED)
+    assert [a.check for a in paused] == ["bot_active"]

@@ -270,3 +270,29 @@ def test_cli_resources_list_and_get(server, client, tmp_path) -> None:
         shown.stdout)
     missing = run("resources", "get", "res_missing_one")
     assert missing.returncode == 1 and "no resource res_missing_one" in missing.stderr
+
+
+def test_bot_tools_and_resource_bindings_carry_the_servers_verdicts(
+    client, tracker_type, server, admin_key
+) -> None:
+    import httpx
+
+    res = make(client, tracker_type)
+    tools = client.resources.get(resource_id=res.id).tools
+    ops = sorted({t.operation for t in tools})
+    bot = client.bots.create(name="verdict-bot", allowed_operations=[ops[0]],
+                             resource_bindings=[{"resource_id": res.id, "allowed_tools": ["*"]}])
+    body = httpx.get(f"{server.url}/v1/bots/{bot.id}/tools",
+                     headers={"Authorization": f"Bearer {admin_key}"}).json()
+    verdicts = {a["tool_name"]: a for a in body["data"]}
+    assert set(verdicts) == {t.name for t in tools}
+    assert {n for n, v in verdicts.items() if v["may_call"]} == {
+        t.name for t in tools if t.operation == ops[0]}
+    for name, verdict in verdicts.items():
+        if not verdict["may_call"]:
+            real = client.bots.authorize(bot.id, tool=name, params={})
+            assert (real.check, real.message) == (verdict["check"], verdict["reason"])
+    shown = client.resources.get(resource_id=res.id).bindings[0]
+    assert {a.tool_name: a.may_call for a in shown.access} == {
+        n: v["may_call"] for n, v in verdicts.items()}
+    client.bots.delete(bot_id=bot.id)

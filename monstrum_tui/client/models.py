@@ -113,6 +113,32 @@ class Tool(WireModel):
     )
 
 
+class ToolAccess(WireModel):
+    """Whether a bot may call one tool of a resource it is bound to, before any params.
+
+    The server's verdict on checks 1-4 of the decision (bot active, binding, allowed
+    tools, allowed operations); each call is still decided on its params and scope.
+    """
+
+    bot_id: str
+    resource_id: str
+    tool_name: str
+    call_name: str = Field(
+        description="the name the bot calls it by: the bare name, or RESOURCE_ID/TOOL when "
+        "several bound resources offer a tool of that name"
+    )
+    operation: str
+    may_call: bool
+    check: str | None = Field(default=None, description="the first check that fails")
+    reason: str = Field(default="", description="why not, when it may not")
+    scope_constraints: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="for each scope dimension of the tool, the binding's allowed values "
+        "([] when the binding leaves the dimension out: nothing is allowed)",
+    )
+    tool: Tool | None = Field(default=None, description="the tool itself (schema, dimensions)")
+
+
 class ResourceBindingInfo(WireModel):
     """A bot bound to a resource, with its binding and the tools that binding lets it call."""
 
@@ -124,8 +150,11 @@ class ResourceBindingInfo(WireModel):
     scope_constraints: dict[str, list[str]] = Field(default_factory=dict)
     tools: list[str] = Field(
         default_factory=list,
-        description="this resource's tools matched by allowed_tools (governance may still "
-        "deny a call on its operation or scope)",
+        description="this resource's tools matched by allowed_tools (``access`` says whether "
+        "the bot may call each; governance still decides each call on its params and scope)",
+    )
+    access: list[ToolAccess] = Field(
+        default_factory=list, description="the server's verdict for each tool of the resource"
     )
 
 
@@ -254,6 +283,12 @@ class Decision(WireModel):
     param_path: str | None = None
     value: Any = None
     allowed_patterns: list[str] | None = None
+
+
+class BotTools(WireModel):
+    """``GET /v1/bots/{id}/tools``: every tool of the bot's bound resources, with access."""
+
+    data: list[ToolAccess]
 
 
 class AuthorizeRequest(WireModel):

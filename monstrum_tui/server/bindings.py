@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from fnmatch import fnmatchcase
 from typing import Any
 
 from ..client.models import ResourceBinding
 from .api.errors import Invalid
+from .governance import tool_pattern_matches
 from .store import Store
 
 
@@ -15,7 +15,7 @@ def check_bindings(store: Store, bindings: list[ResourceBinding]) -> None:
     """Refuse (422, naming each problem) bindings that cannot mean anything.
 
     A binding must name an existing resource once; each ``allowed_tools`` pattern must
-    match at least one of that resource's tools (``fnmatchcase``); each
+    match at least one of that resource's tools; each
     ``scope_constraints`` key must be a scope dimension of the resource's type, with a
     non-empty list of values, and values of ``regex`` dimensions must compile.
     """
@@ -36,7 +36,7 @@ def check_bindings(store: Store, bindings: list[ResourceBinding]) -> None:
         compiled = store.integrations.for_type(types[rid])
         tool_names = sorted(compiled.tools) if compiled else []
         for j, pattern in enumerate(binding.allowed_tools):
-            if not any(fnmatchcase(name, pattern) for name in tool_names):
+            if not any(tool_pattern_matches(pattern, name) for name in tool_names):
                 problems.append({
                     "field": f"{field}.allowed_tools[{j}]",
                     "message": f"allowed_tools entry '{pattern}' matches none of the tools of "

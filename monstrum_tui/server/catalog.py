@@ -14,6 +14,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -141,6 +142,17 @@ class ToolCatalog:
                 self._resolved.clear()
             self._resolved[key] = tools
         return list(tools)
+
+    def offered(self, resource_ids: Iterable[str]) -> dict[str, list[ResolvedTool]]:
+        """The tools of each resource, for governance (a resource that fails offers none)."""
+        out: dict[str, list[ResolvedTool]] = {}
+        for resource_id in resource_ids:
+            try:
+                out[resource_id] = self.tools_of(resource_id)
+            except Exception as exc:  # fail closed: what cannot be looked up is not offered
+                log.warning("no tools for %s: %s", resource_id, exc)
+                out[resource_id] = []
+        return out
 
     def tool(self, resource_id: str, tool_name: str) -> ResolvedTool | None:
         return next((t for t in self.tools_of(resource_id) if t.name == tool_name), None)

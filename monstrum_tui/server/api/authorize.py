@@ -1,15 +1,16 @@
-"""``POST /v1/bots/{id}/authorize``: the decision on a tool call, without running it."""
+"""What a bot may do, asked without running anything: the verdict on one call
+(``POST /v1/bots/{id}/authorize``) and on each tool it is bound to (``GET .../tools``)."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from ...client.models import AuthorizeRequest, Decision
+from ...client.models import AuthorizeRequest, Bot, BotTools, Decision
 from ..auth import Principal
-from ..governance import decide
+from ..governance import decide, tool_access
 from ..platform import Platform
 from .deps import PlatformDep, require
 from .errors import NotFound
@@ -18,15 +19,11 @@ router = APIRouter(prefix="/v1/bots", tags=["bots"])
 Reader = Annotated[Principal, Depends(require("bots:read"))]
 
 
-def _offered(platform: Platform, resource_ids: list[str]) -> dict[str, list[Any]]:
-    catalog = getattr(platform, "catalog", None)
-    offered: dict[str, list[Any]] = {}
-    for resource_id in resource_ids:
-        try:
-            offered[resource_id] = list(catalog.tools_of(resource_id)) if catalog else []
-        except Exception:  # a resource that is gone offers nothing
-            offered[resource_id] = []
-    return offered
+async def _bot_or_404(platform: Platform, bot_id: str) -> Bot:
+    bot = await asyncio.to_thread(platform.store.bots.get, bot_id)
+    if bot is None:
+        raise NotFound(f"no bot {bot_id}")
+    return bot
 
 
 @router.post("/{bot_id}/authorize", response_model=Decision)
@@ -34,9 +31,17 @@ async def authorize(
     bot_id: str, body: AuthorizeRequest, platform: PlatformDep, _: Reader
 ) -> Decision:
     """Decide ``{tool, params}`` for this bot as a task would (a dry run: nothing runs)."""
-    bot = await asyncio.to_thread(platform.store.bots.get, bot_id)
-    if bot is None:
-        raise NotFound(f"no bot {bot_id}")
+    bot = await _bot_or_404(platform, bot_id)
     ids = [b.resource_id for b in bot.resource_bindings]
-    offered = await asyncio.to_thread(_offered, platform, ids)
+    offered = await asyncio.to_thread(platform.catalog.offered, ids)
     return decide(bot, offered, body.tool, body.params)
+
+
+@router.get("/{bot_id}/tools", response_model=BotTools)
+async def bot_tools(bot_id: str, platform: PlatformDep, _: Reader) -> BotTools:
+    """Every tool of the bot's bound resources: whether it may call it, by which name, and
+    under which scope constraints (or why not)."""
+    bot = await _bot_or_404(platform, bot_id)
+    ids = [b.resource_id for b in bot.resource_bindings]
+    offered = await asyncio.to_thread(platform.catalog.offered, ids)
+    return BotTools(data=tool_access(bot, offered))

@@ -6,7 +6,6 @@ values. PATCH merges ``config`` and ``credentials`` one level deep (null removes
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -14,12 +13,14 @@ from fastapi import APIRouter, Depends, Query, Response
 from ...client.models import (
     Page,
     Resource,
+    ResourceBinding,
     ResourceBindingInfo,
     ResourceCreate,
     ResourceUpdate,
 )
 from ..auth import Principal
 from ..credentials import SecretKeyError
+from ..governance import OfferedTool, ResourceTool, tool_access, tool_listed
 from ..ids import new_id
 from ..manifests import CompiledManifest
 from ..platform import Platform
@@ -33,25 +34,41 @@ Reader = Annotated[Principal, Depends(require("resources:read"))]
 Writer = Annotated[Principal, Depends(require("resources:write"))]
 
 
-def _binding_info(record: BindingRecord, tool_names: list[str]) -> ResourceBindingInfo:
+def _binding_info(
+    record: BindingRecord, resource_id: str, offered: dict[str, list[OfferedTool]]
+) -> ResourceBindingInfo:
+    """One bot's binding to the resource, with governance's verdict on each of its tools.
+
+    ``offered`` holds this resource's tools, and those of the bot's other resources when
+    the names the bot calls them by matter (a single resource's view).
+    """
     binding = record.binding
-    allowed = [str(p) for p in binding.get("allowed_tools") or []]
+    access = tool_access(record.bot, offered, resource_id=resource_id)
+    listed = ResourceBinding.model_validate(binding)
     return ResourceBindingInfo(
         bot_id=record.bot_id,
         bot_name=record.bot_name,
         bot_status=record.bot_status if record.bot_status in ("active", "paused") else "active",
         allowed_operations=record.allowed_operations,
-        allowed_tools=allowed,
+        allowed_tools=[str(p) for p in binding.get("allowed_tools") or []],
         scope_constraints=dict(binding.get("scope_constraints") or {}),
-        tools=[t for t in tool_names if any(fnmatchcase(t, p) for p in allowed)],
+        tools=[a.tool_name for a in access if tool_listed(listed, a.tool_name)],
+        access=access,
     )
 
 
 def to_wire(
-    record: ResourceRecord, compiled: CompiledManifest | None, bindings: list[BindingRecord]
+    record: ResourceRecord,
+    compiled: CompiledManifest | None,
+    bindings: list[BindingRecord],
+    offered_by_bot: dict[str, dict[str, list[OfferedTool]]] | None = None,
 ) -> Resource:
     tools = compiled.wire_tools() if compiled else []
-    names = [t.name for t in tools]
+    own: dict[str, list[OfferedTool]] = {record.id: [ResourceTool(record.id, t) for t in tools]}
+    infos = [
+        _binding_info(b, record.id, {**(offered_by_bot or {}).get(b.bot_id, {}), **own})
+        for b in bindings
+    ]
     return Resource(
         id=record.id,
         type=record.type,
@@ -60,7 +77,7 @@ def to_wire(
         credentials_set=sorted(record.credential_fields),
         tools=tools,
         bound_bots=[b.bot_id for b in bindings],
-        bindings=[_binding_info(b, names) for b in bindings],
+        bindings=infos,
         type_name=compiled.manifest.resource_type.name if compiled else None,
         integration_version=compiled.manifest.version if compiled else None,
         created_at=record.created_at,
@@ -68,14 +85,25 @@ def to_wire(
     )
 
 
-def _wire_many(platform: Platform, records: list[ResourceRecord]) -> list[Resource]:
+def _wire_many(
+    platform: Platform, records: list[ResourceRecord], *, call_names: bool = False
+) -> list[Resource]:
+    """Resources with their bindings; ``call_names`` also looks up each bound bot's other
+    resources, so each verdict's ``call_name`` is the one the bot must really use."""
     bindings = platform.store.resources.bindings_of([r.id for r in records])
     compiled: dict[str, CompiledManifest | None] = {}
     out = []
     for record in records:
         if record.type not in compiled:
             compiled[record.type] = platform.store.integrations.for_type(record.type)
-        out.append(to_wire(record, compiled[record.type], bindings.get(record.id, [])))
+        bound = bindings.get(record.id, [])
+        offered_by_bot = {
+            b.bot_id: platform.catalog.offered(
+                r.resource_id for r in b.bot.resource_bindings if r.resource_id != record.id
+            )
+            for b in bound
+        } if call_names else None
+        out.append(to_wire(record, compiled[record.type], bound, offered_by_bot))
     return out
 
 
@@ -140,7 +168,7 @@ def get_resource(resource_id: str, platform: PlatformDep, _: Reader) -> Resource
     record = platform.store.resources.get(resource_id)
     if record is None:
         raise NotFound(f"no resource {resource_id}")
-    return _wire_many(platform, [record])[0]
+    return _wire_many(platform, [record], call_names=True)[0]
 
 
 @router.patch("/{resource_id}", response_model=Resource)

@@ -106,6 +106,46 @@ def with_schema_defaults(schema: dict[str, Any], params: dict[str, Any]) -> dict
     return {**params, **missing} if missing else params
 
 
+def _deny_inactive(bot: Bot, tool_name: str, **fields: Any) -> Decision:
+    return _deny(BOT_ACTIVE, f"bot {bot.name} is {bot.status}", tool_name=tool_name, **fields)
+
+
+def _listed(patterns: Sequence[str]) -> str:
+    return ", ".join(patterns) if patterns else "none"
+
+
+def tool_pattern_matches(pattern: str, tool_name: str) -> bool:
+    """Whether one ``allowed_tools`` entry (a case-sensitive glob) names the tool."""
+    return fnmatchcase(tool_name, pattern)
+
+
+def tool_listed(binding: ResourceBinding, tool_name: str) -> bool:
+    """Check 3: the binding's ``allowed_tools`` name the tool."""
+    return any(tool_pattern_matches(pattern, tool_name) for pattern in binding.allowed_tools)
+
+
+def refuse_by_name(bot: Bot, binding: ResourceBinding, tool: Tool) -> Decision | None:
+    """Checks 3 and 4, which need no params: the denial, or None when both hold."""
+    where = dict(tool_name=tool.name, resource_id=binding.resource_id, operation=tool.operation)
+    if not tool_listed(binding, tool.name):
+        return _deny(
+            ALLOWED_TOOLS,
+            f"tool {tool.name} is not in the allowed_tools of the binding to "
+            f"{binding.resource_id} ({_listed(binding.allowed_tools)})",
+            allowed_patterns=list(binding.allowed_tools),
+            **where,
+        )
+    if not any(fnmatchcase(tool.operation, pattern) for pattern in bot.allowed_operations):
+        return _deny(
+            ALLOWED_OPERATIONS,
+            f"operation {tool.operation} of tool {tool.name} is not in the allowed_operations "
+            f"of bot {bot.name} ({_listed(bot.allowed_operations)})",
+            allowed_patterns=list(bot.allowed_operations),
+            **where,
+        )
+    return None
+
+
 def _find(
     bot: Bot, offered: Offered, resource_id: str | None, bare: str
 ) -> list[tuple[ResourceBinding, OfferedTool]]:
@@ -121,7 +161,7 @@ def _find(
 
 def _decide(bot: Bot, offered: Offered, tool_name: str, params: Any) -> Decision:
     if bot.status != "active":
-        return _deny(BOT_ACTIVE, f"bot {bot.name} is {bot.status}", tool_name=tool_name)
+        return _deny_inactive(bot, tool_name)
 
     resource_id, bare = split_tool_name(tool_name)
     found = _find(bot, offered, resource_id, bare)
@@ -147,22 +187,9 @@ def _decide(bot: Bot, offered: Offered, tool_name: str, params: Any) -> Decision
     tool = offer.tool
     where = dict(tool_name=bare, resource_id=binding.resource_id, operation=tool.operation)
 
-    if not any(fnmatchcase(bare, pattern) for pattern in binding.allowed_tools):
-        return _deny(
-            ALLOWED_TOOLS,
-            f"tool {bare} is not in the allowed_tools of the binding to {binding.resource_id}",
-            allowed_patterns=list(binding.allowed_tools),
-            **where,
-        )
-
-    if not any(fnmatchcase(tool.operation, pattern) for pattern in bot.allowed_operations):
-        return _deny(
-            ALLOWED_OPERATIONS,
-            f"operation {tool.operation} of tool {bare} is not in the allowed_operations "
-            f"of bot {bot.name}",
-            allowed_patterns=list(bot.allowed_operations),
-            **where,
-        )
+    refused = refuse_by_name(bot, binding, tool)
+    if refused is not None:
+        return refused
 
     if not isinstance(params, dict):
         return _deny(INPUT_SCHEMA, "params must be a JSON object", **where)

@@ -12,11 +12,10 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Literal
 
 from ...client.models import Bot, Decision, Task, Tool
-from ..governance import OfferedTool, decide, split_tool_name
+from ..governance import OfferedTool, callable_tools, decide, split_tool_name
 from ..ids import new_id
 from .recorder import EventRecorder
 from .redaction import redact_params
@@ -117,22 +116,10 @@ class TaskSession:
     async def callable_tools(self) -> list[CallableTool]:
         """Tools the bot's bindings let it ask for; names are qualified when ambiguous."""
         offered = await self.offered(self.bot)
-        found: list[tuple[str, OfferedTool]] = []
-        for binding in self.bot.resource_bindings:
-            for item in offered.get(binding.resource_id, []):
-                if any(fnmatchcase(item.tool.name, p) for p in binding.allowed_tools):
-                    found.append((binding.resource_id, item))
-        counts: dict[str, int] = {}
-        for _, item in found:
-            counts[item.tool.name] = counts.get(item.tool.name, 0) + 1
         return [
-            CallableTool(
-                name=item.tool.name if counts[item.tool.name] == 1
-                else f"{rid}/{item.tool.name}",
-                resource_id=rid,
-                tool=item.tool,
-            )
-            for rid, item in found
+            CallableTool(name=a.call_name, resource_id=a.resource_id, tool=a.tool)
+            for a in callable_tools(self.bot, offered)
+            if a.tool is not None
         ]
 
     # --- events a model emits -------------------------------------------------------

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ...client.models import Bot
+from .bots import row_to_bot
 from .columns import utcnow
 from .cursor import keyset_page
 from .schema import bot_bindings, bots, resources
@@ -43,6 +45,8 @@ class BindingRecord:
     bot_status: str
     allowed_operations: list[str]
     binding: dict[str, Any]
+    #: the whole bot, for the governance verdicts on its binding
+    bot: Bot
 
 
 def _record(row: Any) -> ResourceRecord:
@@ -173,6 +177,7 @@ class ResourceRepository:
                             bot_status=row.status,
                             allowed_operations=list(row.allowed_operations or []),
                             binding=binding,
+                            bot=row_to_bot(row),
                         )
                     )
                     break

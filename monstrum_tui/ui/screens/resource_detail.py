@@ -1,18 +1,16 @@
 """One resource's tool browser: its tools on the left, the highlighted one in full on the right.
 
 For a tool it shows the description, operation, executor, input schema, the
-scope dimensions that constrain it, and which bound bots may call it (their
-binding's ``allowed_tools`` match it by glob, their ``allowed_operations`` match
-its operation, they are active) with the scope constraints they bring. The
+scope dimensions that constrain it, and which bound bots may call it with the
+scope constraints they bring, and why the others may not: the server's verdicts
+(``ResourceBindingInfo.access``), never worked out here. The
 first entry of the list, "resource", shows the resource itself: config,
 which credential fields are set (never values), and every bound bot.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from typing import ClassVar
 
 from rich.console import Group, RenderableType
@@ -28,7 +26,7 @@ from textual.widgets.option_list import Option
 
 from ...client.async_client import AsyncClient
 from ...client.errors import APIConnectionError, MonstrumError, NotFoundError
-from ...client.models import Bot, Integration, Resource, ResourceBindingInfo, Tool
+from ...client.models import Integration, Resource, ResourceBindingInfo, Tool, ToolAccess
 from ..data_changes import DataChange
 from ..widgets.schema_view import SchemaView, shown_value
 from ..widgets.table_filter import TableFilter
@@ -38,64 +36,38 @@ from .base import MonstrumScreen
 ABOUT_ID = "__resource__"
 #: narrower than this, the list goes above the detail instead of beside it
 SIDE_BY_SIDE_MIN_WIDTH = 80
-#: bots fetched at once when the server does not list a resource's bindings itself
-BOT_FETCH_CONCURRENCY = 8
 
 
 @dataclass(frozen=True)
 class BotAccess:
-    """What one bound bot may do with one tool, and why not if it may not."""
+    """One bound bot and the server's verdict on one tool (``ToolAccess``)."""
 
     binding: ResourceBindingInfo
-    may_call: bool
-    reason: str
-    tool_patterns: tuple[str, ...]
-    operation_patterns: tuple[str, ...]
+    verdict: ToolAccess | None
 
     @property
     def bot_name(self) -> str:
         return self.binding.bot_name or self.binding.bot_id
 
+    @property
+    def may_call(self) -> bool:
+        return self.verdict is not None and self.verdict.may_call
+
+    @property
+    def reason(self) -> str:
+        if self.verdict is None:
+            return "the server sent no verdict for this tool"
+        return self.verdict.reason
+
 
 def tool_access(tool: Tool, bindings: list[ResourceBindingInfo]) -> list[BotAccess]:
-    """For each binding, whether its bot may call ``tool`` (the checks governance makes first).
-
-    Scope constraints still apply to each call; they are shown, not evaluated here.
-    """
-    out: list[BotAccess] = []
-    for binding in bindings:
-        tools = tuple(p for p in binding.allowed_tools if fnmatchcase(tool.name, p))
-        ops = tuple(p for p in binding.allowed_operations if fnmatchcase(tool.operation, p))
-        if not tools:
-            listed = ", ".join(binding.allowed_tools) or "none"
-            reason = f"its allowed tools ({listed}) do not match {tool.name}"
-        elif not ops:
-            listed = ", ".join(binding.allowed_operations) or "none"
-            reason = f"operation {tool.operation} is not in its allowed operations ({listed})"
-        elif binding.bot_status != "active":
-            reason = f"the bot is {binding.bot_status}"
-        else:
-            reason = ""
-        out.append(BotAccess(binding, not reason, reason, tools, ops))
+    """Each bound bot with the server's verdict on ``tool``: those that may call it first."""
+    out = [
+        BotAccess(b, next((a for a in b.access if a.tool_name == tool.name), None))
+        for b in bindings
+    ]
     out.sort(key=lambda a: (not a.may_call, a.bot_name.lower(), a.binding.bot_id))
     return out
-
-
-def binding_from_bot(bot: Bot, resource: Resource) -> ResourceBindingInfo | None:
-    """The binding info of ``bot`` for ``resource`` (for servers that do not send it)."""
-    names = [t.name for t in resource.tools]
-    for binding in bot.resource_bindings:
-        if binding.resource_id == resource.id:
-            return ResourceBindingInfo(
-                bot_id=bot.id,
-                bot_name=bot.name,
-                bot_status=bot.status,
-                allowed_operations=bot.allowed_operations,
-                allowed_tools=binding.allowed_tools,
-                scope_constraints=binding.scope_constraints,
-                tools=[n for n in names if any(fnmatchcase(n, p) for p in binding.allowed_tools)],
-            )
-    return None
 
 
 def _facts() -> Table:
@@ -179,8 +151,10 @@ def render_access(tool: Tool, bindings: list[ResourceBindingInfo]) -> Renderable
         parts.append(_dim("none" if bindings else "none: no bot is bound to this resource"))
     for item in allowed:
         grid = _facts()
-        _row(grid, "tools", ", ".join(item.tool_patterns))
-        _row(grid, "operations", ", ".join(item.operation_patterns))
+        _row(grid, "tools", ", ".join(item.binding.allowed_tools))
+        _row(grid, "operations", ", ".join(item.binding.allowed_operations))
+        if item.verdict is not None and item.verdict.call_name != tool.name:
+            _row(grid, "called as", item.verdict.call_name)
         _constraint_rows(grid, tool, item.binding)
         parts += [Text(item.bot_name, style="green bold"), grid]
     if refused:
@@ -323,8 +297,6 @@ class ToolBrowserScreen(MonstrumScreen):
         client = await self.monstrum.wait_for_client()
         try:
             resource = await client.resources.get(self.resource_id)
-            if resource.bound_bots and not resource.bindings:
-                resource = await self._with_bindings_from_bots(client, resource)
             integration = await self._integration_of(client, resource.type)
         except NotFoundError:
             self.notify(f"resource {self.resource_id} no longer exists", severity="warning")
@@ -339,22 +311,6 @@ class ToolBrowserScreen(MonstrumScreen):
             self.notify(f"could not refresh: {exc}", severity="warning", timeout=5)
             return
         self.post_message(ResourceRefreshed(resource, integration))
-
-    @staticmethod
-    async def _with_bindings_from_bots(client: AsyncClient, resource: Resource) -> Resource:
-        """Ask for each bound bot when the server lists only their ids."""
-        gate = asyncio.Semaphore(BOT_FETCH_CONCURRENCY)
-
-        async def fetch(bot_id: str) -> Bot | None:
-            async with gate:
-                try:
-                    return await client.bots.get(bot_id)
-                except NotFoundError:
-                    return None
-
-        bots = await asyncio.gather(*(fetch(b) for b in resource.bound_bots))
-        infos = [binding_from_bot(bot, resource) for bot in bots if bot is not None]
-        return resource.model_copy(update={"bindings": [i for i in infos if i is not None]})
 
     @staticmethod
     async def _integration_of(client: AsyncClient, type_id: str) -> Integration | None:
