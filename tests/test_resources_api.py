@@ -285,6 +285,7 @@ def test_bot_tools_and_resource_bindings_carry_the_servers_verdicts(
     body = httpx.get(f"{server.url}/v1/bots/{bot.id}/tools",
                      headers={"Authorization": f"Bearer {admin_key}"}).json()
     verdicts = {a["tool_name"]: a for a in body["data"]}
+    assert [a.model_dump(mode="json") for a in client.bots.tools(bot.id)] == body["data"]
     assert set(verdicts) == {t.name for t in tools}
     assert {n for n, v in verdicts.items() if v["may_call"]} == {
         t.name for t in tools if t.operation == ops[0]}

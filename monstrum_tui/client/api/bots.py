@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import Bot, Decision, ResourceBinding
+from ..models import Bot, BotTools, Decision, ResourceBinding, ToolAccess
 from ..namespace import Namespace, jsonable
 from ..pagination import AsyncPager
 
@@ -68,3 +68,8 @@ class Bots(Namespace):
             "POST", f"/v1/bots/{bot_id}/authorize", json={"tool": tool, "params": params or {}}
         )
         return Decision.model_validate(data)
+
+    async def tools(self, bot_id: str) -> list[ToolAccess]:
+        """Every tool of the bot's bound resources, with the server's verdict on each."""
+        data = await self._transport.request("GET", f"/v1/bots/{bot_id}/tools")
+        return BotTools.model_validate(data).data
