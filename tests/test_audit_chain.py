@@ -11,7 +11,7 @@ import pytest
 
 from monstrum_tui.cli import main as cli_main
 from monstrum_tui.server.audit import AuditLog
-from monstrum_tui.server.audit.chain import chain_hash
+from monstrum_tui.server.audit.chain import chain_hash, outcome_hash
 from monstrum_tui.server.audit.log import datetime_to_micros
 
 
@@ -71,7 +71,7 @@ def test_record_returns_the_stored_entry_and_the_chain_verifies(db: Path) -> Non
                                                                      "check": None}
     assert audit.get(second.id) == second
     assert second.id > first.id and second.timestamp >= first.timestamp
-    result = audit.verify(full=True)
+    result = audit.verify()
     assert result.ok and result.checked == 2 and result.head_id == second.id
 
 
@@ -95,7 +95,7 @@ def test_concurrent_writers_keep_one_linear_chain(db: Path) -> None:
         t.start()
     for t in threads:
         t.join()
-    result = audit.verify(full=True)
+    result = audit.verify()
     assert result.ok, result
     assert result.checked == 240
     with sqlite3.connect(db) as conn:
@@ -123,7 +123,7 @@ def test_an_edited_row_is_named(db: Path, column: str, value: object) -> None:
     if column == "status":
         value = "denied" if spec(7)["status"] != "denied" else "success"
     tamper(db, (f"UPDATE audit_log SET {column} = ? WHERE id = ?", (value, ids[7])))
-    result = audit.verify(full=True)
+    result = audit.verify()
     assert not result.ok
     assert result.first_bad_id == ids[7]
     assert "edited" in (result.problem or "")
@@ -133,7 +133,7 @@ def test_an_edited_row_is_named(db: Path, column: str, value: object) -> None:
 def test_a_deleted_row_is_caught_at_the_entry_after_it(db: Path) -> None:
     audit, ids = seeded(db)
     tamper(db, ("DELETE FROM audit_log WHERE id = ?", (ids[5],)))
-    result = audit.verify(full=True)
+    result = audit.verify()
     assert not result.ok
     assert result.first_bad_id == ids[6]
     assert "1 entry missing" in (result.problem or "") and ids[4] in (result.problem or "")
@@ -142,7 +142,7 @@ def test_a_deleted_row_is_caught_at_the_entry_after_it(db: Path) -> None:
 def test_deleting_the_newest_rows_is_caught(db: Path) -> None:
     audit, ids = seeded(db)
     tamper(db, ("DELETE FROM audit_log WHERE id IN (?, ?)", (ids[-1], ids[-2])))
-    result = audit.verify(full=True)
+    result = audit.verify()
     assert not result.ok
     assert result.first_bad_id == ids[-1]
     assert "deleted from the end" in (result.problem or "")
@@ -157,7 +157,7 @@ def test_reordered_rows_are_caught(db: Path) -> None:
         ("UPDATE audit_log SET seq = 4 WHERE id = ?", (ids[8],)),
         ("UPDATE audit_log SET seq = 9 WHERE id = ?", (ids[3],)),
     )
-    result = audit.verify(full=True)
+    result = audit.verify()
     assert not result.ok
     assert result.first_bad_id == ids[8]  # now at position 4, where it does not belong
     assert "does not belong" in (result.problem or "")
@@ -169,7 +169,7 @@ def test_swapped_timestamps_are_caught(db: Path) -> None:
         ts3, ts4 = (conn.execute("SELECT ts FROM audit_log WHERE id = ?", (i,)).fetchone()[0]
                     for i in (ids[3], ids[4]))
     tamper(db, ("UPDATE audit_log SET ts = ? WHERE id = ?", (ts4 + 5, ids[3])))
-    result = audit.verify(full=True)
+    result = audit.verify()
     assert result.first_bad_id == ids[3] and ts3 != ts4 + 5
 
 
@@ -201,7 +201,7 @@ def test_an_inserted_row_is_named(db: Path) -> None:
     _shift_up_from(db, 6)
     forged = dict(_row(db, ids[4]), seq=6, id="aud_forged0000000001", reason="never happened")
     _insert(db, forged)
-    result = audit.verify(full=True)
+    result = audit.verify()
     assert not result.ok
     assert result.first_bad_id == "aud_forged0000000001"
 
@@ -214,44 +214,54 @@ def test_an_inserted_row_with_a_recomputed_hash_breaks_the_next_link(db: Path) -
     forged = dict(before, seq=6, id="aud_forged0000000002", reason="never happened",
                   prev_hash=before["hash"])
     forged["hash"] = chain_hash(str(before["hash"]), dict(forged, timestamp=forged["ts"]))
+    forged["outcome_hash"] = outcome_hash(forged["hash"], forged)
     _insert(db, forged)
-    result = audit.verify(full=True)
+    # without the key, the forged row itself holds; the next entry's link does not
+    result = AuditLog.open(f"sqlite:///{db}", seal_key=None, data_dir=None).verify()
     assert not result.ok
     assert result.first_bad_id == ids[5]
     assert "aud_forged0000000002" in (result.problem or "")
+    # with the key, the forged outcome's missing seal names the forged row itself
+    sealed = audit.verify()
+    assert not sealed.ok and sealed.first_bad_id == "aud_forged0000000002"
+    assert "seal" in (sealed.problem or "")
 
 
 def test_a_row_appended_with_a_bad_hash_is_named(db: Path) -> None:
     audit, ids = seeded(db)
     forged = dict(_row(db, ids[-1]), seq=21, id="aud_forged0000000003")
     _insert(db, forged)
-    result = audit.verify(full=True)
+    result = audit.verify()
     assert result.first_bad_id == "aud_forged0000000003"
 
 
 def test_verify_starts_at_the_newest_checkpoint(db: Path) -> None:
     audit, ids = seeded(db, 35, checkpoint_every=10)
-    result = audit.verify()
+    result = audit.verify(fast=True)
     assert result.ok and result.from_checkpoint == ids[29] and result.checked == 6
-    assert audit.verify(full=True).checked == 35
+    assert audit.verify().checked == 35
     # an edit before the checkpoint is only seen by a full walk
     tamper(db, ("UPDATE audit_log SET reason = 'x' WHERE id = ?", (ids[2],)))
-    assert audit.verify().ok
-    full = audit.verify(full=True)
+    assert audit.verify(fast=True).ok
+    full = audit.verify()
     assert full.first_bad_id == ids[2]
 
 
 def test_a_tampered_checkpoint_entry_is_caught(db: Path) -> None:
     audit, ids = seeded(db, 35, checkpoint_every=10)
     tamper(db, ("UPDATE audit_log SET reason = 'x' WHERE id = ?", (ids[29],)))
-    result = audit.verify()
+    result = audit.verify(fast=True)
     assert not result.ok and result.first_bad_id == ids[29]
     # the checkpoint also catches a rehashed rewrite of its entry during a full walk
     row = _row(db, ids[19])
-    rehashed = chain_hash(str(row["prev_hash"]), dict(row, reason="y", timestamp=row["ts"]))
-    tamper(db, ("UPDATE audit_log SET reason = 'y', hash = ? WHERE id = ?", (rehashed, ids[19])))
-    full = audit.verify(full=True)
+    rehashed = chain_hash(str(row["prev_hash"]), dict(row, params="{}", timestamp=row["ts"]))
+    tamper(db, ("UPDATE audit_log SET params = '{}', hash = ?, outcome_hash = ? WHERE id = ?",
+                (rehashed, outcome_hash(rehashed, row), ids[19])))
+    full = AuditLog.open(f"sqlite:///{db}", seal_key=None, data_dir=None).verify()
     assert full.first_bad_id == ids[19] and "checkpoint" in (full.problem or "")
+    # with the key its outcome's seal, which binds the entry's hash, breaks first
+    sealed = audit.verify()
+    assert sealed.first_bad_id == ids[19] and "seal" in (sealed.problem or "")
 
 
 def test_deleting_a_checkpointed_entry_is_caught(db: Path) -> None:
@@ -259,7 +269,7 @@ def test_deleting_a_checkpointed_entry_is_caught(db: Path) -> None:
     tamper(db, ("DELETE FROM audit_log WHERE seq >= 30", ()),
            ("UPDATE audit_head SET seq = 29, entry_id = ?, hash = (SELECT hash FROM "
             "audit_log WHERE seq = 29)", (ids[28],)))
-    result = audit.verify()
+    result = audit.verify(fast=True)
     assert not result.ok and result.first_bad_id == ids[29]
 
 
@@ -278,12 +288,12 @@ def test_pruning_keeps_the_chain_verifiable_from_an_anchor(db: Path) -> None:
     assert audit.prune(datetime.now(timezone.utc) - timedelta(days=1)) == 25
     assert audit.count() == 10
     for full in (False, True):
-        result = audit.verify(full=full)
+        result = audit.verify(fast=not full)
         assert result.ok, result
         assert result.from_anchor == ids[24]
-    assert audit.verify(full=True).checked == 10
+    assert audit.verify().checked == 10
     audit.record(**spec(99))  # type: ignore[arg-type]
-    assert audit.verify(full=True).ok
+    assert audit.verify().ok
     # the pruned text is gone from the search index too
     from monstrum_tui.server.audit import AuditFilter
 
@@ -295,7 +305,7 @@ def test_pruning_keeps_the_chain_verifiable_from_an_anchor(db: Path) -> None:
     assert indexed == 11
     # deleting the first entry after the anchor is still caught
     tamper(db, ("DELETE FROM audit_log WHERE id = ?", (ids[25],)))
-    result = audit.verify(full=True)
+    result = audit.verify()
     assert not result.ok and result.first_bad_id == ids[26]
 
 
@@ -306,7 +316,7 @@ def test_a_row_put_back_before_the_anchor_is_caught(db: Path) -> None:
         kept = [r[0] for r in conn.execute("SELECT id FROM audit_log ORDER BY seq")][5]
     audit.prune(datetime.now(timezone.utc) - timedelta(days=1))
     _insert(db, dict(_row(db, kept), seq=2, id="aud_forged0000000004"))
-    result = audit.verify()
+    result = audit.verify(fast=True)
     assert result.first_bad_id == "aud_forged0000000004" and "inserted" in (result.problem or "")
 
 
@@ -314,10 +324,10 @@ def test_pruning_in_chunks_and_an_empty_log_after_pruning(db: Path) -> None:
     audit = open_log(db)
     audit.record_many(old_then_new(30, 0))
     assert audit.prune(datetime.now(timezone.utc), chunk=7) == 30
-    assert audit.count() == 0 and audit.verify(full=True).ok
+    assert audit.count() == 0 and audit.verify().ok
     entry = audit.record(**spec(1))  # type: ignore[arg-type]
     assert entry.seq == 31
-    assert audit.verify(full=True).ok
+    assert audit.verify().ok
 
 
 def test_seeded_timestamps_never_go_back_along_the_chain(db: Path) -> None:
@@ -363,8 +373,10 @@ def rewrite_from(db: Path, seq: int, *, head: bool = True, checkpoints: bool = F
         for row in rows:
             row["prev_hash"] = prev_hash
             prev_hash = chain_hash(prev_hash, dict(row, timestamp=row["ts"]))
-            conn.execute("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?",
-                         (row["prev_hash"], prev_hash, row["seq"]))
+            # the outcome hash is keyless too; only its seal needs the key
+            bound = outcome_hash(prev_hash, row)
+            conn.execute("UPDATE audit_log SET prev_hash = ?, hash = ?, outcome_hash = ? "
+                         "WHERE seq = ?", (row["prev_hash"], prev_hash, bound, row["seq"]))
             if checkpoints:
                 conn.execute("UPDATE audit_checkpoints SET hash = ? WHERE seq = ?",
                              (prev_hash, row["seq"]))
@@ -378,7 +390,7 @@ def test_the_data_dir_gets_a_private_audit_key_and_verify_checks_seals(db: Path)
     key_file = db.parent / "audit.key"
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert len(key_file.read_text().strip()) == 64
-    result = audit.verify(full=True)
+    result = audit.verify()
     assert result.ok and result.sealed
     with sqlite3.connect(db) as conn:
         (mac,) = conn.execute("SELECT mac FROM audit_head").fetchone()
@@ -388,27 +400,26 @@ def test_the_data_dir_gets_a_private_audit_key_and_verify_checks_seals(db: Path)
 def test_a_chain_rewritten_to_the_head_without_the_key_is_caught(db: Path) -> None:
     audit, ids = seeded(db, 35, checkpoint_every=10)
     rewrite_from(db, 33, reason="allowed", status="success")
-    keyless = AuditLog.open(f"sqlite:///{db}", seal_key=None)
-    assert keyless.verify(full=True).ok  # the keyless chain is fooled...
-    assert not keyless.verify(full=True).sealed
-    for full in (False, True):  # ...the sealed head is not: named from the last checkpoint
-        result = audit.verify(full=full)
-        assert not result.ok and result.first_bad_id == ids[30], result
-        assert "seal of the chain's head" in (result.problem or "")
-        assert ids[29] in (result.problem or "")
+    keyless = AuditLog.open(f"sqlite:///{db}", seal_key=None, data_dir=None)
+    assert keyless.verify().ok  # the keyless chain is fooled...
+    assert not keyless.verify().sealed
+    for full in (False, True):  # ...each outcome's seal is not: named at the first rewrite
+        result = audit.verify(fast=not full)
+        assert not result.ok and result.first_bad_id == ids[32], result
+        assert "outcome does not carry the audit key's seal" in (result.problem or "")
 
 
 def test_a_rewrite_that_also_moves_the_checkpoints_breaks_their_seal(db: Path) -> None:
     audit, ids = seeded(db, 35, checkpoint_every=10)
     rewrite_from(db, 25, checkpoints=True, params="{}")
-    assert AuditLog.open(f"sqlite:///{db}", seal_key=None).verify(full=True).ok
-    result = audit.verify(full=True)
-    assert not result.ok and result.first_bad_id == ids[20]
-    assert "checkpoint at position 30" in (result.problem or "")
-    assert not audit.verify().ok  # verify from the newest checkpoint meets its seal first
+    assert AuditLog.open(f"sqlite:///{db}", seal_key=None, data_dir=None).verify().ok
+    result = audit.verify()
+    assert not result.ok and result.first_bad_id == ids[24]
+    assert "seal" in (result.problem or "")
+    assert not audit.verify(fast=True).ok  # verify from the newest checkpoint meets its seal first
     rewrite_from(db, 5, checkpoints=True, params="{}")
-    result = audit.verify(full=True)
-    assert result.first_bad_id == ids[0] and "from the start" in (result.problem or "")
+    result = audit.verify()
+    assert result.first_bad_id == ids[4] and "seal" in (result.problem or "")
 
 
 def test_a_rewrite_without_moving_the_head_is_named_after_the_last_sealed_point(
@@ -416,9 +427,9 @@ def test_a_rewrite_without_moving_the_head_is_named_after_the_last_sealed_point(
 ) -> None:
     audit, ids = seeded(db, 35, checkpoint_every=10)
     rewrite_from(db, 33, head=False, reason="x")
-    result = audit.verify()
-    assert not result.ok and result.first_bad_id == ids[30]
-    assert "sealed head" in (result.problem or "")
+    result = audit.verify(fast=True)
+    assert not result.ok and result.first_bad_id == ids[32]
+    assert "seal" in (result.problem or "")
 
 
 def test_cutting_the_end_back_to_a_checkpoint_and_dropping_the_head_is_caught(
@@ -426,7 +437,7 @@ def test_cutting_the_end_back_to_a_checkpoint_and_dropping_the_head_is_caught(
 ) -> None:
     audit, _ = seeded(db, 35, checkpoint_every=10)
     tamper(db, ("DELETE FROM audit_log WHERE seq > 30", ()), ("DELETE FROM audit_head", ()))
-    result = audit.verify()
+    result = audit.verify(fast=True)
     assert not result.ok and "no head record" in (result.problem or "")
 
 
@@ -436,9 +447,9 @@ def test_a_forged_anchor_cannot_hide_entries_deleted_from_the_start(db: Path) ->
     tamper(db, ("DELETE FROM audit_log WHERE seq <= 5", ()),
            ("INSERT INTO audit_anchors (seq, entry_id, hash, pruned, created_at) "
             "VALUES (5, ?, ?, 5, 0)", (ids[4], row["hash"])))
-    keyless = AuditLog.open(f"sqlite:///{db}", seal_key=None)
-    assert keyless.verify(full=True).ok
-    result = audit.verify(full=True)
+    keyless = AuditLog.open(f"sqlite:///{db}", seal_key=None, data_dir=None)
+    assert keyless.verify().ok
+    result = audit.verify()
     assert not result.ok and result.first_bad_id == ids[5]
     assert "anchor" in (result.problem or "")
 
@@ -448,16 +459,16 @@ def test_pruning_seals_its_anchor(db: Path) -> None:
     audit.record_many(old_then_new(9, 3))
     audit.prune(datetime.now(timezone.utc) - timedelta(days=1))
     for full in (False, True):
-        result = audit.verify(full=full)
+        result = audit.verify(fast=not full)
         assert result.ok and result.sealed and result.from_anchor
 
 
 def test_another_key_does_not_verify_and_no_key_checks_only_the_chain(db: Path) -> None:
     seeded(db, 8)
     other = AuditLog.open(f"sqlite:///{db}", seal_key=b"not the key")
-    result = other.verify()
+    result = other.verify(fast=True)
     assert not result.ok and "audit.key was replaced" in (result.problem or "")
-    assert AuditLog.open(f"sqlite:///{db}", seal_key=None).verify().ok
+    assert AuditLog.open(f"sqlite:///{db}", seal_key=None, data_dir=None).verify(fast=True).ok
 
 
 def test_a_database_from_before_seals_is_sealed_once_when_opened(db: Path) -> None:
@@ -466,10 +477,10 @@ def test_a_database_from_before_seals_is_sealed_once_when_opened(db: Path) -> No
     tamper(db, *((f"ALTER TABLE {t} DROP COLUMN mac", ())
                  for t in ("audit_head", "audit_checkpoints", "audit_anchors")))
     reopened = open_log(db, checkpoint_every=10)
-    assert reopened.verify(full=True).ok and reopened.verify().from_checkpoint
+    assert reopened.verify().ok and reopened.verify(fast=True).from_checkpoint
     # from then on a removed seal is a broken one
     tamper(db, ("UPDATE audit_head SET mac = NULL", ()))
-    assert not open_log(db, checkpoint_every=10).verify().ok
+    assert not open_log(db, checkpoint_every=10).verify(fast=True).ok
 
 
 def test_cli_verify_catches_a_rewrite_and_says_when_seals_were_not_checked(
@@ -480,14 +491,19 @@ def test_cli_verify_catches_a_rewrite_and_says_when_seals_were_not_checked(
     audit.close()
     rewrite_from(db, 3, reason="allowed")
     assert cli_main(["audit", "verify", "--data-dir", str(db.parent)]) == 1
-    assert ids[0] in capsys.readouterr().err
+    assert ids[2] in capsys.readouterr().err
     # a copy elsewhere, without its key: the keyless chain passes, and the CLI says so
     copy = tmp_path / "elsewhere" / "copy.db"
     copy.parent.mkdir()
     with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
         src.backup(dst)
     monkeypatch.delenv("MONSTRUM_AUDIT_KEY", raising=False)
-    assert cli_main(["audit", "verify", "--database-url", f"sqlite:///{copy}"]) == 0
+    # without its key verify is an error, never a quiet pass...
+    assert cli_main(["audit", "verify", "--database-url", f"sqlite:///{copy}"]) == 1
+    assert "no audit key" in capsys.readouterr().err
+    # ...unless asked to check only the keyless chain, which it then says plainly
+    assert cli_main(["audit", "verify", "--keyless", "--database-url",
+                     f"sqlite:///{copy}"]) == 0
     assert "seals not checked" in capsys.readouterr().out
     assert not (copy.parent / "audit.key").exists()
     # with the key given through the environment, the rewrite shows again

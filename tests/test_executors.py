@@ -265,7 +265,8 @@ async def test_shell_refuses_commands_off_the_allow_list_and_paths(platform, she
     assert outside.error == "argument 'link.txt' leads outside the working folder"
     absolute = await run(platform, shell, "run_command",
                          {"command": "cat", "args": ["/etc/hostname"]})
-    assert absolute.error == "argument '/etc/hostname' is an absolute path; paths must be relative"
+    assert absolute.error == ("argument '/etc/hostname' is an absolute path; paths must be "
+                              "relative to the working folder")
     inside = await run(platform, shell, "run_command",
                        {"command": "cat", "args": ["docs/guide.md"]})
     assert inside.ok and inside.data["stdout"].startswith("Deploy with care.")

@@ -50,8 +50,13 @@ def register(sub: Any) -> None:
     ver.add_argument("--database-url",
                      help="verify this database directly (SQLAlchemy URL); the audit key is "
                      "read from --data-dir, MONSTRUM_AUDIT_KEY or beside a SQLite file")
-    ver.add_argument("--full", action="store_true",
-                     help="walk from the start instead of the last checkpoint")
+    ver.add_argument("--fast", action="store_true",
+                     help="check only from the newest checkpoint (quick; edits before it are "
+                     "not seen). The default checks every entry")
+    ver.add_argument("--full", action="store_true", help=argparse.SUPPRESS)  # the default now
+    ver.add_argument("--keyless", action="store_true",
+                     help="offline, without the audit key: check only the hash chain (a chain "
+                     "rewritten in full by someone with database access would pass)")
     add_format_flag(ver)
     ver.set_defaults(handler=verify)
 
@@ -135,21 +140,25 @@ def get_entry(args: argparse.Namespace) -> int:
 
 
 def verify(args: argparse.Namespace) -> int:
+    fast = args.fast and not args.full
     if args.data_dir or args.database_url:
-        result = _verify_offline(args.data_dir, args.database_url, args.full)
+        result = _verify_offline(args.data_dir, args.database_url, fast, args.keyless)
     else:
         with make_client(args) as client:
-            result = client.audit.verify(full=args.full)
+            result = client.audit.verify(fast=fast)
     if args.format == "json":
         print_json(result)
     elif result.ok:
         start = (f" from checkpoint {result.from_checkpoint}" if result.from_checkpoint
                  else f" from anchor {result.from_anchor}" if result.from_anchor else "")
         print(f"ok: {result.checked} entries verified{start}"
-              + (f", up to {result.head_id}" if result.head_id else ""))
+              + (f", up to {result.head_id}" if result.head_id else "")
+              + (" (fast: edits before the checkpoint are not checked)"
+                 if result.mode == "fast" else ""))
+        if result.pending:
+            print(f"{result.pending} call(s) still running (outcome not yet recorded)")
         if not result.sealed:
-            print("note: seals not checked (no audit key: pass --data-dir or set "
-                  "MONSTRUM_AUDIT_KEY); a chain rewritten in full would pass")
+            print("note: --keyless: seals not checked; a chain rewritten in full would pass")
     if not result.ok:
         raise CommandError(
             f"audit chain broken at {result.first_bad_id}: {result.problem} "
@@ -158,10 +167,13 @@ def verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _verify_offline(data_dir: Path | None, database_url: str | None, full: bool) -> Any:
-    """Verify straight from the database: no server needed, nothing trusted but the rows."""
+def _verify_offline(
+    data_dir: Path | None, database_url: str | None, fast: bool, keyless: bool
+) -> Any:
+    """Verify straight from the database: no server needed, nothing trusted but the rows
+    (and, unless ``keyless``, the audit key: a missing key is an error, not a note)."""
     from ..server.audit import AuditLog
-    from ..server.audit.seal import data_dir_of, load_audit_key
+    from ..server.audit.seal import AUDIT_KEY_ENV, data_dir_of, load_audit_key
 
     if database_url is None:
         assert data_dir is not None
@@ -169,12 +181,20 @@ def _verify_offline(data_dir: Path | None, database_url: str | None, full: bool)
         if not db.is_file():
             raise CommandError(f"no database at {db}: is {data_dir} a Monstrum data dir?")
         database_url = f"sqlite:///{db}"
+    key_dir = data_dir or data_dir_of(database_url)
     try:
-        key = load_audit_key(data_dir or data_dir_of(database_url), create=False)
+        key = None if keyless else load_audit_key(key_dir, create=False)
     except (OSError, ValueError) as exc:
         raise CommandError(f"cannot read the audit key: {exc}") from None
-    audit = AuditLog.open(database_url, seal_key=key)
+    if key is None and not keyless:
+        where = f"{key_dir / 'audit.key'} or " if key_dir else ""
+        raise CommandError(
+            f"no audit key ({where}{AUDIT_KEY_ENV}): the seals cannot be checked, so a chain "
+            "rewritten by someone with database access would pass. Restore the key, or pass "
+            "--keyless to check only the hash chain."
+        )
+    audit = AuditLog.open(database_url, seal_key=key, data_dir=None if keyless else key_dir)
     try:
-        return audit.verify(full=full)
+        return audit.verify(fast=fast)
     finally:
         audit.close()

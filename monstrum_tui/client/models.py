@@ -18,7 +18,10 @@ BotStatus = Literal["active", "paused"]
 TaskStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
 FINISHED_TASK_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 EventType = Literal["started", "message", "tool_call", "result", "denied", "error", "complete"]
-AuditStatus = Literal["success", "error", "denied"]
+AuditStatus = Literal["success", "error", "denied", "pending", "unknown"]
+#: every audit status, in the order filters offer them: ``pending`` is a call decided and
+#: running, ``unknown`` one whose outcome the server never learned (it stopped mid-call)
+AUDIT_STATUSES: tuple[str, ...] = ("success", "error", "denied", "pending", "unknown")
 
 SCOPES: tuple[str, ...] = (
     "bots:read",
@@ -263,6 +266,9 @@ class TaskEvent(WireModel):
     output: str | None = None
     duration_ms: float | None = None
     status: TaskStatus | None = None
+    audit_id: str | None = Field(
+        default=None, description="tool calls: the audit entry that records this call"
+    )
 
     @property
     def is_terminal(self) -> bool:
@@ -335,6 +341,17 @@ class AuditVerification(WireModel):
         description="the head, checkpoints and anchor were checked against the audit key "
         "(false: only the keyless hash chain was checked)",
     )
+    mode: Literal["full", "fast"] = Field(
+        default="full",
+        description="full: every entry from the start (or the pruning anchor); fast: from "
+        "the newest checkpoint only, so edits before it are not seen",
+    )
+    witnessed: bool = Field(
+        default=False,
+        description="the chain's head was checked against the sealed witness kept outside "
+        "the database (so a truncated or emptied log is caught)",
+    )
+    pending: int = Field(default=0, description="entries decided whose outcome is not recorded")
 
 
 # --- keys -------------------------------------------------------------------

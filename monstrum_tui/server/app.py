@@ -15,7 +15,6 @@ from .api.openapi_errors import document_errors
 from .api.request_id import RequestIdMiddleware
 from .audit.retention import start_retention
 from .platform import Platform
-from .runner import TaskRunner
 from .settings import ServerSettings
 
 
@@ -26,12 +25,11 @@ def create_app(settings: ServerSettings | None = None, platform: Platform | None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         retention = start_retention(platform.audit, platform.settings.audit_retention_days)
-        platform.runner = TaskRunner(platform)
-        await platform.runner.start()
+        await platform.start()
         try:
             yield
         finally:
-            await platform.runner.stop()
+            await platform.stop()
             if retention is not None:
                 retention.cancel()
             platform.close()

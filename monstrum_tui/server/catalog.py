@@ -3,8 +3,8 @@
 ``tools_of`` is on the governance hot path: one indexed lookup for the resource's
 type, then the compiled manifest from a cache keyed by the manifest's digest.
 ``execute`` is the only place credentials are decrypted; they go to the executor and
-nowhere else, and any credential value found in the result or error is replaced by
-``***`` before it is returned.
+nowhere else, and any credential value found in the result or error, in any encoding,
+is replaced by ``***`` before it is returned (and before an error is shortened).
 """
 
 from __future__ import annotations
@@ -17,21 +17,24 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
-from ..client.models import Tool
+from ..client.models import Decision, Tool
 from .credentials import CredentialCipher, SecretKeyError
-from .executors.call import ExecutorCall, ToolFailure
-from .executors.registry import executor_for
+from .executors.call import ExecutorCall, ToolFailure, ToolRefused
+from .executors.confinement import PrivateZone
+from .executors.registry import ExecutorRegistry
+from .governance.guard import ScopeGuard
 from .manifests import CompiledManifest
 from .manifests.model import ToolSpec
+from .redaction import Redactor, shorten, shorten_strings
 from .store import Store
 
 log = logging.getLogger("monstrum.catalog")
 
-REDACTED = "***"
-#: shorter values are not redacted as substrings (they would blot out ordinary text)
-MIN_REDACTED_LENGTH = 4
+#: the longest error text a call's outcome keeps (after secrets are redacted from it)
+ERROR_TEXT_CHARS = 2000
+#: the longest text in a failed call's data (an error body), after redaction
+FAILURE_DATA_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class ToolResult:
     duration_ms: float
     #: bytes of the result's JSON form
     size: int
+    #: set when the executor's confinement refused the call before touching anything
+    refused: Decision | None = None
 
 
 @dataclass(frozen=True)
@@ -70,34 +75,6 @@ class ResolvedTool:
         return getattr(self.tool, "executor", None)
 
 
-def redact_secrets(value: Any, secrets: list[str]) -> Any:
-    """``value`` with every secret (as a substring, in strings and keys) replaced by ``***``."""
-    if not secrets:
-        return value
-    if isinstance(value, str):
-        for secret in secrets:
-            if secret in value:
-                value = value.replace(secret, REDACTED)
-        return value
-    if isinstance(value, dict):
-        return {redact_secrets(str(k), secrets): redact_secrets(v, secrets)
-                for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact_secrets(v, secrets) for v in value]
-    return value
-
-
-def _secret_forms(credentials: dict[str, Any], derived: list[str]) -> list[str]:
-    forms: set[str] = set()
-    for value in [*credentials.values(), *derived]:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str) or len(value) < MIN_REDACTED_LENGTH:
-            continue
-        forms.update({value, quote(value, safe=""), quote(value), json.dumps(value)[1:-1]})
-    return sorted((f for f in forms if len(f) >= MIN_REDACTED_LENGTH), key=len, reverse=True)
-
-
 def _size(data: Any) -> int:
     try:
         return len(json.dumps(data, default=str, ensure_ascii=False).encode("utf-8"))
@@ -106,9 +83,17 @@ def _size(data: Any) -> int:
 
 
 class ToolCatalog:
-    def __init__(self, store: Store, cipher: CredentialCipher) -> None:
+    def __init__(
+        self,
+        store: Store,
+        cipher: CredentialCipher,
+        executors: ExecutorRegistry,
+        private: PrivateZone,
+    ) -> None:
         self._store = store
         self._cipher = cipher
+        self._executors = executors
+        self._private = private
         self._resolved: dict[tuple[str, str, str], list[ResolvedTool]] = {}
         self._lock = threading.Lock()
 
@@ -158,60 +143,92 @@ class ToolCatalog:
         return next((t for t in self.tools_of(resource_id) if t.name == tool_name), None)
 
     async def execute(
-        self, resource_id: str, tool_name: str, params: dict[str, Any], *, timeout: float = 30.0
+        self,
+        resource_id: str,
+        tool_name: str,
+        params: dict[str, Any],
+        *,
+        timeout: float = 30.0,
+        guard: ScopeGuard | None = None,
     ) -> ToolResult:
-        """Run one (already allowed) tool call; failures come back as ``ok=False``."""
+        """Run one (already allowed) tool call; failures come back as ``ok=False``.
+
+        Secrets are redacted from the result and the error in every encoding, and only
+        then is the error shortened.
+        """
         started = time.perf_counter()
 
-        def done(ok: bool, data: Any, error: str | None, secrets: list[str]) -> ToolResult:
-            data = redact_secrets(data, secrets)
-            error = redact_secrets(error, secrets) if error else error
+        def done(
+            ok: bool, data: Any, error: str | None, redactor: Redactor | None = None,
+            refused: Decision | None = None,
+        ) -> ToolResult:
+            if redactor:
+                data = redactor.value(data)
+                error = redactor.text(error) if error else error
+                if refused is not None:
+                    refused = refused.model_copy(update={"message": redactor.text(refused.message)})
+            if error:
+                error = shorten(error, ERROR_TEXT_CHARS)
+            if not ok:
+                data = shorten_strings(data, FAILURE_DATA_CHARS)
             return ToolResult(
                 ok=ok, data=data, error=error,
                 duration_ms=(time.perf_counter() - started) * 1000, size=_size(data),
+                refused=refused,
             )
 
         record = await asyncio.to_thread(self._store.resources.get, resource_id)
         if record is None:
-            return done(False, None, f"no resource {resource_id}", [])
+            return done(False, None, f"no resource {resource_id}")
         compiled = await asyncio.to_thread(self._store.integrations.for_type, record.type)
         if compiled is None:
-            return done(False, None, f"resource type '{record.type}' is not installed", [])
+            return done(False, None, f"resource type '{record.type}' is not installed")
         ct = compiled.tools.get(tool_name)
         if ct is None:
             return done(False, None, f"no tool {tool_name} on resource {resource_id} "
-                        f"(type {record.type})", [])
+                        f"(type {record.type})")
         if ct.spec.http is None and ct.spec.executor is None:
             return done(False, None, f"no executor: tool {tool_name} of integration "
-                        f"{compiled.manifest.name} declares no executor", [])
-        try:
-            credentials = self._cipher.decrypt(record.credentials_token)
-        except SecretKeyError as exc:
-            return done(False, None, f"cannot run {tool_name} on {resource_id}: {exc}", [])
+                        f"{compiled.manifest.name} declares no executor")
+        found = self._executors.for_tool(ct.spec)
+        if found is None:
+            return done(False, None, f"no executor: tool {tool_name} of integration "
+                        f"{compiled.manifest.name} names unknown executor {ct.spec.executor}")
+        executor, action = found
         config = {
             f.field: f.default for f in compiled.manifest.config_schema if f.default is not None
         }
         config.update(record.config)
+        problems = executor.config_problems(config, self._private)
+        if problems:
+            return done(False, None, f"resource {resource_id} cannot run {tool_name}: "
+                        + "; ".join(problems))
+        try:
+            credentials = self._cipher.decrypt(record.credentials_token)
+        except SecretKeyError as exc:
+            return done(False, None, f"cannot run {tool_name} on {resource_id}: {exc}")
         call = ExecutorCall(
-            manifest=compiled.manifest, tool=ct.spec, resource_id=resource_id,
+            manifest=compiled.manifest, tool=ct.spec, action=action, resource_id=resource_id,
             params=dict(params or {}), config=config, credentials=credentials,
-            timeout=max(0.001, float(timeout)),
+            guard=guard if guard is not None else ScopeGuard.allow_all(),
+            private=self._private, timeout=max(0.001, float(timeout)),
         )
-        executor = executor_for(call)
-        if executor is None:
-            return done(False, None, f"no executor: tool {tool_name} of integration "
-                        f"{compiled.manifest.name} names unknown executor {ct.spec.executor}", [])
+
+        def redactor() -> Redactor:
+            return Redactor([*credentials.values(), *call.derived_secrets])
+
         try:
             # the executors keep their own time; this is the backstop (+ a grace to clean up)
-            data = await asyncio.wait_for(executor(call), call.timeout + 2.0)
+            data = await asyncio.wait_for(executor.run(call), call.timeout + 2.0)
+        except ToolRefused as refusal:
+            return done(False, None, refusal.decision.message, redactor(), refusal.decision)
         except ToolFailure as failure:
-            return done(False, failure.data, failure.message,
-                        _secret_forms(credentials, call.derived_secrets))
+            return done(False, failure.data, failure.message, redactor())
         except asyncio.TimeoutError:
-            return done(False, None, f"{tool_name} timed out after {call.timeout:g}s", [])
+            return done(False, None, f"{tool_name} timed out after {call.timeout:g}s")
         except Exception as exc:  # an executor bug must not take the task down with it
-            secrets = _secret_forms(credentials, call.derived_secrets)
-            message = redact_secrets(f"{type(exc).__name__}: {exc}", secrets)
+            secrets = redactor()
+            message = shorten(secrets.text(f"{type(exc).__name__}: {exc}"), ERROR_TEXT_CHARS)
             log.warning("tool %s on %s failed: %s", tool_name, resource_id, message)
             return done(False, None, f"{tool_name} failed: {message}", secrets)
-        return done(True, data, None, _secret_forms(credentials, call.derived_secrets))
+        return done(True, data, None, redactor())

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 ADMIN_KEY_FILE = "admin.key"
+#: folders inside the data dir that resources may use (everything else is private)
+SHARED_FOLDERS = ("demo-workspace",)
 
 
 def prepare_data_dir(path: Path) -> Path:
@@ -34,3 +36,4 @@ def read_admin_key(data_dir: Path) -> str | None:
         return (data_dir / ADMIN_KEY_FILE).read_text(encoding="utf-8").strip() or None
     except FileNotFoundError:
         return None
+

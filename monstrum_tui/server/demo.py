@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..client.models import BotCreate
+from .datadir import SHARED_FOLDERS
 from .platform import Platform
 from .resource_values import with_defaults
 
@@ -54,7 +55,7 @@ DEMO_BOTS: list[dict[str, object]] = [
 
 
 MARKER = ".demo-seeded"
-DEMO_FOLDER = "demo-workspace"
+DEMO_FOLDER = SHARED_FOLDERS[0]
 
 DEMO_FILES: dict[str, str] = {
     "README.md": "# acme-shop\n\nThe storefront service: catalogue, basket and checkout.\n"

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
 from .audit import AuditLog
-from .audit.seal import load_audit_key
+from .audit.log import audit_key_for
+from .calls import ToolCalls
 from .catalog import ToolCatalog
 from .credentials import CredentialCipher
 from .datadir import ADMIN_KEY_FILE, prepare_data_dir, write_private
+from .executors.confinement import private_zone
+from .executors.registry import ExecutorRegistry
 from .manifests.shipped import install_builtin_integrations
 from .ratelimit import TokenBucketLimiter
 from .settings import ServerSettings
@@ -28,33 +31,46 @@ log = logging.getLogger("monstrum.platform")
 
 @dataclass
 class Platform:
+    """Every long-lived part, each built once with its real dependencies (``open``)."""
+
     settings: ServerSettings
     store: Store
     limiter: TokenBucketLimiter
     #: the hash-chained log of decided tool calls (``record`` is sync and thread-safe)
     audit: AuditLog
-    #: the admin key's secret, only when this start created it (printed once by `serve`)
-    new_admin_key: str | None = field(default=None)
-    #: runs tasks; built and started by the app's lifespan (it needs the event loop)
-    runner: TaskRunner = field(default=None)  # type: ignore[assignment]
     #: encrypts resources' credentials at rest (DATA_DIR/secret.key or MONSTRUM_SECRET_KEY)
-    cipher: CredentialCipher = field(default=None)  # type: ignore[assignment]
+    cipher: CredentialCipher
+    #: every executor kind, started and stopped with the platform
+    executors: ExecutorRegistry
     #: the tools of every resource, and running them (server/catalog.py)
-    catalog: ToolCatalog = field(default=None)  # type: ignore[assignment]
+    catalog: ToolCatalog
+    #: the one path of every governed tool call (server/calls.py)
+    calls: ToolCalls
+    #: runs tasks; started by ``start`` (it needs the event loop)
+    runner: TaskRunner
+    #: the admin key's secret, only when this start created it (printed once by `serve`)
+    new_admin_key: str | None = None
 
     @classmethod
     def open(cls, settings: ServerSettings) -> Platform:
         """Open the data dir and store; on first start create the admin key."""
+        from .runner import TaskRunner
+
         data_dir = prepare_data_dir(Path(settings.data_dir))
         _make_sqlite_file_private(settings.db_url)
         store = Store(settings.db_url)
-        limiter = TokenBucketLimiter(settings.rate_limit)
+        audit = AuditLog(store.engine, seal_key=audit_key_for(data_dir, store.engine),
+                         data_dir=data_dir)
+        cipher = CredentialCipher.for_data_dir(data_dir)
+        executors = ExecutorRegistry.default()
+        catalog = ToolCatalog(store, cipher, executors, private_zone(data_dir))
+        calls = ToolCalls(store, catalog, audit)
+        runner = TaskRunner(settings, store, audit, calls)
         platform = cls(
-            settings=settings, store=store, limiter=limiter,
-            audit=AuditLog(store.engine, seal_key=load_audit_key(data_dir, create=True)),
+            settings=settings, store=store, limiter=TokenBucketLimiter(settings.rate_limit),
+            audit=audit, cipher=cipher, executors=executors, catalog=catalog, calls=calls,
+            runner=runner,
         )
-        platform.cipher = CredentialCipher.for_data_dir(data_dir)
-        platform.catalog = ToolCatalog(store, platform.cipher)
         install_builtin_integrations(store)
         if store.keys.count() == 0:
             _, secret = store.keys.create("admin", ["admin"])
@@ -63,7 +79,17 @@ class Platform:
             log.info("created the admin API key in %s", data_dir / ADMIN_KEY_FILE)
         return platform
 
+    async def start(self) -> None:
+        """Start what needs the event loop: the executors, then the task runner."""
+        await self.executors.start()
+        await self.runner.start()
+
+    async def stop(self) -> None:
+        await self.runner.stop()
+        await self.executors.stop()
+
     def close(self) -> None:
+        self.audit.close()
         self.store.close()
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ..client.models import AUDIT_STATUSES
+
 #: time presets: name -> how far back (None: no lower bound; "custom": the start/end fields)
 TIME_PRESETS: dict[str, timedelta | None] = {
     "all": None,
@@ -20,7 +22,7 @@ TIME_PRESETS: dict[str, timedelta | None] = {
     "7d": timedelta(days=7),
     "custom": None,
 }
-STATUSES = ("success", "error", "denied")
+STATUSES = AUDIT_STATUSES
 
 
 #: shortest free text the screen searches for: the server's text index works on

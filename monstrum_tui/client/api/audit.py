@@ -57,9 +57,10 @@ class Audit(Namespace):
         data = await self._transport.request("GET", f"/v1/audit/{entry_id}")
         return AuditEntry.model_validate(data)
 
-    async def verify(self, *, full: bool = False) -> AuditVerification:
-        """Walk the hash chain (from the last checkpoint, or ``full`` from the start);
-        names the first entry that does not verify."""
-        params = {"full": "true"} if full else None
+    async def verify(self, *, fast: bool = False, full: bool | None = None) -> AuditVerification:
+        """Walk the whole hash chain, its seals and head witness (``fast``: only from the
+        newest checkpoint); names the first entry that does not verify. ``full=True`` is
+        the default walk (kept for older callers)."""
+        params = {"fast": "true"} if fast and not full else None
         data = await self._transport.request("GET", "/v1/audit/verify", params=params)
         return AuditVerification.model_validate(data)

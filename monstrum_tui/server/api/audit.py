@@ -12,9 +12,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from ...client.models import AuditEntry, AuditVerification, Page
+from ...client.models import AUDIT_STATUSES, AuditEntry, AuditVerification, Page
 from ..audit import AuditFilter
-from ..audit.log import STATUSES, datetime_to_micros
+from ..audit.log import datetime_to_micros
 from ..audit.query import UnknownAfterId, parse_time
 from ..auth import Principal
 from .deps import PlatformDep, page_limit, require
@@ -46,7 +46,7 @@ def list_audit(
     bot_id: str | None = None,
     resource_id: str | None = None,
     tool_name: str | None = None,
-    status: str | None = Query(None, description="success, error or denied"),
+    status: str | None = Query(None, description=", ".join(AUDIT_STATUSES)),
     task_id: str | None = None,
     start_time: str | None = Query(None, description="ISO 8601, inclusive ('Z' allowed)"),
     end_time: str | None = Query(None, description="ISO 8601, exclusive"),
@@ -61,10 +61,10 @@ def list_audit(
     cursor: str | None = None,
 ) -> Page[AuditEntry]:
     """Matching entries, newest first, one keyset page at a time."""
-    if status is not None and status not in STATUSES:
+    if status is not None and status not in AUDIT_STATUSES:
         raise Invalid(
-            f"status must be one of {', '.join(STATUSES)}, not {status!r}",
-            fields=[{"field": "status", "message": f"one of {', '.join(STATUSES)}"}],
+            f"status must be one of {', '.join(AUDIT_STATUSES)}, not {status!r}",
+            fields=[{"field": "status", "message": f"one of {', '.join(AUDIT_STATUSES)}"}],
         )
     start_us, end_us = _time("start_time", start_time), _time("end_time", end_time)
     if start_us is not None and end_us is not None and end_us <= start_us:
@@ -91,10 +91,15 @@ def list_audit(
 def verify_audit(
     platform: PlatformDep,
     _: Reader,
-    full: bool = Query(False, description="walk from the start, not the last checkpoint"),
+    fast: bool = Query(
+        False, description="only from the newest checkpoint (quick, but edits before it are "
+        "not seen); the default walks every entry"
+    ),
+    full: bool | None = Query(None, description="deprecated: the default is the full walk"),
 ) -> AuditVerification:
-    """Walk the hash chain; names the first entry that does not verify."""
-    return platform.audit.verify(full=full)
+    """Walk the hash chain, its seals and the head witness; names the first entry that
+    does not verify."""
+    return platform.audit.verify(fast=fast and not full)
 
 
 @router.get("/{entry_id}", response_model=AuditEntry)

@@ -1,9 +1,17 @@
 """``AuditLog``: append decided tool calls to the hash chain, read them back, prune.
 
+Write-ahead: an allowed call is appended (``begin``, status ``pending``) *before* its
+executor runs and completed (``complete``) after; if the entry cannot be written the
+call must not run. A denied call is appended whole (``record``). An entry whose
+outcome the server never learned (it was killed mid-call) is completed as
+``unknown`` on the next start (``resolve_pending``).
+
 Appends are serialized: a process-wide lock plus one write transaction (``BEGIN
 IMMEDIATE`` on SQLite, a transaction-scoped advisory lock on PostgreSQL) that reads
-the chain head, inserts, and moves the head. So the chain is linear however many
-threads (or processes sharing the database) write at once.
+the chain head, inserts, and moves the head. Before extending the chain an append
+checks that the head holds: its seal is the audit key's, it is the newest entry, and
+it is not behind the head witness kept outside the database (``witness.py``). A chain
+that fails is never extended (``AuditChainBroken``): a forged chain is not re-sealed.
 """
 
 from __future__ import annotations
@@ -14,36 +22,67 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, inspect, select, text, update
 
-from ...client.models import AuditEntry, AuditVerification
+from ...client.models import AUDIT_STATUSES, AuditEntry, AuditVerification
 from ..ids import ordered_id
+from ..redaction import wire_safe
 from ..store.columns import utcnow
 from ..store.database import READ_ONLY, make_engine
-from .chain import GENESIS, canonical_json, chain_hash
+from .chain import FORMAT_2, GENESIS, canonical_json, chain_hash, outcome_hash
 from .query import AuditFilter, list_entries
-from .seal import ANCHOR, CHECKPOINT, HEAD, Sealer, data_dir_of, load_audit_key
+from .seal import (
+    ANCHOR,
+    AUDIT_KEY_ENV,
+    AUDIT_KEY_FILE,
+    CHECKPOINT,
+    HEAD,
+    OUTCOME,
+    Sealer,
+    create_audit_key,
+    data_dir_of,
+    load_audit_key,
+)
 from .tables import (
     AUDIT_TABLES,
     FTS_DDL,
     FTS_TABLE,
     SEALED_TABLES,
+    WRITE_AHEAD_COLUMNS,
     audit_anchors,
     audit_checkpoints,
     audit_head,
     audit_log,
 )
 from .verify import verify_chain
+from .witness import HeadWitness, WitnessFile
 
 log = logging.getLogger("monstrum.audit")
 
-STATUSES = ("success", "error", "denied")
+PENDING, UNKNOWN = "pending", "unknown"
+#: statuses an entry may be written with whole (``pending`` only comes from ``begin``)
+RECORDABLE = tuple(s for s in AUDIT_STATUSES if s != PENDING)
+UNKNOWN_REASON = (
+    "outcome unknown: the server stopped while this call was running, so it may or may not "
+    "have taken effect"
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 #: arbitrary constant naming the advisory lock that serializes appends on PostgreSQL
 _PG_LOCK_KEY = 0x6D6F6E61756474
+
+
+class AuditChainBroken(RuntimeError):
+    """The chain's head does not hold, so nothing is appended (and no call runs)."""
+
+
+class AuditKeyMissing(RuntimeError):
+    """The audit log has entries but its sealing key is gone: a new key would let a forged
+    chain verify, so the platform refuses to start."""
 
 
 def micros_to_datetime(micros: int) -> datetime:
@@ -84,11 +123,12 @@ def row_to_entry(row: Any) -> AuditEntry:
     )
 
 
-def _prepare(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """Check one entry's fields and put them in the form that is stored and hashed."""
-    status = spec.get("status")
-    if status not in STATUSES:
-        raise ValueError(f"audit status must be one of {', '.join(STATUSES)}, not {status!r}")
+def _prepare_intent(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """Check what was decided and put it in the form that is stored and hashed.
+
+    Every text goes through ``wire_safe``: a model may hand back text that is not valid
+    Unicode, and an entry that cannot be hashed would be an entry that is not written.
+    """
     for name in ("bot_id", "tool_name"):
         if not spec.get(name):
             raise ValueError(f"audit entry needs a {name}")
@@ -98,18 +138,27 @@ def _prepare(spec: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(params, Mapping):
         raise ValueError("audit params must be a JSON object (a mapping)")
     decision = spec.get("decision")
-    duration = spec.get("duration_ms")
-    size = spec.get("result_size")
     return {
-        "bot_id": str(spec["bot_id"]),
+        "bot_id": wire_safe(str(spec["bot_id"])),
         "task_id": _opt_str(spec.get("task_id")),
         "resource_id": _opt_str(spec.get("resource_id")),
-        "tool_name": str(spec["tool_name"]),
+        "tool_name": wire_safe(str(spec["tool_name"])),
         "operation": _opt_str(spec.get("operation")),
-        "params": canonical_json(params),
+        "params": canonical_json(wire_safe(dict(params))),
+        "decision": canonical_json(wire_safe(decision)) if decision is not None else None,
+    }
+
+
+def _prepare_outcome(
+    status: str, reason: Any, duration: Any, size: Any
+) -> dict[str, Any]:
+    if status not in RECORDABLE:
+        raise ValueError(
+            f"audit status must be one of {', '.join(RECORDABLE)}, not {status!r}"
+        )
+    return {
         "status": status,
-        "reason": str(spec.get("reason") or ""),
-        "decision": canonical_json(decision) if decision is not None else None,
+        "reason": wire_safe(str(reason or "")),
         # rounded so the stored double prints the same everywhere it is re-hashed
         "duration_ms": round(float(duration), 3) if duration is not None else None,
         "result_size": int(size) if size is not None else None,
@@ -117,39 +166,100 @@ def _prepare(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _opt_str(value: Any) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else wire_safe(str(value))
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    """An entry appended before its call ran, to be completed with the outcome."""
+
+    seq: int
+    id: str
+    hash: str
+    params: str
+
+
+@dataclass(frozen=True)
+class AuditHealth:
+    """Whether the chain can be extended now, and why not."""
+
+    ok: bool
+    problem: str | None = None
+
+
+def audit_key_for(data_dir: Path | None, engine: Engine) -> bytes | None:
+    """The audit key, made only for a log that has never had one.
+
+    ``MONSTRUM_AUDIT_KEY`` or ``DATA_DIR/audit.key``. When neither exists, a key is made
+    only if the log is empty and no witness says it ever held entries; otherwise
+    ``AuditKeyMissing`` (a quiet new key would bless whatever the database now holds).
+    """
+    key = load_audit_key(data_dir, create=False)
+    if key is not None or data_dir is None:
+        return key
+    witness = WitnessFile.in_data_dir(data_dir, None)
+    has_witness = witness is not None and witness.exists()
+    with engine.connect() as conn:
+        held = conn.execute(select(func.count()).select_from(audit_head)).scalar_one() > 0 or (
+            conn.execute(select(audit_log.c.seq).limit(1)).first() is not None
+        )
+    if held or has_witness:
+        raise AuditKeyMissing(
+            f"the audit log has entries but its key is missing ({data_dir / AUDIT_KEY_FILE}, "
+            f"or {AUDIT_KEY_ENV}): restore the key from your backup. The platform will not "
+            "make a new one, since a new key would let a forged chain verify."
+        )
+    return create_audit_key(data_dir)
 
 
 class AuditLog:
     """The tamper-evident log of every tool call the platform decided on."""
 
     def __init__(
-        self, engine: Engine, *, checkpoint_every: int = 10_000, seal_key: bytes | None = None
+        self,
+        engine: Engine,
+        *,
+        checkpoint_every: int = 10_000,
+        seal_key: bytes | None = None,
+        data_dir: Path | None = None,
     ) -> None:
-        """``seal_key`` seals the head, checkpoints and anchors (seal.py); without one
-        they are written unsealed and verify checks the keyless hash chain only."""
+        """``seal_key`` seals the head, checkpoints, anchors, outcomes and the witness
+        (seal.py); without one they are written unsealed and verify checks the keyless
+        hash chain only. ``data_dir`` holds the head witness (none without one)."""
         self.engine = engine
         self.checkpoint_every = checkpoint_every
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.sealer = Sealer(seal_key) if seal_key else None
+        self.witness = WitnessFile.in_data_dir(data_dir, self.sealer)
         self._lock = threading.Lock()
+        self._broken: str | None = None
         for table in AUDIT_TABLES:
             table.create(engine, checkfirst=True)
         self._add_seal_columns()
+        self._add_write_ahead_columns()
         if self.is_sqlite:
             with self._write() as conn:
                 conn.exec_driver_sql(FTS_DDL)
+        self._first_witness()
 
     @classmethod
     def open(cls, url: str, *, create_key: bool = True, **kwargs: Any) -> AuditLog:
         """An audit log on its own engine (seeding, the offline ``monstrum audit verify``).
 
-        Unless ``seal_key`` is given, a SQLite file's key is the ``audit.key`` beside it
-        (made if missing when ``create_key``), or ``MONSTRUM_AUDIT_KEY``.
+        Unless ``seal_key`` is given, a SQLite file's key is the ``audit.key`` beside it,
+        or ``MONSTRUM_AUDIT_KEY``; with ``create_key`` one is made for a log that never
+        had entries (``audit_key_for``).
         """
+        engine = make_engine(url)
+        data_dir = kwargs.pop("data_dir", data_dir_of(url))
         if "seal_key" not in kwargs:
-            kwargs["seal_key"] = load_audit_key(data_dir_of(url), create=create_key)
-        return cls(make_engine(url), **kwargs)
+            for table in AUDIT_TABLES:
+                table.create(engine, checkfirst=True)
+            kwargs["seal_key"] = (
+                audit_key_for(data_dir, engine) if create_key
+                else load_audit_key(data_dir, create=False)
+            )
+        return cls(engine, data_dir=data_dir, **kwargs)
 
     def _add_seal_columns(self) -> None:
         """Databases made before seals: add the ``mac`` columns, sealing what is there
@@ -174,10 +284,41 @@ class AuditLog:
                                  .values(mac=mac))
         log.info("audit log: added seals to the chain head, checkpoints and anchors")
 
+    def _add_write_ahead_columns(self) -> None:
+        """Databases made before the write-ahead audit: add its columns (older entries
+        keep format 1 and verify as they always did)."""
+        existing = {c["name"] for c in inspect(self.engine).get_columns(audit_log.name)}
+        missing = [(n, ddl) for n, ddl in WRITE_AHEAD_COLUMNS if n not in existing]
+        if not missing:
+            return
+        with self._lock, self._write() as conn:
+            now = {c["name"] for c in inspect(conn).get_columns(audit_log.name)}
+            for name, ddl in missing:
+                if name not in now:
+                    conn.execute(text(f"ALTER TABLE {audit_log.name} ADD COLUMN {name} {ddl}"))
+
+    def _first_witness(self) -> None:
+        """A data dir without a witness (first start, or one made before witnesses) gets
+        one from the current head, if that head's seal holds."""
+        if self.witness is None or self.witness.exists():
+            return
+        with self._read() as conn:
+            head = conn.execute(select(audit_head).where(audit_head.c.key == 1)).first()
+        if head is None:
+            return
+        if self.sealer is not None and not self.sealer.holds(
+            HEAD, head.seq, head.entry_id, head.hash, head.mac
+        ):
+            return  # a broken head is not witnessed; appends refuse and verify says why
+        self.witness.reset(head.seq, head.entry_id, head.hash)
+        log.info("audit log: witness of the chain head written to %s", self.witness.path)
+
     def _seal(self, kind: str, seq: int, entry_id: str, entry_hash: str) -> str | None:
         return self.sealer.seal(kind, seq, entry_id, entry_hash) if self.sealer else None
 
     def close(self) -> None:
+        if self.witness is not None:
+            self.witness.close()
         self.engine.dispose()
 
     # --- connections -----------------------------------------------------------
@@ -194,6 +335,62 @@ class AuditLog:
             if self.engine.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
             yield conn
+
+    # --- the head: checked before every append -----------------------------------
+
+    def _witnessed(self) -> HeadWitness | None:
+        if self.witness is None:
+            return None
+        try:
+            return self.witness.read()
+        except ValueError as exc:
+            raise AuditChainBroken(str(exc)) from None
+
+    def _head_problem(self, conn: Connection, head: Any) -> str | None:
+        """Why the chain must not be extended from ``head`` (None when it may)."""
+        witness = self._witnessed()
+        if witness is not None and not witness.holds(self.sealer):
+            return ("the head witness (audit.witness) does not carry the audit key's seal: it "
+                    "was edited, or audit.key was replaced")
+        if head is None:
+            if witness is not None and witness.seq > self._tail_after_prunes(conn)[0]:
+                return (f"the audit log was emptied or truncated: its witness names entry "
+                        f"{witness.entry_id} at position {witness.seq}, which the database "
+                        "no longer has")
+            return None
+        if self.sealer is not None and not self.sealer.holds(
+            HEAD, head.seq, head.entry_id, head.hash, head.mac
+        ):
+            return ("the seal of the chain's head does not match: the chain was rewritten "
+                    "without the audit key, or audit.key was replaced")
+        last = conn.execute(
+            select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+        ).first()
+        if last is None:  # pruned to empty: the newest anchor is the head's entry
+            last = conn.execute(
+                select(audit_anchors.c.seq, audit_anchors.c.hash)
+                .order_by(audit_anchors.c.seq.desc()).limit(1)
+            ).first()
+        if last is None or (last.seq, last.hash) != (head.seq, head.hash):
+            return (f"the newest entry does not match the chain's head {head.entry_id} "
+                    f"(position {head.seq}): entries were removed, added or rewritten at the end")
+        if witness is not None and (
+            witness.seq > head.seq or (witness.seq == head.seq and witness.hash != head.hash)
+        ):
+            return (f"the audit log was truncated or rewritten: its witness names entry "
+                    f"{witness.entry_id} at position {witness.seq}, the database's head is "
+                    f"{head.entry_id} at position {head.seq}")
+        return None
+
+    def health(self) -> AuditHealth:
+        """Whether appending would go ahead now (read-only; for the API and dashboard)."""
+        try:
+            with self._read() as conn:
+                head = conn.execute(select(audit_head).where(audit_head.c.key == 1)).first()
+                problem = self._head_problem(conn, head)
+        except AuditChainBroken as exc:
+            problem = str(exc)
+        return AuditHealth(ok=problem is None, problem=problem)
 
     # --- appending -------------------------------------------------------------
 
@@ -212,35 +409,121 @@ class AuditLog:
         duration_ms: float | None = None,
         result_size: int | None = None,
     ) -> AuditEntry:
-        """Append one decided tool call (params already redacted); thread-safe."""
-        prepared = _prepare(
-            {
-                "bot_id": bot_id, "task_id": task_id, "resource_id": resource_id,
-                "tool_name": tool_name, "operation": operation, "params": params,
-                "status": status, "reason": reason, "decision": decision,
-                "duration_ms": duration_ms, "result_size": result_size,
-            }
-        )
+        """Append one decided call with its outcome (a denial; params already redacted)."""
+        intent = _prepare_intent({
+            "bot_id": bot_id, "task_id": task_id, "resource_id": resource_id,
+            "tool_name": tool_name, "operation": operation, "params": params,
+            "decision": decision,
+        })
+        outcome = _prepare_outcome(status, reason, duration_ms, result_size)
         with self._lock, self._write() as conn:
-            (row,) = self._append(conn, [(prepared, None)])
-        return row_to_entry(row)
+            rows = self._append(conn, [(intent, outcome, None)])
+        self._witness(rows)
+        return row_to_entry(rows[0])
+
+    def begin(
+        self,
+        *,
+        bot_id: str,
+        task_id: str | None,
+        resource_id: str | None,
+        tool_name: str,
+        operation: str | None,
+        params: Mapping[str, Any] | None,
+        decision: Any = None,
+    ) -> PendingEntry:
+        """Append an allowed call before it runs (status ``pending``); raises if it cannot,
+        and then the call must not run."""
+        intent = _prepare_intent({
+            "bot_id": bot_id, "task_id": task_id, "resource_id": resource_id,
+            "tool_name": tool_name, "operation": operation, "params": params,
+            "decision": decision,
+        })
+        with self._lock, self._write() as conn:
+            rows = self._append(conn, [(intent, None, None)])
+        self._witness(rows)
+        row = rows[0]
+        return PendingEntry(seq=row["seq"], id=row["id"], hash=row["hash"],
+                            params=row["params"])
+
+    def complete(
+        self,
+        entry: PendingEntry,
+        *,
+        status: str,
+        reason: str = "",
+        duration_ms: float | None = None,
+        result_size: int | None = None,
+    ) -> None:
+        """Record the outcome of a call appended by ``begin`` (once: a second is refused)."""
+        outcome = _prepare_outcome(status, reason, duration_ms, result_size)
+        with self._lock, self._write() as conn:
+            self._complete(conn, entry.seq, entry.id, entry.hash, entry.params, outcome)
+
+    def _complete(
+        self, conn: Connection, seq: int, entry_id: str, entry_hash: str, params: str,
+        outcome: dict[str, Any],
+    ) -> None:
+        bound = outcome_hash(entry_hash, outcome)
+        done = conn.execute(
+            update(audit_log)
+            .where(audit_log.c.seq == seq, audit_log.c.status == PENDING)
+            .values(**outcome, outcome_hash=bound,
+                    outcome_mac=self._seal(OUTCOME, seq, entry_id, bound))
+        )
+        if done.rowcount != 1:
+            raise ValueError(f"audit entry {entry_id} is not pending: its outcome is recorded")
+        if self.is_sqlite:
+            conn.exec_driver_sql(
+                f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, params, reason) "
+                "VALUES ('delete', ?, ?, '')", (seq, params),
+            )
+            conn.exec_driver_sql(
+                f"INSERT INTO {FTS_TABLE}(rowid, params, reason) VALUES (?, ?, ?)",
+                (seq, params, outcome["reason"]),
+            )
+
+    def resolve_pending(
+        self, task_ids: Iterable[str] | None = None, reason: str = UNKNOWN_REASON
+    ) -> int:
+        """Complete as ``unknown`` the pending entries of these tasks (all when None):
+        calls whose outcome their server never learned. Returns how many."""
+        query = select(audit_log.c.seq, audit_log.c.id, audit_log.c.hash, audit_log.c.params
+                       ).where(audit_log.c.status == PENDING)
+        if task_ids is not None:
+            ids = list(task_ids)
+            if not ids:
+                return 0
+            query = query.where(audit_log.c.task_id.in_(ids))
+        outcome = _prepare_outcome(UNKNOWN, reason, None, None)
+        with self._lock, self._write() as conn:
+            rows = conn.execute(query).all()
+            for row in rows:
+                self._complete(conn, row.seq, row.id, row.hash, row.params, outcome)
+        if rows:
+            log.warning("audit log: %d call(s) had no recorded outcome; marked unknown",
+                        len(rows))
+        return len(rows)
 
     def record_many(
         self, entries: Iterable[Mapping[str, Any]], *, batch_size: int = 20_000
     ) -> int:
-        """Append many entries, ``batch_size`` per transaction; returns how many.
+        """Append many whole entries, ``batch_size`` per transaction; returns how many.
 
         Each mapping has ``record``'s keyword arguments and may add ``timestamp`` (a
         datetime or integer microseconds) for seeding history; timestamps never go
         back along the chain, so one earlier than the chain's head is raised to it.
         """
         total = 0
-        batch: list[tuple[dict[str, Any], int | None]] = []
+        batch: list[tuple[dict[str, Any], dict[str, Any] | None, int | None]] = []
         for spec in entries:
             ts = spec.get("timestamp")
             if isinstance(ts, datetime):
                 ts = datetime_to_micros(ts)
-            batch.append((_prepare(spec), ts))
+            outcome = _prepare_outcome(spec.get("status"),  # type: ignore[arg-type]
+                                       spec.get("reason"), spec.get("duration_ms"),
+                                       spec.get("result_size"))
+            batch.append((_prepare_intent(spec), outcome, ts))
             if len(batch) >= batch_size:
                 total += self._append_batch(batch)
                 batch = []
@@ -248,14 +531,27 @@ class AuditLog:
             total += self._append_batch(batch)
         return total
 
-    def _append_batch(self, batch: list[tuple[dict[str, Any], int | None]]) -> int:
+    def _append_batch(
+        self, batch: list[tuple[dict[str, Any], dict[str, Any] | None, int | None]]
+    ) -> int:
         with self._lock, self._write() as conn:
-            return len(self._append(conn, batch))
+            rows = self._append(conn, batch)
+        self._witness(rows)
+        return len(rows)
 
     def _append(
-        self, conn: Connection, batch: list[tuple[dict[str, Any], int | None]]
+        self,
+        conn: Connection,
+        batch: list[tuple[dict[str, Any], dict[str, Any] | None, int | None]],
     ) -> list[dict[str, Any]]:
         head = conn.execute(select(audit_head).where(audit_head.c.key == 1)).first()
+        problem = self._head_problem(conn, head)
+        if problem is not None:
+            if self._broken != problem:
+                log.error("audit log: refusing to append: %s", problem)
+            self._broken = problem
+            raise AuditChainBroken(f"the audit log refuses new entries: {problem}")
+        self._broken = None
         if head is None:
             seq, prev_hash, last_ts = self._tail_after_prunes(conn)
         else:
@@ -263,13 +559,20 @@ class AuditLog:
         now = now_micros()
         rows: list[dict[str, Any]] = []
         checkpoints: list[dict[str, Any]] = []
-        for prepared, ts in batch:
+        for intent, outcome, ts in batch:
             seq += 1
             last_ts = max(now if ts is None else int(ts), last_ts)
-            row = dict(prepared, seq=seq, ts=last_ts)
+            row = dict(intent, seq=seq, ts=last_ts, fmt=FORMAT_2)
             row["id"] = ordered_id("aud", last_ts // 1000, seq)
             row["prev_hash"] = prev_hash
             row["hash"] = prev_hash = chain_hash(prev_hash, dict(row, timestamp=last_ts))
+            if outcome is None:
+                row.update(status=PENDING, reason="", duration_ms=None, result_size=None,
+                           outcome_hash=None, outcome_mac=None)
+            else:
+                bound = outcome_hash(row["hash"], outcome)
+                row.update(outcome, outcome_hash=bound,
+                           outcome_mac=self._seal(OUTCOME, seq, row["id"], bound))
             rows.append(row)
             if seq % self.checkpoint_every == 0:
                 checkpoints.append(
@@ -294,6 +597,13 @@ class AuditLog:
         else:
             conn.execute(update(audit_head).where(audit_head.c.key == 1).values(**values))
         return rows
+
+    def _witness(self, rows: list[dict[str, Any]]) -> None:
+        """Move the witness to the last of ``rows``, once their transaction is committed
+        (a witness may lag the database, never lead it)."""
+        if self.witness is not None and rows:
+            last = rows[-1]
+            self.witness.advance(last["seq"], last["id"], last["hash"])
 
     def _tail_after_prunes(self, conn: Connection) -> tuple[int, str, int]:
         """Where an empty head starts: the last entry, else the last anchor, else genesis."""
@@ -332,27 +642,41 @@ class AuditLog:
 
     # --- verification and retention --------------------------------------------
 
-    def verify(self, *, full: bool = False) -> AuditVerification:
-        """Walk the chain from the last checkpoint (or, ``full``, from the start)."""
+    def verify(self, *, fast: bool = False) -> AuditVerification:
+        """Walk the whole chain (``fast``: from the newest checkpoint only), check the
+        seals and the head witness."""
+        witness: HeadWitness | None
+        witness_problem: str | None = None
+        try:
+            witness = self._witnessed()
+        except AuditChainBroken as exc:
+            witness, witness_problem = None, str(exc)
         with self._read() as conn:
-            return verify_chain(conn, full=full, sealer=self.sealer)
+            return verify_chain(
+                conn, full=not fast, sealer=self.sealer, witness=witness,
+                witness_problem=witness_problem, witnessed=self.witness is not None,
+            )
 
     def prune(self, before: datetime, *, chunk: int = 20_000) -> int:
         """Delete entries older than ``before``; the last one deleted becomes the anchor.
 
         Works in chunks (one transaction each) so appends are never held up for long;
-        after every chunk the chain verifies from the new anchor.
+        after every chunk the chain verifies from the new anchor. Pending entries are
+        never pruned (nor anything after one), so a running call keeps its entry.
         """
         cutoff = datetime_to_micros(before)
         total = 0
         while True:
             with self._lock, self._write() as conn:
-                rows = conn.execute(
-                    select(audit_log.c.seq, audit_log.c.id, audit_log.c.hash,
-                           audit_log.c.params, audit_log.c.reason)
-                    .where(audit_log.c.ts < cutoff)
-                    .order_by(audit_log.c.seq).limit(chunk)
-                ).all()
+                first_pending = conn.execute(
+                    select(func.min(audit_log.c.seq)).where(audit_log.c.status == PENDING)
+                ).scalar()
+                query = select(audit_log.c.seq, audit_log.c.id, audit_log.c.hash,
+                               audit_log.c.params, audit_log.c.reason).where(
+                    audit_log.c.ts < cutoff)
+                if first_pending is not None:
+                    query = query.where(audit_log.c.seq < first_pending)
+                rows = conn.execute(query.order_by(audit_log.c.seq).limit(chunk)).all()
                 if not rows:
                     break
                 last = rows[-1]

@@ -8,9 +8,10 @@ Rewriting the chain without the key leaves a seal that no longer matches, and
 verify names the first entry after the last point that still vouches for itself.
 
 The key is ``MONSTRUM_AUDIT_KEY`` if set (servers sharing one database must share it),
-else ``DATA_DIR/audit.key`` (mode 0600, made on first start, like ``secret.key``).
-It cannot stop a rollback of the whole database to an earlier copy (old head, old
-seal); keep a copy of ``monstrum audit verify``'s head elsewhere to catch that.
+else ``DATA_DIR/audit.key`` (mode 0600, made on the first start of an empty log, never
+afterwards: a missing key is an error). Outcomes of write-ahead entries and the head
+witness outside the database (``witness.py``) are sealed the same way; the witness is
+what catches a database rolled back or truncated to an earlier, validly sealed state.
 """
 
 from __future__ import annotations
@@ -28,11 +29,20 @@ from ..datadir import write_private
 AUDIT_KEY_FILE = "audit.key"
 AUDIT_KEY_ENV = "MONSTRUM_AUDIT_KEY"
 
-HEAD, CHECKPOINT, ANCHOR = "head", "checkpoint", "anchor"
+HEAD, CHECKPOINT, ANCHOR, OUTCOME = "head", "checkpoint", "anchor", "outcome"
+
+
+def create_audit_key(data_dir: Path) -> bytes:
+    """Make ``DATA_DIR/audit.key`` (0600) for a log that has never had a key."""
+    write_private(data_dir / AUDIT_KEY_FILE, secrets.token_hex(32) + "\n")
+    key = load_audit_key(data_dir, create=False)
+    assert key is not None
+    return key
 
 
 def load_audit_key(data_dir: Path | None, *, create: bool) -> bytes | None:
-    """The audit key: from the environment, else the data dir's file (made when ``create``).
+    """The audit key: from the environment, else the data dir's file (made when ``create``;
+    the platform itself only creates one through ``log.audit_key_for``).
 
     None when there is neither (a database verified without its data dir).
     """

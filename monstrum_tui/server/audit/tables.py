@@ -40,13 +40,19 @@ audit_log = Table(
     Column("operation", String(200)),
     # canonical JSON text: stored exactly as it was hashed
     Column("params", Text, nullable=False),
-    Column("status", String(8), nullable=False),
+    # success | error | denied | pending (decided, outcome not yet known) | unknown...
+    Column("status", String(16), nullable=False),
     Column("reason", Text, nullable=False),
     Column("decision", Text),
     Column("duration_ms", Float(53)),
     Column("result_size", BigInteger),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # chain.py: 1 = one hash with the outcome (older entries); 2 = write-ahead, the
+    # outcome bound by outcome_hash and sealed by outcome_mac once it is known
+    Column("fmt", Integer, nullable=False, server_default="1"),
+    Column("outcome_hash", String(64)),
+    Column("outcome_mac", String(64)),
     Index("ix_audit_ts", "ts", "seq"),
     Index("ix_audit_task", "task_id", "seq"),
     Index("ix_audit_status", "status", "seq"),
@@ -99,6 +105,12 @@ audit_head = Table(
 AUDIT_TABLES = (audit_log, audit_checkpoints, audit_anchors, audit_head)
 #: the tables whose rows carry a seal (added to databases made before seals)
 SEALED_TABLES = (audit_checkpoints, audit_anchors, audit_head)
+#: columns added to audit_log by the write-ahead audit, with their DDL type
+WRITE_AHEAD_COLUMNS = (
+    ("fmt", "INTEGER NOT NULL DEFAULT 1"),
+    ("outcome_hash", "VARCHAR(64)"),
+    ("outcome_mac", "VARCHAR(64)"),
+)
 
 # SQLite only: the text that `q` searches (params and reason), as trigrams so any
 # substring of 3+ characters is an index lookup; kept in step by AuditLog's writes

@@ -5,8 +5,11 @@ were deleted, a repeat or step back means rows were moved); its ``prev_hash`` is
 hash of the entry before (else one was deleted, inserted or moved); its own hash
 recomputes from its stored fields (else it was edited). Checkpoints on the way must
 agree with the rows they name, and the walk must end where the chain head says.
-The walk starts at the newest checkpoint (checked against its row) unless ``full``,
-and at the last pruned entry's anchor when retention has pruned the start.
+The walk covers every entry from the start (or from the last pruned entry's anchor,
+when retention has pruned the start); the fast mode starts at the newest checkpoint
+(checked against its row) and so cannot see edits before it. Format-2 entries also
+have their outcome checked against its hash and seal, and the chain's end against the
+head witness kept outside the database (a truncated or emptied log).
 
 With the audit key (seal.py), the anchor, every checkpoint met and the head must
 also carry their seal. A chain rewritten from an edited entry to the head, hashes
@@ -21,16 +24,35 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ...client.models import AuditVerification
-from .chain import GENESIS, chain_hash
-from .seal import ANCHOR, CHECKPOINT, HEAD, Sealer
+from .chain import FORMAT_2, GENESIS, chain_hash, outcome_hash
+from .seal import ANCHOR, CHECKPOINT, HEAD, OUTCOME, Sealer
 from .tables import audit_anchors, audit_checkpoints, audit_head, audit_log
+from .witness import HeadWitness
 
 _C = audit_log.c
 BATCH = 5_000
 
 
 def _recomputed(row: Any) -> str:
-    return chain_hash(row.prev_hash, {**row._mapping, "timestamp": row.ts})
+    return chain_hash(row.prev_hash, {**row._mapping, "timestamp": row.ts}, fmt=row.fmt)
+
+
+def _outcome_problem(row: Any, sealer: Sealer | None) -> str | None:
+    """Why a format-2 entry's outcome does not hold (None when it does, or for format 1)."""
+    if row.fmt != FORMAT_2:
+        return None
+    if row.status == "pending":
+        if row.outcome_hash is not None or row.outcome_mac is not None:
+            return "entry says pending but carries an outcome hash: its status was edited"
+        return None
+    if row.outcome_hash != outcome_hash(row.hash, row._mapping):
+        return ("entry's outcome (status, reason, duration, size) does not match its outcome "
+                "hash: it was edited")
+    if sealer is not None and not sealer.holds(OUTCOME, row.seq, row.id, row.outcome_hash,
+                                                row.outcome_mac):
+        return ("entry's outcome does not carry the audit key's seal: it was rewritten without "
+                "the key, or audit.key was replaced")
+    return None
 
 
 def _entry_after(conn: Connection, seq: int) -> Any:
@@ -41,8 +63,16 @@ def _entry_after(conn: Connection, seq: int) -> Any:
 
 
 def verify_chain(
-    conn: Connection, *, full: bool = False, sealer: Sealer | None = None
+    conn: Connection,
+    *,
+    full: bool = True,
+    sealer: Sealer | None = None,
+    witness: HeadWitness | None = None,
+    witness_problem: str | None = None,
+    witnessed: bool = False,
 ) -> AuditVerification:
+    """Verify the chain: every entry (``full``) or from the newest checkpoint; its seals
+    with ``sealer``; its head against the ``witness`` kept outside the database."""
     anchor = conn.execute(
         select(audit_anchors).order_by(audit_anchors.c.seq.desc()).limit(1)
     ).first()
@@ -50,7 +80,9 @@ def verify_chain(
     expected_prev = anchor.hash if anchor else GENESIS
     prev_id = anchor.entry_id if anchor else None
     result: dict[str, Any] = {"from_anchor": anchor.entry_id if anchor else None,
-                              "sealed": sealer is not None}
+                              "sealed": sealer is not None, "mode": "full" if full else "fast",
+                              "witnessed": witnessed}
+    pending = 0
 
     def bad(entry_id: str | None, problem: str, checked: int) -> AuditVerification:
         return AuditVerification(
@@ -109,6 +141,9 @@ def verify_chain(
                        "edited", 0)
         if _recomputed(row) != row.hash:
             return bad(row.id, "entry's fields do not match its hash: it was edited", 0)
+        outcome = _outcome_problem(row, sealer)
+        if outcome is not None:
+            return bad(row.id, outcome, 0)
         if unsealed(CHECKPOINT, cp):
             return rewritten_after(f"the seal of the checkpoint at position {cp.seq} "
                                    "does not match")
@@ -147,6 +182,11 @@ def verify_chain(
                 return bad(row.id, f"entry's prev_hash does not match the hash of "
                            f"{prev_id or 'the start'} before it: an entry between was "
                            "deleted or inserted, or that one was rewritten", checked)
+            outcome = _outcome_problem(row, sealer)
+            if outcome is not None:
+                return bad(row.id, outcome, checked)
+            if row.status == "pending":
+                pending += 1
             cp = checkpoints.get(row.seq)
             if cp is not None:
                 if unsealed(CHECKPOINT, cp):
@@ -184,4 +224,35 @@ def verify_chain(
         return bad(prev_id, f"the chain's last entry (position {last_seq}) does not match "
                    f"its recorded head {head.entry_id}: entries were rewritten or added "
                    "at the end", checked)
-    return AuditVerification(ok=True, checked=checked, head_id=prev_id, **result)
+    if witness_problem is not None:
+        return bad(None, witness_problem, checked)
+    if witness is not None:
+        problem = _witness_problem(conn, witness, sealer, last_seq, expected_prev)
+        if problem is not None:
+            return bad(witness.entry_id, problem, checked)
+    elif witnessed and last_seq > 0:
+        return bad(None, "the head witness (audit.witness) is missing while the log has "
+                   "entries: it was deleted", checked)
+    return AuditVerification(ok=True, checked=checked, head_id=prev_id, pending=pending,
+                             **result)
+
+
+def _witness_problem(
+    conn: Connection, witness: HeadWitness, sealer: Sealer | None, last_seq: int,
+    last_hash: str,
+) -> str | None:
+    if not witness.holds(sealer):
+        return ("the head witness (audit.witness) does not carry the audit key's seal: it was "
+                "edited, or audit.key was replaced")
+    if witness.seq > last_seq:
+        return (f"the audit log was truncated: its witness names entry {witness.entry_id} at "
+                f"position {witness.seq}, but the chain ends at position {last_seq}")
+    if witness.seq == last_seq:
+        ok = witness.hash == last_hash
+    else:
+        row = conn.execute(select(_C.hash).where(_C.seq == witness.seq)).first()
+        ok = row is None or row.hash == witness.hash  # None: pruned since, nothing to compare
+    if not ok:
+        return (f"the entry at position {witness.seq} is not the one the witness saw "
+                f"({witness.entry_id}): the chain was rewritten from there or before")
+    return None

@@ -1,8 +1,12 @@
 """The ``filesystem`` executor: list, read and search files under the resource's ``root``.
 
-Every path is relative to the root. Absolute paths and ``..`` are refused outright,
-and a path whose real location (symlinks followed) is outside the root is refused
-too, so a link inside the root cannot lead out of it.
+Confinement is judged on what is really touched. Every path is resolved (symlinks
+followed) and must stay under the root; the scope is then checked again on the
+resolved path *relative to the root*, with the binding's own patterns (the call's
+``ScopeGuard``), so ``docs/link.md`` pointing at ``secret/x.md`` is refused under
+``paths: [docs/*]`` even though its text matches. A listing or a search shows only
+entries whose real path is in scope, never the platform's data dir, and never
+follows a link out of the root. Absolute paths and ``..`` are refused outright.
 """
 
 from __future__ import annotations
@@ -10,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, ClassVar
 
+from .actions import ACTIONS, ActionSpec
 from .call import ExecutorCall, ToolFailure
+from .confinement import PrivateZone, is_within
 
 DEFAULT_MAX_READ = 64 * 1024
 HARD_MAX_READ = 1024 * 1024
@@ -22,16 +28,22 @@ MAX_LIST_ENTRIES = 1000
 MAX_MATCHES = 200
 MAX_SEARCH_FILE = 1024 * 1024
 MAX_SEARCH_FILES = 5000
+#: the param every action reads its path from (the one scope dimensions constrain)
+PATH_PARAM = "path"
 
 
-def _root(call: ExecutorCall) -> Path:
-    root = call.config.get("root")
+def _root_of(config: Mapping[str, Any], resource_id: str) -> Path:
+    root = config.get("root")
     if not isinstance(root, str) or not root:
-        raise ToolFailure(f"resource {call.resource_id} has no 'root' folder configured")
+        raise ToolFailure(f"resource {resource_id} has no 'root' folder configured")
     path = Path(root).expanduser()
     if not path.is_dir():
-        raise ToolFailure(f"the root folder of {call.resource_id} does not exist: {root}")
+        raise ToolFailure(f"the root folder of {resource_id} does not exist: {root}")
     return path.resolve()
+
+
+def _rel(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix() if path != root else "."
 
 
 def resolve_inside(root: Path, relative: Any) -> Path:
@@ -49,13 +61,46 @@ def resolve_inside(root: Path, relative: Any) -> Path:
     if ".." in pure.parts:
         raise ToolFailure(f"path '{relative}' contains '..'; paths must stay inside the root")
     real = (root / pure).resolve()
-    if real != root and root not in real.parents:
+    if not is_within(real, root):
         raise ToolFailure(f"path '{relative}' leads outside the root (through a symlink)")
     return real
 
 
-def _rel(root: Path, path: Path) -> str:
-    return path.relative_to(root).as_posix() if path != root else "."
+class _Place:
+    """One call's root, and the rules every path it touches must pass."""
+
+    def __init__(self, call: ExecutorCall) -> None:
+        self.call = call
+        self.root = _root_of(call.config, call.resource_id)
+        if call.private.exposed_by(self.root):
+            raise ToolFailure(
+                f"the root folder of {call.resource_id} exposes the platform's data dir; "
+                "choose a folder outside it"
+            )
+
+    def target(self) -> Path:
+        """The real path the call's ``path`` param names, checked against the scope."""
+        asked = self.call.params.get(PATH_PARAM)
+        real = resolve_inside(self.root, asked)
+        if self.call.private.holds(real):
+            raise self.call.refuse(f"path '{asked}' is private to the platform")
+        rel = _rel(self.root, real)
+        refused = self.call.guard.refusal(PATH_PARAM, rel)
+        if refused is not None:
+            really = f" really is '{rel}', which" if rel != asked else ""
+            raise self.call.refuse(
+                f"path '{asked}'{really} is out of scope: {refused.message}",
+                check="scope", dimension=refused.dimension, param_path=PATH_PARAM,
+                value=rel, allowed_patterns=refused.allowed_patterns,
+            )
+        return real
+
+    def visible(self, real: Path) -> bool:
+        """Whether an entry met on the way (listing, search) may be shown: its real path is
+        under the root, not private, and in scope."""
+        if not is_within(real, self.root) or self.call.private.holds(real):
+            return False
+        return self.call.guard.allows(PATH_PARAM, _rel(self.root, real))
 
 
 def _kind(mode: int) -> str:
@@ -67,10 +112,10 @@ def _kind(mode: int) -> str:
 
 
 def _list(call: ExecutorCall) -> dict[str, Any]:
-    root = _root(call)
-    target = resolve_inside(root, call.params.get("path"))
+    place = _Place(call)
+    target = place.target()
     if not target.is_dir():
-        raise ToolFailure(f"'{_rel(root, target)}' is not a folder")
+        raise ToolFailure(f"'{_rel(place.root, target)}' is not a folder")
     entries: list[dict[str, Any]] = []
     truncated = False
     for entry in sorted(os.scandir(target), key=lambda e: e.name):
@@ -78,8 +123,8 @@ def _list(call: ExecutorCall) -> dict[str, Any]:
             truncated = True
             break
         real = Path(entry.path).resolve()
-        if real != root and root not in real.parents:
-            continue  # a link out of the root: not ours to show
+        if not is_within(real, place.root) or call.private.holds(real):
+            continue  # a link out of the root, or into the platform's files: not ours
         try:
             info = real.stat()
         except OSError:
@@ -88,7 +133,7 @@ def _list(call: ExecutorCall) -> dict[str, Any]:
         if item["type"] == "file":
             item["size"] = info.st_size
         entries.append(item)
-    return {"path": _rel(root, target), "entries": entries, "truncated": truncated}
+    return {"path": _rel(place.root, target), "entries": entries, "truncated": truncated}
 
 
 def _read_limit(call: ExecutorCall) -> int:
@@ -102,16 +147,18 @@ def _read_limit(call: ExecutorCall) -> int:
 
 
 def _read(call: ExecutorCall) -> dict[str, Any]:
-    root = _root(call)
-    target = resolve_inside(root, call.params.get("path"))
+    place = _Place(call)
+    target = place.target()
     if not target.is_file():
-        raise ToolFailure(f"'{_rel(root, target)}' is not a file")
+        raise ToolFailure(f"'{_rel(place.root, target)}' is not a file")
     limit = _read_limit(call)
-    size = target.stat().st_size
-    with open(target, "rb") as f:
+    # O_NOFOLLOW: the resolved path was checked; a link swapped in since is not followed
+    fd = os.open(target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
         raw = f.read(limit)
     return {
-        "path": _rel(root, target),
+        "path": _rel(place.root, target),
         "size": size,
         "content": raw.decode("utf-8", errors="replace"),
         "truncated": size > len(raw),
@@ -119,11 +166,11 @@ def _read(call: ExecutorCall) -> dict[str, Any]:
 
 
 def _search(call: ExecutorCall) -> dict[str, Any]:
-    root = _root(call)
+    place = _Place(call)
     query = call.params.get("query")
     if not isinstance(query, str) or not query:
         raise ToolFailure("query must be non-empty text")
-    start = resolve_inside(root, call.params.get("path"))
+    start = place.target()
     needle = query.lower()
     matches: list[dict[str, Any]] = []
     scanned = 0
@@ -133,7 +180,7 @@ def _search(call: ExecutorCall) -> dict[str, Any]:
             truncated = True
             break
         real = path.resolve()
-        if real != root and root not in real.parents:
+        if not place.visible(real):
             continue
         if not real.is_file() or real.stat().st_size > MAX_SEARCH_FILE:
             continue
@@ -144,7 +191,9 @@ def _search(call: ExecutorCall) -> dict[str, Any]:
             continue
         for number, line in enumerate(text.splitlines(), 1):
             if needle in line.lower():
-                matches.append({"path": _rel(root, path), "line": number, "text": line[:300]})
+                matches.append(
+                    {"path": _rel(place.root, path), "line": number, "text": line[:300]}
+                )
                 if len(matches) >= MAX_MATCHES:
                     break
     return {"query": query, "matches": matches, "files_scanned": scanned, "truncated": truncated}
@@ -161,13 +210,28 @@ def _walk_files(start: Path) -> Iterator[Path]:
             yield Path(folder) / name
 
 
-async def list_files(call: ExecutorCall) -> Any:
-    return await asyncio.to_thread(_list, call)
+class FilesystemExecutor:
+    """``filesystem.list|read|search`` under ``config.root``."""
 
+    kind: ClassVar[str] = "filesystem"
+    actions: ClassVar[Mapping[str, ActionSpec]] = ACTIONS["filesystem"]
+    _RUN: ClassVar[Mapping[str, Any]] = {"list": _list, "read": _read, "search": _search}
 
-async def read_file(call: ExecutorCall) -> Any:
-    return await asyncio.to_thread(_read, call)
+    def config_problems(self, config: Mapping[str, Any], private: PrivateZone) -> list[str]:
+        root = config.get("root")
+        if isinstance(root, str) and root and private.exposed_by(Path(root).expanduser()):
+            return [f"config.root '{root}' is, or holds, the platform's data dir; no resource "
+                    "may reach it"]
+        return []
 
+    async def run(self, call: ExecutorCall) -> Any:
+        action = self._RUN.get(call.action or "")
+        if action is None:
+            raise ToolFailure(f"unknown filesystem action {call.action!r}")
+        return await asyncio.to_thread(action, call)
 
-async def search_files(call: ExecutorCall) -> Any:
-    return await asyncio.to_thread(_search, call)
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None

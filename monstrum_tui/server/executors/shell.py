@@ -1,11 +1,20 @@
-"""The ``shell`` executor: run one allow-listed command, without a shell.
+"""The ``shell`` executor: run one allow-listed command, without a shell, confined.
 
 The command is a name from ``config.allowed_commands`` (never a path), found on a
-fixed ``PATH``; arguments are passed as a list, so nothing is interpreted by a
-shell. It runs in ``config.working_dir`` with an empty environment (the server's
-variables, API keys included, are not inherited), a timeout and an output cap. With
-``config.confine_paths`` (default true), arguments that are absolute paths, contain
-``..``, or are links leading out of the working folder are refused.
+fixed ``PATH``; arguments are passed as a list, so nothing is interpreted by a shell.
+It runs in ``config.working_dir`` (or a fresh empty folder) with an empty environment
+(the server's variables, API keys included, are not inherited), a timeout and an
+output cap.
+
+Confinement, in two layers:
+
+1. every argument, in every form a program may read a path from (bare, ``-xVALUE``
+   and grouped short options, ``--opt=VALUE``, ``key=VALUE``, ``name:VALUE``,
+   ``@VALUE``), must not be absolute, start with ``~``, climb with ``..``, or resolve
+   (through links) outside the working folder or into the platform's data dir;
+2. where the kernel has Landlock, the program itself can only write in its working
+   folder and only read it and the system's read-only folders, with no network
+   (``landlock.py``), so even a form this text check does not know cannot reach out.
 """
 
 from __future__ import annotations
@@ -16,19 +25,25 @@ import os
 import shutil
 import signal
 import tempfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, ClassVar
 
+from .actions import ACTIONS, ActionSpec
 from .call import ExecutorCall, ToolFailure
+from .confinement import PrivateZone, is_within
+from .landlock import confined_command, landlock_abi
 
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_OUTPUT = 64 * 1024
 HARD_MAX_OUTPUT = 1024 * 1024
+#: characters after which the rest of an argument may be read as a path (key=VALUE...)
+_VALUE_SEPARATORS = "=:@,"
 
 
-def _allowed(call: ExecutorCall) -> list[str]:
-    allowed = call.config.get("allowed_commands")
+def _allowed(config: Mapping[str, Any]) -> list[str]:
+    allowed = config.get("allowed_commands")
     if not isinstance(allowed, list):
         return []
     return [c for c in allowed if isinstance(c, str)]
@@ -45,32 +60,48 @@ def _args(call: ExecutorCall) -> list[str]:
     return args
 
 
-def _working_dir(call: ExecutorCall) -> Path:
-    configured = call.config.get("working_dir")
-    if isinstance(configured, str) and configured:
-        path = Path(configured).expanduser()
-        if not path.is_dir():
-            raise ToolFailure(f"the working folder of {call.resource_id} does not exist")
-        return path.resolve()
-    return Path(tempfile.gettempdir()).resolve()
+def path_candidates(arg: str) -> Iterator[str]:
+    """Every part of an argument that a program might open as a path.
+
+    The whole argument; for ``-x...`` every suffix after the option letters (``-f../k``,
+    ``-xzf/abs``); for ``--opt=V`` the value; and the rest after any ``=``, ``:``,
+    ``@`` or ``,`` (``if=/etc/x``, ``file:../k``, ``@/etc/x``).
+    """
+    yield arg
+    if arg.startswith("-") and not arg.startswith("--"):
+        for i in range(2, len(arg)):
+            yield arg[i:]
+    for i, char in enumerate(arg):
+        if char in _VALUE_SEPARATORS and i + 1 < len(arg):
+            yield arg[i + 1:]
 
 
-def _check_confined(args: list[str], cwd: Path) -> None:
-    """Refuse arguments that name places outside the working folder."""
+def _refusal(candidate: str, cwd: Path, private: PrivateZone) -> str | None:
+    pure = PurePosixPath(candidate)
+    if pure.is_absolute():
+        return "is an absolute path; paths must be relative to the working folder"
+    if candidate.startswith("~"):
+        return "names a home folder; paths must be relative to the working folder"
+    if ".." in pure.parts:
+        return "contains '..'; paths must stay inside the working folder"
+    target = cwd / pure
+    if target.exists() or target.is_symlink():
+        real = target.resolve()
+        if not is_within(real, cwd):
+            return "leads outside the working folder"
+        if private.holds(real):
+            return "leads into the platform's data dir"
+    return None
+
+
+def check_confined(args: list[str], cwd: Path, private: PrivateZone) -> None:
+    """Refuse (``ToolFailure``) an argument that could name a place outside ``cwd``."""
     for arg in args:
-        value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
-        if arg.startswith("-") and value is arg:
-            continue
-        pure = PurePosixPath(value)
-        if pure.is_absolute() or value.startswith("~"):
-            raise ToolFailure(f"argument '{arg}' is an absolute path; paths must be relative")
-        if ".." in pure.parts:
-            raise ToolFailure(f"argument '{arg}' contains '..'; paths must stay inside the folder")
-        candidate = cwd / pure
-        if candidate.exists() or candidate.is_symlink():
-            real = candidate.resolve()
-            if real != cwd and cwd not in real.parents:
-                raise ToolFailure(f"argument '{arg}' leads outside the working folder")
+        for candidate in path_candidates(arg):
+            why = _refusal(candidate, cwd, private)
+            if why is not None:
+                shown = f"'{arg}'" if candidate == arg else f"'{arg}' (as '{candidate}')"
+                raise ToolFailure(f"argument {shown} {why}")
 
 
 async def _read_capped(
@@ -94,75 +125,121 @@ def _kill_group(process: asyncio.subprocess.Process) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-async def run_command(call: ExecutorCall) -> Any:
-    command = call.params.get("command")
-    if not isinstance(command, str) or not command:
-        raise ToolFailure("command must be a command name")
-    allowed = _allowed(call)
-    if "/" in command or "\\" in command:
-        raise ToolFailure(f"give a command name, not a path: '{command}'")
-    if command not in allowed:
-        raise ToolFailure(
-            f"command '{command}' is not allowed on {call.resource_id}; allowed: "
-            f"{', '.join(allowed) or 'none'}"
-        )
-    program = shutil.which(command, path=SAFE_PATH)
-    if program is None:
-        raise ToolFailure(f"command '{command}' is not installed")
-    args = _args(call)
-    cwd = _working_dir(call)
-    if call.config.get("confine_paths", True) is not False:
-        _check_confined(args, cwd)
+def _limits(call: ExecutorCall) -> tuple[float, int]:
     timeout = call.config.get("timeout_s", DEFAULT_TIMEOUT)
     if not isinstance(timeout, (int, float)) or timeout <= 0:
         timeout = DEFAULT_TIMEOUT
-    timeout = min(float(timeout), call.timeout)
     cap = call.config.get("max_output_bytes", DEFAULT_MAX_OUTPUT)
     if not isinstance(cap, int) or cap <= 0:
         cap = DEFAULT_MAX_OUTPUT
-    cap = min(cap, HARD_MAX_OUTPUT)
+    return min(float(timeout), call.timeout), min(cap, HARD_MAX_OUTPUT)
 
-    process = await asyncio.create_subprocess_exec(
-        program, *args,
-        cwd=str(cwd),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={"PATH": SAFE_PATH, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": str(cwd)},
-        start_new_session=True,  # its own process group, so a timeout kills its children too
-    )
-    assert process.stdout is not None and process.stderr is not None
-    gather = asyncio.gather(
-        _read_capped(process.stdout, cap, process),
-        _read_capped(process.stderr, cap, process),
-        process.wait(),
-    )
-    try:
-        (out, out_cut), (err, err_cut), code = await asyncio.wait_for(gather, timeout)
-    except asyncio.TimeoutError:
-        _kill_group(process)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(process.wait(), 5)
-        raise ToolFailure(f"command '{command}' timed out after {timeout:g}s") from None
-    finally:
-        if process.returncode is None:
-            _kill_group(process)
-    data = {
-        "command": command,
-        "args": args,
-        "exit_code": code,
-        "stdout": out.decode("utf-8", errors="replace"),
-        "stderr": err.decode("utf-8", errors="replace"),
-        "truncated": out_cut or err_cut,
-    }
-    if out_cut or err_cut:
-        data["exit_code"] = None
-        data["note"] = f"output passed {cap} bytes; the command was stopped there"
-        return data
-    if code != 0:
-        detail = data["stderr"].strip()[:300]
-        raise ToolFailure(
-            f"command '{command}' exited with code {code}" + (f": {detail}" if detail else ""),
-            data,
+
+class ShellExecutor:
+    """``shell.run``: one allow-listed command, confined to its working folder."""
+
+    kind: ClassVar[str] = "shell"
+    actions: ClassVar[Mapping[str, ActionSpec]] = ACTIONS["shell"]
+
+    def config_problems(self, config: Mapping[str, Any], private: PrivateZone) -> list[str]:
+        problems = []
+        folder = config.get("working_dir")
+        if isinstance(folder, str) and folder and private.exposed_by(Path(folder).expanduser()):
+            problems.append(f"config.working_dir '{folder}' is, or holds, the platform's data "
+                            "dir; no resource may reach it")
+        if config.get("confine_paths", True) is False:
+            problems.append("config.confine_paths false is no longer honoured: arguments are "
+                            "always confined to the working folder; remove it")
+        return problems
+
+    async def run(self, call: ExecutorCall) -> Any:
+        command = call.params.get("command")
+        if not isinstance(command, str) or not command:
+            raise ToolFailure("command must be a command name")
+        allowed = _allowed(call.config)
+        if "/" in command or "\\" in command:
+            raise ToolFailure(f"give a command name, not a path: '{command}'")
+        if command not in allowed:
+            raise ToolFailure(
+                f"command '{command}' is not allowed on {call.resource_id}; allowed: "
+                f"{', '.join(allowed) or 'none'}"
+            )
+        program = shutil.which(command, path=SAFE_PATH)
+        if program is None:
+            raise ToolFailure(f"command '{command}' is not installed")
+        problems = self.config_problems(call.config, call.private)
+        if problems:
+            raise ToolFailure("; ".join(problems))
+        args = _args(call)
+        configured = call.config.get("working_dir")
+        if isinstance(configured, str) and configured:
+            cwd = Path(configured).expanduser()
+            if not cwd.is_dir():
+                raise ToolFailure(f"the working folder of {call.resource_id} does not exist")
+            return await self._run(call, command, program, args, cwd.resolve())
+        # no folder configured: a fresh empty one, so there is nothing around to reach
+        with tempfile.TemporaryDirectory(prefix="monstrum-shell-") as scratch:
+            return await self._run(call, command, program, args, Path(scratch).resolve())
+
+    async def _run(
+        self, call: ExecutorCall, command: str, program: str, args: list[str], cwd: Path
+    ) -> Any:
+        check_confined(args, cwd, call.private)
+        timeout, cap = _limits(call)
+        env = {"PATH": SAFE_PATH, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": str(cwd)}
+        argv = [program, *args]
+        sandbox = "none"
+        if landlock_abi() > 0:
+            argv = confined_command(program, args, cwd, env)
+            sandbox = "landlock"
+        process = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=str(cwd),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+            start_new_session=True,  # its own process group, so a timeout kills its children
         )
-    return data
+        assert process.stdout is not None and process.stderr is not None
+        gather = asyncio.gather(
+            _read_capped(process.stdout, cap, process),
+            _read_capped(process.stderr, cap, process),
+            process.wait(),
+        )
+        try:
+            (out, out_cut), (err, err_cut), code = await asyncio.wait_for(gather, timeout)
+        except asyncio.TimeoutError:
+            _kill_group(process)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(process.wait(), 5)
+            raise ToolFailure(f"command '{command}' timed out after {timeout:g}s") from None
+        finally:
+            if process.returncode is None:
+                _kill_group(process)
+        data: dict[str, Any] = {
+            "command": command,
+            "args": args,
+            "exit_code": code,
+            "stdout": out.decode("utf-8", errors="replace"),
+            "stderr": err.decode("utf-8", errors="replace"),
+            "truncated": out_cut or err_cut,
+            "sandbox": sandbox,
+        }
+        if out_cut or err_cut:
+            data["exit_code"] = None
+            data["note"] = f"output passed {cap} bytes; the command was stopped there"
+            return data
+        if code != 0:
+            detail = data["stderr"].strip()
+            raise ToolFailure(
+                f"command '{command}' exited with code {code}" + (f": {detail}" if detail else ""),
+                data,
+            )
+        return data
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None

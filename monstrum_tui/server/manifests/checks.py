@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.validators import validator_for
 from pydantic import ValidationError
 
-from ..executors import BUILTIN_ACTIONS
+from ..executors.actions import ACTION_SPECS
 from .model import (
     AUTH_KEYS,
     AuthMethod,
@@ -449,9 +449,9 @@ def _check_executor(ctx: _Context, tool: dict[str, Any], loc: Loc, params: set[s
 
 
 def _check_builtin(ctx: _Context, executor: str, loc: Loc, params: set[str]) -> None:
-    spec = BUILTIN_ACTIONS.get(executor)
+    spec = ACTION_SPECS.get(executor)
     if spec is None:
-        names = sorted(BUILTIN_ACTIONS)
+        names = sorted(ACTION_SPECS)
         if executor == "http":
             hint = "; for HTTP write an http: block (method, path, query, headers, body)"
         elif any(n.startswith(executor + ".") for n in names):

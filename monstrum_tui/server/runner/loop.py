@@ -15,6 +15,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from ...client.models import Task
+from ..calls import AuditUnavailable
 from ..store.columns import utcnow
 from ..store.tasks import FINISHED
 from .broker import EventBroker
@@ -24,7 +25,10 @@ from .recorder import EventRecorder
 from .session import StepLimitReached, TaskSession
 
 if TYPE_CHECKING:
-    from ..platform import Platform
+    from ..audit import AuditLog
+    from ..calls import ToolCalls
+    from ..settings import ServerSettings
+    from ..store import Store
 
 log = logging.getLogger("monstrum.runner")
 
@@ -38,11 +42,15 @@ class TaskFailed(Exception):
 
 
 class TaskRunner:
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
-        self.settings = platform.settings
+    def __init__(
+        self, settings: ServerSettings, store: Store, audit: AuditLog, calls: ToolCalls
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.audit = audit
+        self.calls = calls
         self.broker = EventBroker()
-        self.recorder = EventRecorder(platform.store, self.broker)
+        self.recorder = EventRecorder(store, self.broker)
         self._queue: dict[str, str] = {}  # task id -> bot id, in arrival order
         self._running: dict[str, asyncio.Task[None]] = {}
         self._running_bot: dict[str, str] = {}
@@ -55,7 +63,10 @@ class TaskRunner:
     async def start(self) -> None:
         """Fail what a previous process left unfinished; then accept tasks."""
         self.recorder.start()
-        for task in await asyncio.to_thread(self.platform.store.tasks.unfinished):
+        unfinished = await asyncio.to_thread(self.store.tasks.unfinished)
+        # calls that were running when the server stopped: their outcome is unknown
+        await asyncio.to_thread(self.audit.resolve_pending, [t.id for t in unfinished])
+        for task in unfinished:
             await self._finish(
                 task.id, "failed", error=INTERRUPTED,
                 detail=f"interrupted: the server stopped while this task was {task.status}",
@@ -85,7 +96,7 @@ class TaskRunner:
         """Create a queued task and start it as soon as the limits allow."""
         if not self._started:
             raise RuntimeError("the task runner is not running")
-        task = await asyncio.to_thread(self.platform.store.tasks.create, bot_id, input, metadata)
+        task = await asyncio.to_thread(self.store.tasks.create, bot_id, input, metadata)
         self._queue[task.id] = bot_id
         self._start_ready()
         return task
@@ -170,7 +181,7 @@ class TaskRunner:
                 task_id, "started", status="running",
                 task_changes={"status": "running", "started_at": utcnow()},
             )
-            store = self.platform.store
+            store = self.store
             task, bot = await asyncio.to_thread(
                 lambda: (store.tasks.get(task_id), store.bots.get(bot_id))
             )
@@ -180,7 +191,7 @@ class TaskRunner:
                 raise TaskFailed(f"bot {bot_id} was deleted before the task started")
             provider = provider_for(bot.model)
             session = TaskSession(
-                platform=self.platform, recorder=self.recorder, task=task, bot=bot,
+                calls=self.calls, recorder=self.recorder, task=task, bot=bot,
                 max_steps=self.settings.max_steps, deadline=time.monotonic() + timeout,
             )
             output = await asyncio.wait_for(provider.run(session), timeout=timeout)
@@ -201,7 +212,8 @@ class TaskRunner:
             await self._fail(task_id, f"wall-clock limit reached: the task ran over {timeout:g}s "
                              "(the server's --task-timeout)")
             return
-        except (StepLimitReached, ProviderNotConfigured, ProviderError, TaskFailed) as exc:
+        except (StepLimitReached, ProviderNotConfigured, ProviderError, TaskFailed,
+                AuditUnavailable) as exc:
             await self._fail(task_id, str(exc))
             return
         except Exception as exc:

@@ -17,14 +17,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from ...client.models import TaskEvent
+from ...client.models import FINISHED_TASK_STATUSES, TaskEvent
 from ..store import Store
 from ..store.columns import utcnow
 from .broker import EventBroker
 
 log = logging.getLogger("monstrum.runner")
 
-TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
+TERMINAL_STATUSES = FINISHED_TASK_STATUSES
 #: events buffered before ``record`` waits for its own commit
 BACKLOG_LIMIT = 2000
 _COLUMNS = frozenset({"seq", "task_id", "type", "timestamp"})

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select, update
 
-from ...client.models import Task, TaskEvent
+from ...client.models import FINISHED_TASK_STATUSES, Task, TaskEvent
 from ..ids import new_id
 from .columns import utcnow
 from .cursor import keyset_page
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .store import Store
 
 UNFINISHED = ("queued", "running")
-FINISHED = ("completed", "failed", "cancelled")
+FINISHED = tuple(sorted(FINISHED_TASK_STATUSES))
 #: the TaskEvent fields kept in their own columns, not in the payload
 _EVENT_COLUMNS = frozenset({"seq", "task_id", "type", "timestamp"})
 

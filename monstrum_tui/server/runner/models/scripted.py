@@ -14,7 +14,8 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..session import TaskSession, ToolOutcome
+    from ...calls import ToolOutcome
+    from ..session import TaskSession
 
 _CALL = re.compile(r"^\s*call\s+(?P<tool>[^\s{]+)\s*(?P<params>.*?)\s*$")
 _SAY = re.compile(r"^\s*say\s+(?P<text>.+?)\s*$")

@@ -1,0 +1,234 @@
+"""``ToolCalls`` (``platform.calls``): the one path every tool call a bot makes goes through.
+
+A task's model and an MCP client asking on a bot's behalf both end up here, so the
+order is the same for all (DESIGN §2):
+
+1. read the bot and what its resources offer *now* (a binding changed a moment ago
+   applies to this call);
+2. ``decide`` (pure);
+3. denied: the audit entry, then the listener is told; allowed: the audit entry is
+   written *before* the executor runs (status ``pending``) — if it cannot be written the
+   call does not run (``AuditUnavailable``);
+4. the executor runs with the binding's ``ScopeGuard``; a refusal by its confinement is a
+   denial; the outcome completes the audit entry (an outcome that cannot be written
+   leaves the entry pending, which the next start records as ``unknown``).
+
+Params are redacted (secret-looking keys) and made storable before they reach the
+audit log or a listener; results and errors come back from the catalog with every
+credential already replaced by ``***``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from ..client.models import Bot, Decision
+from .audit import AuditLog
+from .audit.log import PendingEntry
+from .catalog import ResolvedTool, ToolCatalog
+from .governance import decide, split_tool_name
+from .governance.guard import guard_for
+from .ids import new_id
+from .redaction import redact_params, wire_safe
+from .store import Store
+
+log = logging.getLogger("monstrum.calls")
+
+
+class AuditUnavailable(RuntimeError):
+    """The audit log cannot record the call, so it was not run."""
+
+
+@dataclass
+class ToolOutcome:
+    """What became of one tool call, as the model (or MCP client) is told."""
+
+    status: Literal["ok", "error", "denied"]
+    tool_name: str
+    call_id: str
+    data: Any = None
+    error: str | None = None
+    decision: Decision | None = None
+    duration_ms: float | None = None
+    audit_id: str | None = None
+
+    def for_model(self) -> str:
+        """The call's outcome as JSON text a model can read."""
+        if self.status == "ok":
+            body: dict[str, Any] = {"ok": True, "data": self.data}
+        elif self.status == "denied":
+            assert self.decision is not None
+            body = {
+                "ok": False,
+                "denied": True,
+                "check": self.decision.check,
+                "reason": self.decision.message,
+            }
+        else:
+            body = {"ok": False, "error": self.error}
+        return json.dumps(body, ensure_ascii=False, default=str)
+
+
+class CallListener(Protocol):
+    """Told what happens to each call (a task records these as its events)."""
+
+    async def denied(
+        self, call_id: str, tool_name: str, resource_id: str | None, params: dict[str, Any],
+        decision: Decision, audit_id: str | None,
+    ) -> None: ...
+
+    async def started(
+        self, call_id: str, tool_name: str, resource_id: str, params: dict[str, Any],
+        audit_id: str,
+    ) -> None: ...
+
+    async def finished(
+        self, call_id: str, tool_name: str, resource_id: str, *, ok: bool, data: Any,
+        error: str | None, duration_ms: float, audit_id: str,
+    ) -> None: ...
+
+
+def jsonable(value: Any) -> Any:
+    """The value as plain JSON types (what is stored and streamed)."""
+    try:
+        return json.loads(json.dumps(wire_safe(value), default=str))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _as_mapping(params: Any) -> dict[str, Any]:
+    return params if isinstance(params, dict) else {"_value": params}
+
+
+class ToolCalls:
+    def __init__(self, store: Store, catalog: ToolCatalog, audit: AuditLog) -> None:
+        self._store = store
+        self._catalog = catalog
+        self._audit = audit
+
+    def _policy(self, bot_id: str) -> tuple[Bot | None, dict[str, list[ResolvedTool]]]:
+        bot = self._store.bots.get(bot_id)
+        if bot is None:
+            return None, {}
+        return bot, self._catalog.offered(b.resource_id for b in bot.resource_bindings)
+
+    async def policy(self, bot_id: str) -> tuple[Bot | None, dict[str, list[ResolvedTool]]]:
+        """The bot as stored now and the tools of its resources (one thread hop)."""
+        return await asyncio.to_thread(self._policy, bot_id)
+
+    async def _record(self, **entry: Any) -> Any:
+        try:
+            return await asyncio.to_thread(self._audit.record, **entry)
+        except Exception as exc:
+            log.error("the audit log could not record a denial: %s", exc)
+            raise AuditUnavailable(f"the audit log cannot record calls: {exc}") from None
+
+    async def call(
+        self,
+        bot_id: str,
+        name: str,
+        params: Any,
+        *,
+        task_id: str | None = None,
+        timeout: float = 30.0,
+        listener: CallListener | None = None,
+    ) -> ToolOutcome:
+        """Decide one call and, if allowed, run it; every outcome is audited."""
+        call_id = new_id("call")
+        safe_params = _as_mapping(redact_params(wire_safe(params)))
+        bot, offered = await self.policy(bot_id)
+        if bot is None:
+            decision = Decision(allowed=False, check="bot_active", message="the bot was deleted",
+                                tool_name=name)
+        else:
+            decision = decide(bot, offered, name, params)
+        _, bare = split_tool_name(name)
+        tool_name = decision.tool_name or bare
+        where = {"bot_id": bot_id, "task_id": task_id, "tool_name": tool_name,
+                 "operation": decision.operation, "params": safe_params}
+
+        if not decision.allowed or bot is None:
+            entry = await self._record(
+                resource_id=decision.resource_id, status="denied", reason=decision.message,
+                decision=decision.model_dump(mode="json"), **where,
+            )
+            if listener is not None:
+                await listener.denied(call_id, tool_name, decision.resource_id, safe_params,
+                                      decision, entry.id)
+            return ToolOutcome("denied", tool_name, call_id, decision=decision,
+                               error=decision.message, audit_id=entry.id)
+
+        resource_id = decision.resource_id
+        assert resource_id is not None
+        try:
+            guard = guard_for(bot, offered, decision)
+        except LookupError as exc:  # cannot happen for a decision made on this offer
+            raise AuditUnavailable(f"the call cannot be guarded: {exc}") from None
+        try:
+            pending = await asyncio.to_thread(
+                self._audit.begin, resource_id=resource_id,
+                decision=decision.model_dump(mode="json"), **where,
+            )
+        except Exception as exc:
+            log.error("the audit log could not record a call, so it was not run: %s", exc)
+            raise AuditUnavailable(
+                f"the call was not run: the audit log cannot record it: {exc}"
+            ) from None
+        if listener is not None:
+            await listener.started(call_id, tool_name, resource_id, safe_params, pending.id)
+        started = time.perf_counter()
+        try:
+            result = await self._catalog.execute(
+                resource_id, tool_name, params, timeout=timeout, guard=guard
+            )
+        except asyncio.CancelledError:
+            await self._complete(
+                pending, status="unknown",
+                reason="cancelled while running: the call may or may not have taken effect",
+                duration_ms=(time.perf_counter() - started) * 1000,
+            )
+            raise
+        except Exception as exc:  # a catalog bug is the call's error, not the task's
+            log.exception("tool %s on %s raised", tool_name, resource_id)
+            await self._complete(pending, status="error", reason=f"{type(exc).__name__}",
+                                 duration_ms=(time.perf_counter() - started) * 1000)
+            raise
+        if result.refused is not None:
+            refusal = result.refused
+            await self._complete(pending, status="denied", reason=refusal.message,
+                                 duration_ms=result.duration_ms, result_size=0)
+            if listener is not None:
+                await listener.denied(call_id, tool_name, resource_id, safe_params, refusal,
+                                      pending.id)
+            return ToolOutcome("denied", tool_name, call_id, decision=refusal,
+                               error=refusal.message, duration_ms=result.duration_ms,
+                               audit_id=pending.id)
+        data = jsonable(result.data)
+        error = result.error or ("the tool failed" if not result.ok else None)
+        await self._complete(
+            pending, status="success" if result.ok else "error",
+            reason=decision.message if result.ok else (error or "error"),
+            duration_ms=result.duration_ms, result_size=result.size,
+        )
+        if listener is not None:
+            await listener.finished(call_id, tool_name, resource_id, ok=result.ok,
+                                    data=data if result.ok else None, error=error,
+                                    duration_ms=result.duration_ms, audit_id=pending.id)
+        if result.ok:
+            return ToolOutcome("ok", tool_name, call_id, data=data,
+                               duration_ms=result.duration_ms, audit_id=pending.id)
+        return ToolOutcome("error", tool_name, call_id, error=error,
+                           duration_ms=result.duration_ms, audit_id=pending.id)
+
+    async def _complete(self, pending: PendingEntry, **outcome: Any) -> None:
+        try:
+            # shielded: a task cancelled mid-call still gets its entry completed
+            await asyncio.shield(asyncio.to_thread(self._audit.complete, pending, **outcome))
+        except Exception as exc:
+            # the call ran; its entry stays pending and is recorded as unknown on restart
+            log.error("could not record the outcome of audit entry %s: %s", pending.id, exc)
