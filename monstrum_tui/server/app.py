@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from .. import __version__
 from .api import audit as audit_api
 from .api import authorize, bots, integrations, keys, meta, resources, tasks
+from .api.body_limit import BodyLimitMiddleware
 from .api.errors import install_error_handlers
 from .api.openapi_errors import document_errors
 from .api.request_id import RequestIdMiddleware
@@ -43,6 +44,8 @@ def create_app(settings: ServerSettings | None = None, platform: Platform | None
     app.state.platform = platform
     install_error_handlers(app)
     document_errors(app)
+    # added last, so it runs first: every answer, even a 413, carries the request id
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestIdMiddleware)
     for module in (meta, keys, bots, authorize, tasks, resources, integrations):
         app.include_router(module.router)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ..client.models import ResourceBinding
 from .api.errors import Invalid
 from .governance import tool_pattern_matches
+from .governance.regex import regex_problem
 from .store import Store
 
 
@@ -63,13 +63,8 @@ def check_bindings(store: Store, bindings: list[ResourceBinding]) -> None:
                 for k, value in enumerate(values):
                     if value == "*":
                         continue
-                    try:
-                        re.compile(value)
-                    except re.error as exc:
-                        problems.append({
-                            "field": f"{where}[{k}]",
-                            "message": f"'{value}' is not a valid regular expression for the "
-                            f"regex dimension '{key}': {exc}",
-                        })
+                    problem = regex_problem(value, f" for the regex dimension '{key}'")
+                    if problem is not None:
+                        problems.append({"field": f"{where}[{k}]", "message": problem})
     if problems:
         raise Invalid("; ".join(p["message"] for p in problems), fields=problems)

@@ -101,6 +101,17 @@ def jsonable(value: Any) -> Any:
         return str(value)
 
 
+#: params larger than this (as JSON) are decided in a worker thread, not on the event loop
+DECIDE_INLINE_BYTES = 16 * 1024
+
+
+def _large(params: Any) -> bool:
+    try:
+        return len(json.dumps(params, separators=(",", ":"), default=str)) > DECIDE_INLINE_BYTES
+    except (TypeError, ValueError):
+        return True
+
+
 def _as_mapping(params: Any) -> dict[str, Any]:
     return params if isinstance(params, dict) else {"_value": params}
 
@@ -145,6 +156,9 @@ class ToolCalls:
         if bot is None:
             decision = Decision(allowed=False, check="bot_active", message="the bot was deleted",
                                 tool_name=name)
+        elif _large(params):
+            # bounded, but long enough to be felt by every other request: off the loop
+            decision = await asyncio.to_thread(decide, bot, offered, name, params)
         else:
             decision = decide(bot, offered, name, params)
         _, bare = split_tool_name(name)

@@ -34,7 +34,8 @@ async def authorize(
     bot = await _bot_or_404(platform, bot_id)
     ids = [b.resource_id for b in bot.resource_bindings]
     offered = await asyncio.to_thread(platform.catalog.offered, ids)
-    return decide(bot, offered, body.tool, body.params)
+    # off the event loop: hostile params may take long to check, and must not stall others
+    return await asyncio.to_thread(decide, bot, offered, body.tool, body.params)
 
 
 @router.get("/{bot_id}/tools", response_model=BotTools)

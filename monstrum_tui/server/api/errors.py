@@ -68,6 +68,13 @@ class Invalid(ApiError):
         super().__init__(message, fields=fields or [], **extra)
 
 
+class TooLarge(ApiError):
+    """413: the input is larger than the platform accepts (the message says the limit)."""
+
+    status_code = 413
+    type = "invalid_request"
+
+
 class RateLimited(ApiError):
     status_code = 429
     type = "rate_limit_error"

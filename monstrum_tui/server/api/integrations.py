@@ -19,7 +19,7 @@ from ..manifests.yamlsource import MAX_MANIFEST_BYTES
 from ..platform import Platform
 from ..store.integrations import IntegrationConflict
 from .deps import PlatformDep, page_limit, require
-from .errors import Conflict, Invalid, NotFound
+from .errors import Conflict, Invalid, NotFound, TooLarge
 
 router = APIRouter(prefix="/v1/integrations", tags=["integrations"])
 Reader = Annotated[Principal, Depends(require("resources:read"))]
@@ -74,10 +74,8 @@ async def upload_integration(
 ) -> Integration:
     raw = await request.body()
     if len(raw) > MAX_MANIFEST_BYTES:
-        raise Invalid(
-            f"the manifest is larger than {MAX_MANIFEST_BYTES // 1024} KiB",
-            fields=[{"field": "manifest", "message": "too large"}],
-        )
+        raise TooLarge(f"the manifest is {len(raw)} bytes; at most {MAX_MANIFEST_BYTES // 1024} "
+                       "KiB are accepted", fields=[{"field": "manifest", "message": "too large"}])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -15,6 +15,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
 from ...client.models import Bot, Decision, ResourceBinding, Tool
+from ..redaction import invalid_text_at
 from .schemas import schema_error
 from .scope import ABSENT, matcher_for, values_at
 
@@ -28,6 +29,9 @@ SCOPE = "scope"
 ERROR = "error"
 
 CHECK_ORDER = (BOT_ACTIVE, BINDING, ALLOWED_TOOLS, ALLOWED_OPERATIONS, INPUT_SCHEMA, SCOPE)
+
+#: the largest params (as compact JSON) a call may carry: deciding stays bounded
+MAX_PARAMS_BYTES = 256 * 1024
 
 
 class OfferedTool(Protocol):
@@ -146,6 +150,22 @@ def refuse_by_name(bot: Bot, binding: ResourceBinding, tool: Tool) -> Decision |
     return None
 
 
+def params_problem(params: dict[str, Any]) -> str | None:
+    """What makes params unusable whatever the schema: too large to decide in bounded
+    time, or text that is not valid Unicode (it could not be audited as written)."""
+    try:
+        size = len(json.dumps(params, ensure_ascii=False, allow_nan=False,
+                              separators=(",", ":")).encode("utf-8", "surrogatepass"))
+    except (TypeError, ValueError) as exc:
+        return f"params are not plain JSON: {exc}"
+    if size > MAX_PARAMS_BYTES:
+        return f"params are {size} bytes; at most {MAX_PARAMS_BYTES} are accepted"
+    where = invalid_text_at(params)
+    if where is not None:
+        return f"{where} holds text that is not valid Unicode (a lone surrogate)"
+    return None
+
+
 def _find(
     bot: Bot, offered: Offered, resource_id: str | None, bare: str
 ) -> list[tuple[ResourceBinding, OfferedTool]]:
@@ -193,6 +213,9 @@ def _decide(bot: Bot, offered: Offered, tool_name: str, params: Any) -> Decision
 
     if not isinstance(params, dict):
         return _deny(INPUT_SCHEMA, "params must be a JSON object", **where)
+    problem = params_problem(params)
+    if problem is not None:
+        return _deny(INPUT_SCHEMA, f"invalid params for {bare}: {problem}", **where)
     problem = schema_error(tool.input_schema, params)
     if problem is not None:
         return _deny(INPUT_SCHEMA, f"invalid params for {bare}: {problem}", **where)

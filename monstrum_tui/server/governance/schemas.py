@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections import OrderedDict
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
+from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.protocols import Validator
-from jsonschema.validators import validator_for
+from jsonschema.validators import extend, validator_for
 
 from .fastschema import Check, compile_simple
+from .regex import UnsupportedRegex, compile_linear
 
 _MAX = 4096
+#: a denial quotes at most this much of a value (messages go to events and the audit log)
+MESSAGE_VALUE_CHARS = 80
+#: the longest schema error message kept
+MESSAGE_CHARS = 300
+#: errors looked at to choose the one a denial names
+MAX_ERRORS = 50
 _lock = threading.Lock()
 # id(schema dict) -> (the dict, kept alive so its id is not reused, validator)
 _by_identity: OrderedDict[int, tuple[dict[str, Any], Validator]] = OrderedDict()
@@ -24,6 +32,78 @@ _by_content: OrderedDict[str, Validator] = OrderedDict()
 _fast: OrderedDict[int, tuple[dict[str, Any], Check | None]] = OrderedDict()
 
 
+def _search(pattern: str, text: str) -> bool:
+    try:
+        return compile_linear(pattern).search(text) is not None
+    except UnsupportedRegex:
+        return False  # refused at upload; an old manifest's pattern denies rather than runs
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= MESSAGE_VALUE_CHARS else text[:MESSAGE_VALUE_CHARS] + "…"
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    if validator.is_type(instance, "string") and not _search(pattern, instance):
+        yield ValidationError(f"{_short(instance)} does not match {pattern!r}")
+
+
+def _pattern_properties(validator: Any, patterns: Any, instance: Any, schema: Any) -> Any:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if _search(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _canonical(value: Any) -> Any:
+    """A hashable stand-in with JSON Schema's equality (1 == 1.0, true != 1)."""
+    if isinstance(value, bool):
+        return ("b", value)
+    if isinstance(value, (int, float)):
+        return ("n", int(value) if isinstance(value, float) and value.is_integer() else value)
+    if isinstance(value, str):
+        return ("s", value)
+    if isinstance(value, list):
+        return ("l", tuple(_canonical(v) for v in value))
+    if isinstance(value, dict):
+        return ("d", frozenset((k, _canonical(v)) for k, v in value.items()))
+    return ("z", None) if value is None else ("o", repr(value))
+
+
+def _unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Any:
+    # jsonschema's own check is quadratic for objects; this one is linear
+    if unique and validator.is_type(instance, "array"):
+        seen: set[Any] = set()
+        for index, item in enumerate(instance):
+            key = _canonical(item)
+            if key in seen:
+                yield ValidationError(
+                    f"has non-unique elements: item {index} ({_short(item)}) repeats an earlier one"
+                )
+                return
+            seen.add(key)
+
+
+#: keywords whose stock implementation can take super-linear time on hostile input
+_LINEAR_KEYWORDS = {
+    "pattern": _pattern,
+    "patternProperties": _pattern_properties,
+    "uniqueItems": _unique_items,
+}
+_linear_classes: dict[type[Any], type[Any]] = {}
+
+
+def _linear(cls: type[Any]) -> type[Any]:
+    """``cls`` with every keyword matched in bounded time."""
+    found = _linear_classes.get(cls)
+    if found is None:
+        found = _linear_classes[cls] = extend(cls, _LINEAR_KEYWORDS)
+    return found
+
+
 def _compile(schema: dict[str, Any]) -> Validator:
     key = json.dumps(schema, sort_keys=True, separators=(",", ":"), default=str)
     with _lock:
@@ -31,9 +111,9 @@ def _compile(schema: dict[str, Any]) -> Validator:
         if found is not None:
             _by_content.move_to_end(key)
             return found
-    cls = validator_for(schema, default=Draft202012Validator)
-    cls.check_schema(schema)
-    validator = cls(schema)
+    base = validator_for(schema, default=Draft202012Validator)
+    base.check_schema(schema)
+    validator = _linear(base)(schema)
     with _lock:
         _by_content[key] = validator
         while len(_by_content) > _MAX:
@@ -73,9 +153,12 @@ def schema_error(schema: dict[str, Any], params: Any) -> str | None:
     if fast is not None and fast(params):
         return None  # the fast check is exact when it says valid
     validator = validator_of(schema)
-    first = next(validator.iter_errors(params), None)
-    if first is None:
+    errors = list(itertools.islice(validator.iter_errors(params), MAX_ERRORS))
+    if not errors:
         return None
-    error = best_match(validator.iter_errors(params)) or first
+    error = best_match(errors) or errors[0]
     where = ".".join(str(p) for p in error.absolute_path)
-    return f"{where}: {error.message}" if where else error.message
+    message = error.message
+    if len(message) > MESSAGE_CHARS:  # jsonschema quotes whole values in its messages
+        message = message[:MESSAGE_CHARS] + "…"
+    return f"{where}: {message}" if where else message

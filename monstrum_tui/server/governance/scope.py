@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
+from .regex import compile_linear
+
 #: the pattern that allows every value, in every match mode, including absent ones
 ALLOW_ALL = "*"
 
@@ -132,7 +134,8 @@ def _compile(match_mode: str, pattern: str) -> Predicate:
     if match_mode == "prefix":
         return lambda text: text.startswith(pattern)
     if match_mode == "regex":
-        return re.compile(pattern).fullmatch  # type: ignore[return-value]
+        # linear time whatever the pattern or the text (regex.py)
+        return compile_linear(pattern).fullmatch  # type: ignore[no-any-return]
     raise ValueError(f"unknown match_mode {match_mode!r}")
 
 
@@ -140,7 +143,7 @@ class ScopeMatcher:
     """Matches values against one binding constraint (a list of patterns) in one mode.
 
     Modes: ``pattern`` (case-sensitive glob, as ``fnmatch.fnmatchcase``), ``exact``,
-    ``prefix``, ``regex`` (full match). ``*`` allows everything in every mode.
+    ``prefix``, ``regex`` (full match, in linear time: RE2). ``*`` allows everything in every mode.
     """
 
     __slots__ = ("_predicates", "allow_all", "match_mode", "patterns")

@@ -12,6 +12,7 @@ import json
 
 from .checks import check_semantics, check_structure
 from .compiled import CompiledManifest, CompiledTool, compile_manifest
+from .limits import check_limits
 from .model import Manifest
 from .problems import ManifestInvalid, Problem, Problems
 from .yamlsource import parse_yaml
@@ -38,6 +39,8 @@ def check_manifest_text(text: str) -> tuple[Manifest | None, list[Problem]]:
             return None, problems.sorted()
         if not isinstance(data, dict):
             problems.add((), "the manifest must be a YAML mapping (name: ..., version: ...)")
+            return None, problems.sorted()
+        if not check_limits(data, problems):
             return None, problems.sorted()
         check_structure(data, problems)
         check_semantics(data, problems)

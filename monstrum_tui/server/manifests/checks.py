@@ -17,6 +17,7 @@ from jsonschema.validators import validator_for
 from pydantic import ValidationError
 
 from ..executors.actions import ACTION_SPECS
+from ..governance.regex import regex_problem
 from .model import (
     AUTH_KEYS,
     AuthMethod,
@@ -390,6 +391,11 @@ def _check_input_schema(ctx: _Context, schema: dict[str, Any], loc: Loc) -> None
         else:
             message = err.message if len(err.message) <= 160 else err.message[:157] + "..."
             ctx.problems.add(where, f"not a valid JSON Schema: {message}")
+    if schema_ok:
+        for path, pattern in _regexes(schema, loc):
+            problem = regex_problem(pattern)
+            if problem is not None:
+                ctx.problems.add(path, f"pattern {problem}")
     for path, ref in _refs(schema, loc):
         if not ref.startswith("#"):
             ctx.problems.add(path, f"$ref '{ref}' points outside the schema; only local "
@@ -417,6 +423,27 @@ def _check_input_schema(ctx: _Context, schema: dict[str, Any], loc: Loc) -> None
                         f"default {_short(pschema['default'])} does not fit the property's "
                         f"own schema: {error.message}",
                     )
+
+
+def _regexes(value: Any, loc: Loc) -> list[tuple[Loc, str]]:
+    """Every regular expression in a schema (``pattern`` values, ``patternProperties``
+    keys), which params will be matched against."""
+    found: list[tuple[Loc, str]] = []
+    stack: list[tuple[Any, Loc]] = [(value, loc)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            for key, item in node.items():
+                if key == "pattern" and isinstance(item, str):
+                    found.append(((*where, key), item))
+                elif key == "patternProperties" and isinstance(item, dict):
+                    found.extend(((*where, key, k), k) for k in item if isinstance(k, str))
+                    stack.extend((v, (*where, key, k)) for k, v in item.items())
+                else:
+                    stack.append((item, (*where, key)))
+        elif isinstance(node, list):
+            stack.extend((item, (*where, i)) for i, item in enumerate(node))
+    return found
 
 
 def _refs(value: Any, loc: Loc) -> list[tuple[Loc, str]]:

@@ -110,6 +110,10 @@ def parse_yaml(text: str, problems: Problems) -> Any:
             return None
         try:
             return loader.construct_document(node)
+        except ValueError as exc:  # an integer of more digits than Python converts
+            problems.add((), f"a value in the manifest cannot be read: {exc}"
+                         .replace("sys.set_int_max_str_digits()", "the limit"))
+            return None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             problems.add(
