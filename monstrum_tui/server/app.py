@@ -11,6 +11,7 @@ from .. import __version__
 from .api import audit as audit_api
 from .api import authorize, bots, integrations, keys, meta, resources, tasks
 from .api.errors import install_error_handlers
+from .api.idempotency import install_idempotency
 from .api.openapi_errors import document_errors
 from .api.request_id import RequestIdMiddleware
 from .audit.retention import start_retention
@@ -45,6 +46,7 @@ def create_app(settings: ServerSettings | None = None, platform: Platform | None
     app.state.platform = platform
     install_error_handlers(app)
     document_errors(app)
+    install_idempotency(app)
     app.add_middleware(RequestIdMiddleware)
     for module in (meta, keys, bots, authorize, tasks, resources, integrations):
         app.include_router(module.router)
