@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -305,3 +306,56 @@ def test_every_attempt_of_one_call_carries_the_same_key() -> None:
             assert "idempotency-key" not in peer.attempts["/v1/bots/bot_1"][0].headers
     finally:
         peer.stop()
+
+
+def test_the_sdk_waits_out_a_first_request_still_in_flight(server, client) -> None:
+    """A repeat gets 409 + Retry-After while the first is handled; the SDK retries until
+    the first one's answer is stored, and gets that answer."""
+    bot = client.bots.create(name="waiting-bot")
+    first = client.tasks.create(bot_id=bot.id, input="say x")
+    key = f"slow-{secrets.token_hex(4)}"
+    body = f'{{"bot_id":"{bot.id}","input":"say x","metadata":{{}}}}'.encode()
+    _claim_by_hand(server, client, key, body, timedelta(seconds=0))
+    store = Store(f"sqlite:///{server.data_dir / 'monstrum.db'}")
+
+    def finish_first() -> None:  # the first request's answer arrives a little later
+        threading.Event().wait(0.3)
+        store.idempotency.complete(
+            client.whoami().id, key_digest(key), status_code=201,
+            media_type="application/json", response=first.model_dump_json(), replayable=True,
+        )
+
+    finisher = threading.Thread(target=finish_first)
+    finisher.start()
+    try:
+        with monstrum.Client(
+            api_key=server.admin_key, api_base=server.url, max_retries=30
+        ) as patient:
+            got = patient.tasks.create(bot_id=bot.id, input="say x", idempotency_key=key)
+    finally:
+        finisher.join(30)
+        store.close()
+    assert got.id == first.id
+    assert [t.id for t in client.tasks.list(bot_id=bot.id)] == [first.id]
+
+
+def test_expired_keys_are_swept(tmp_path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'sweep.db'}")
+    try:
+        for key in ("old", "new"):
+            assert store.idempotency.claim(
+                "key_1", key_digest(key), fingerprint="f", method="POST", path="/v1/tasks",
+                expired_before=utcnow() - timedelta(days=1),
+            ) is None
+        with store.write() as conn:
+            conn.execute(
+                update(idempotency_keys)
+                .where(idempotency_keys.c.key_hash == key_digest("old"))
+                .values(created_at=utcnow() - timedelta(days=2))
+            )
+        assert store.idempotency.purge(utcnow() - timedelta(days=1)) == 1
+        with store.read() as conn:
+            left = conn.execute(idempotency_keys.select()).all()
+        assert [row.key_hash for row in left] == [key_digest("new")]
+    finally:
+        store.close()
