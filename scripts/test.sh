@@ -15,6 +15,8 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 
 .venv/bin/ruff check .
+# the SDK ships py.typed: its types must hold, for itself and for code written from the guide
+.venv/bin/mypy --strict monstrum_tui/client monstrum tests/guide_scripts
 
 # headless and unattended: no terminal, no stdin, a known terminal type for Textual
 export TERM="${TERM:-xterm-256color}"

@@ -48,7 +48,14 @@ def test_each_operation_declares_the_errors_it_can_answer(doc) -> None:
     assert responses[("get", "/v1/health")] == {"200"}  # no key, no input: no error to declare
     assert responses[("get", "/v1/bots")] == {"200", "401", "403", "422", "429"}
     assert {"404", "409"} <= responses[("delete", "/v1/resources/{resource_id}")]
-    assert "409" not in responses[("delete", "/v1/bots/{bot_id}")]
+    assert "409" not in responses[("patch", "/v1/bots/{bot_id}")]
+    # a route that honours Idempotency-Key declares the header and its 409
+    delete_bot = doc["paths"]["/v1/bots/{bot_id}"]["delete"]
+    assert "409" in responses[("delete", "/v1/bots/{bot_id}")]
+    assert "Idempotency-Key" in [p["name"] for p in delete_bot["parameters"]]
+    assert "Idempotency-Key" in doc["paths"]["/v1/bots/{bot_id}"]["delete"]["responses"]["409"][
+        "description"
+    ]
     assert {"404", "409", "422"} <= responses[("post", "/v1/tasks")]
     assert "422" in responses[("post", "/v1/integrations")]  # its YAML body is not a model
     for operation in [*CONFLICTS, *BODY_NOT_FOUND]:

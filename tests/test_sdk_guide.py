@@ -249,7 +249,7 @@ def test_the_sync_client_works_from_many_threads(server, client) -> None:
 def test_the_sync_client_closes_cleanly(server) -> None:
     c = monstrum.Client(api_key=server.admin_key, api_base=server.url)
     c.whoami()
-    thread = c._runner._thread
+    thread = c._bridge.thread
     assert thread is not None and thread.is_alive()
     c.close()
     assert c.closed and not thread.is_alive()

@@ -88,7 +88,7 @@ def test_cancel_running_task_promptly(client, bot) -> None:
 
 
 def test_sync_stream_break_closes_the_connection(client, bot) -> None:
-    pool = client._async._transport.http._transport._pool
+    pool = client._bridge.client._transport.http._transport._pool
     for event in client.tasks.stream(bot_id=bot.id, input="say a\nwait 60"):
         if event.type == "message":
             break

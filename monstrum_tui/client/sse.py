@@ -1,4 +1,4 @@
-"""Server-Sent Events: a parser, and a task's event stream that resumes by itself.
+"""A task's event stream (Server-Sent Events) that resumes by itself.
 
 ``TaskEventStream`` follows ``GET /v1/tasks/{id}/events``. When the connection drops
 it reconnects with ``Last-Event-ID`` (the last seq it yielded), so the caller gets every
@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from .errors import APIConnectionError, MonstrumAPIError
 from .models import TaskEvent
+from .namespace import id_segment
+from .sse_parser import ServerSentEvent, aiter_sse
 from .transport import Transport
+
+__all__ = ["ServerSentEvent", "StreamStatus", "TaskEventStream", "aiter_sse"]
 
 #: reconnect attempts in a row (without an event in between) before giving up
 DEFAULT_MAX_RECONNECTS = 8
@@ -24,45 +28,6 @@ MAX_RECONNECT_DELAY = 4.0
 #: the server sends a keep-alive every 15 s; three missed ones mean the link is dead
 READ_TIMEOUT = 45.0
 RETRYABLE_STATUS = frozenset({408, 409, 429})
-
-
-@dataclass(frozen=True)
-class ServerSentEvent:
-    """One dispatched SSE message; ``comment`` marks a ``:`` line (keep-alive)."""
-
-    event: str = "message"
-    data: str = ""
-    id: str | None = None
-    retry: int | None = None
-    comment: bool = False
-
-
-async def parse_sse(lines: AsyncIterator[str]) -> AsyncIterator[ServerSentEvent]:
-    """Turn the lines of an ``text/event-stream`` body into messages (the SSE rules)."""
-    event, data, last_id, retry = "", [], None, None
-    async for line in lines:
-        if not line:
-            if data or event:
-                yield ServerSentEvent(event or "message", "\n".join(data), last_id, retry)
-            event, data, retry = "", [], None
-            continue
-        if line.startswith(":"):
-            yield ServerSentEvent(event="", data=line[1:].strip(), comment=True)
-            continue
-        name, _, value = line.partition(":")
-        if value.startswith(" "):
-            value = value[1:]
-        if name == "data":
-            data.append(value)
-        elif name == "event":
-            event = value
-        elif name == "id":
-            if "\0" not in value:
-                last_id = value
-        elif name == "retry" and value.isdigit():
-            retry = int(value)
-    if data:
-        yield ServerSentEvent(event or "message", "\n".join(data), last_id, retry)
 
 
 @dataclass(frozen=True)
@@ -89,7 +54,7 @@ def _retryable(exc: Exception) -> bool:
 
 def reconnect_delay(attempt: int) -> float:
     """Doubling from 0.25 s up to 4 s, with jitter."""
-    delay = min(FIRST_RECONNECT_DELAY * 2**attempt, MAX_RECONNECT_DELAY)
+    delay = min(FIRST_RECONNECT_DELAY * 2.0 ** min(attempt, 32), MAX_RECONNECT_DELAY)
     return delay * (0.75 + 0.25 * random.random())
 
 
@@ -138,9 +103,9 @@ class TaskEventStream:
             except Exception:
                 pass  # a display callback must not break the stream
 
-    async def _follow(self) -> AsyncIterator[TaskEvent]:
+    async def _follow(self) -> AsyncGenerator[TaskEvent, None]:
         failures = 0
-        path = f"/v1/tasks/{self.task_id}/events"
+        path = f"/v1/tasks/{id_segment('task_id', self.task_id)}/events"
         while True:
             headers = {"Accept": "text/event-stream"}
             if self.last_seq is not None:
@@ -151,7 +116,7 @@ class TaskEventStream:
                     "GET", path, headers=headers, read_timeout=self._read_timeout
                 ) as response:
                     self._status(StreamStatus("connected", self.task_id, self.last_seq, failures))
-                    async for message in parse_sse(response.aiter_lines()):
+                    async for message in aiter_sse(response.aiter_bytes()):
                         if message.comment:
                             failures = 0  # a keep-alive: the link works
                             continue

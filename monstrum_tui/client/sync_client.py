@@ -2,36 +2,32 @@
 
 from __future__ import annotations
 
-import weakref
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .async_client import AsyncClient
+from .config import ClientSettings
 from .models import Health, WhoAmI
-from .sync_bridge import LoopThread, SyncProxy
+from .sync_api import SyncApiKeys, SyncAudit, SyncBots, SyncIntegrations, SyncResources, SyncTasks
+from .sync_bridge import SyncBridge
 from .transport import RetryPolicy
-
-if TYPE_CHECKING:
-    from .api.audit import Audit
-    from .api.bots import Bots
-    from .api.integrations import Integrations
-    from .api.keys import ApiKeys
-    from .api.resources import Resources
-    from .api.tasks import Tasks
 
 
 class Client:
     """Sync client: the same calls as ``AsyncClient``, without ``await``.
 
-    Every call runs the async implementation on a private event loop thread, so the
-    two can never disagree.
+    Every call runs the async implementation on a private event loop thread, so the two
+    can never disagree. The client stays open while it, or anything made from it (its
+    namespaces, pagers, event streams), is reachable: ``monstrum.Client().tasks.run(...)``
+    works. ``close()`` or ``with Client() as client:`` close it at once; a client that
+    is simply dropped is closed by the garbage collector, or at exit.
     """
 
-    bots: Bots
-    tasks: Tasks
-    resources: Resources
-    integrations: Integrations
-    audit: Audit
-    api_keys: ApiKeys
+    bots: SyncBots
+    tasks: SyncTasks
+    resources: SyncResources
+    integrations: SyncIntegrations
+    audit: SyncAudit
+    api_keys: SyncApiKeys
 
     def __init__(
         self,
@@ -43,47 +39,50 @@ class Client:
         max_retries: int | None = None,
         uds: str | None = None,
         retry_policy: RetryPolicy | None = None,
-        **kwargs: Any,
+        settings: ClientSettings | None = None,
     ) -> None:
-        kwargs.update(
-            profile=profile, timeout=timeout, max_retries=max_retries, uds=uds,
-            retry_policy=retry_policy,
-        )
-        self._runner = LoopThread()
-        # the httpx client must be created on the loop that will use it
-        try:
-            self._async: AsyncClient = self._runner.run(_make(api_key, api_base, kwargs))
-        except BaseException:
-            self._runner.stop()  # no key, bad config...: do not leave the loop thread behind
-            raise
-        self._finalizer = weakref.finalize(self, _shutdown, self._async, self._runner)
-        for name in ("bots", "tasks", "resources", "integrations", "audit", "api_keys"):
-            setattr(self, name, SyncProxy(getattr(self._async, name), self._runner))
+        def make() -> AsyncClient:
+            return AsyncClient(
+                api_key, api_base, profile=profile, timeout=timeout, max_retries=max_retries,
+                uds=uds, retry_policy=retry_policy, settings=settings,
+            )
+
+        self._bridge = SyncBridge(make)
+        self.bots = SyncBots(self._bridge)
+        self.tasks = SyncTasks(self._bridge)
+        self.resources = SyncResources(self._bridge)
+        self.integrations = SyncIntegrations(self._bridge)
+        self.audit = SyncAudit(self._bridge)
+        self.api_keys = SyncApiKeys(self._bridge)
 
     @property
-    def settings(self) -> Any:
-        return self._async.settings
+    def settings(self) -> ClientSettings:
+        return self._bridge.client.settings
 
     @property
     def api_base(self) -> str:
-        return self._async.api_base
+        """Where this client talks to (a URL, or ``unix:PATH``)."""
+        return self._bridge.client.api_base
 
     def whoami(self) -> WhoAmI:
-        return self._runner.run(self._async.whoami())
+        """The key in use: its id, name and scopes."""
+        return self._bridge.run(self._bridge.client.whoami())
 
     def health(self) -> Health:
-        return self._runner.run(self._async.health())
+        """The server's health; needs no key."""
+        return self._bridge.run(self._bridge.client.health())
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self._runner.run(self._async.request(method, path, **kwargs))
+        """A raw API call through the same retry and error handling."""
+        return self._bridge.run(self._bridge.client.request(method, path, **kwargs))
 
     @property
     def closed(self) -> bool:
-        return self._runner.closed
+        return self._bridge.closed
 
     def close(self) -> None:
         """Close the connections and stop the private loop; the client is unusable after."""
-        self._finalizer()
+        self._bridge.close()
 
     def __enter__(self) -> Client:
         return self
@@ -92,16 +91,5 @@ class Client:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<Client {self.api_base}>"
-
-
-async def _make(api_key: str | None, api_base: str | None, kwargs: dict[str, Any]) -> AsyncClient:
-    return AsyncClient(api_key, api_base, **kwargs)
-
-
-def _shutdown(client: AsyncClient, runner: LoopThread) -> None:
-    try:
-        runner.run(client.aclose())
-    except Exception:
-        pass
-    runner.stop()
+        state = " closed" if self.closed else ""
+        return f"<Client {self.api_base}{state}>"

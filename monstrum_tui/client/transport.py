@@ -24,6 +24,7 @@ from .errors import (
     default_error_type,
     error_for_status,
 )
+from .idempotency import with_idempotency_key
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 NEVER_RETRIED_STATUS = frozenset({400, 401, 403, 404, 405, 410, 413, 415, 422})
@@ -195,17 +196,23 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         max_retries: int | None = None,
         auth: bool = True,
+        idempotency_key: str | None = None,
     ) -> Any:
         """Send a request and return its decoded JSON body (``None`` for 204).
 
         Connection errors, timeouts, 408, 409, 429 and 5xx are retried up to
         ``max_retries`` times with capped exponential backoff and jitter (or the
         server's ``Retry-After``); every other error is raised at once, typed.
+        A request that changes something carries an ``Idempotency-Key`` (one in
+        ``headers``, else ``idempotency_key``, else a new one), the same on every retry,
+        so the server runs it once however many attempts reach it.
         """
         retries = self.settings.max_retries if max_retries is None else max(0, max_retries)
         policy = self.retry_policy
         clean_params = {k: v for k, v in (params or {}).items() if v is not None}
-        base_headers = self._headers(headers) if auth else dict(headers or {})
+        base_headers = with_idempotency_key(
+            method, self._headers(headers) if auth else dict(headers or {}), idempotency_key
+        )
         attempt = 0
         while True:
             send_headers = base_headers

@@ -12,6 +12,7 @@ from .api import audit as audit_api
 from .api import authorize, bots, integrations, keys, meta, resources, tasks
 from .api.body_limit import BodyLimitMiddleware
 from .api.errors import install_error_handlers
+from .api.idempotency import install_idempotency
 from .api.openapi_errors import document_errors
 from .api.request_id import RequestIdMiddleware
 from .audit.retention import start_retention
@@ -44,6 +45,7 @@ def create_app(settings: ServerSettings | None = None, platform: Platform | None
     app.state.platform = platform
     install_error_handlers(app)
     document_errors(app)
+    install_idempotency(app)
     # added last, so it runs first: every answer, even a 413, carries the request id
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestIdMiddleware)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..models import AuditEntry, AuditVerification
-from ..namespace import Namespace
+from ..namespace import Namespace, id_segment, optional_id
 from ..pagination import AsyncPager
 
 
@@ -38,15 +38,15 @@ class Audit(Namespace):
         ``page_size`` may be up to 500.
         """
         params = {
-            "bot_id": bot_id,
-            "resource_id": resource_id,
+            "bot_id": optional_id("bot_id", bot_id),
+            "resource_id": optional_id("resource_id", resource_id),
             "tool_name": tool_name,
             "status": status,
-            "task_id": task_id,
+            "task_id": optional_id("task_id", task_id),
             "start_time": _iso(start_time),
             "end_time": _iso(end_time),
             "q": q,
-            "after_id": after_id,
+            "after_id": optional_id("after_id", after_id),
         }
         return AsyncPager(
             self._fetch("/v1/audit"), AuditEntry, params, limit=limit, page_size=page_size,
@@ -54,7 +54,9 @@ class Audit(Namespace):
         )
 
     async def get(self, entry_id: str) -> AuditEntry:
-        data = await self._transport.request("GET", f"/v1/audit/{entry_id}")
+        data = await self._transport.request(
+            "GET", f"/v1/audit/{id_segment('entry_id', entry_id)}"
+        )
         return AuditEntry.model_validate(data)
 
     async def verify(self, *, fast: bool = False, full: bool | None = None) -> AuditVerification:

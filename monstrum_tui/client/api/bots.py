@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Mapping
 from typing import Any
 
 from ..models import Bot, BotTools, Decision, ResourceBinding, ToolAccess
-from ..namespace import Namespace, jsonable
+from ..namespace import Namespace, id_segment, jsonable
 from ..pagination import AsyncPager
 
 
@@ -25,7 +27,8 @@ class Bots(Namespace):
         )
 
     async def get(self, bot_id: str) -> Bot:
-        return Bot.model_validate(await self._transport.request("GET", f"/v1/bots/{bot_id}"))
+        path = f"/v1/bots/{id_segment('bot_id', bot_id)}"
+        return Bot.model_validate(await self._transport.request("GET", path))
 
     async def create(
         self,
@@ -34,9 +37,12 @@ class Bots(Namespace):
         description: str = "",
         model: str = "scripted",
         status: str = "active",
-        allowed_operations: list[str] | None = None,
-        resource_bindings: list[ResourceBinding | dict[str, Any]] | None = None,
+        allowed_operations: builtins.list[str] | None = None,
+        resource_bindings: builtins.list[ResourceBinding | dict[str, Any]] | None = None,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Bot:
+        """Create a bot. A retried create makes one bot (``idempotency_key``: your own key)."""
         # the server validates (a 422 names each bad field, which the dashboard shows next
         # to the field); checking here too would raise a different, untyped error
         body = {
@@ -47,29 +53,44 @@ class Bots(Namespace):
             "allowed_operations": allowed_operations or [],
             "resource_bindings": jsonable(resource_bindings or []),
         }
-        data = await self._transport.request("POST", "/v1/bots", json=body)
+        data = await self._transport.request(
+            "POST", "/v1/bots", json=body, headers=extra_headers,
+            idempotency_key=idempotency_key,
+        )
         return Bot.model_validate(data)
 
     async def update(self, bot_id: str, **changes: Any) -> Bot:
         """Change the named fields only (``allowed_operations=[...]``, ``status="paused"``...)."""
         data = await self._transport.request(
-            "PATCH", f"/v1/bots/{bot_id}", json=jsonable(changes)
+            "PATCH", f"/v1/bots/{id_segment('bot_id', bot_id)}", json=jsonable(changes)
         )
         return Bot.model_validate(data)
 
-    async def delete(self, bot_id: str) -> None:
-        await self._transport.request("DELETE", f"/v1/bots/{bot_id}")
+    async def delete(
+        self,
+        bot_id: str,
+        *,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        await self._transport.request(
+            "DELETE", f"/v1/bots/{id_segment('bot_id', bot_id)}", headers=extra_headers,
+            idempotency_key=idempotency_key,
+        )
 
     async def authorize(
         self, bot_id: str, *, tool: str, params: dict[str, Any] | None = None
     ) -> Decision:
         """The platform's decision on a tool call by this bot, without running it."""
         data = await self._transport.request(
-            "POST", f"/v1/bots/{bot_id}/authorize", json={"tool": tool, "params": params or {}}
+            "POST", f"/v1/bots/{id_segment('bot_id', bot_id)}/authorize",
+            json={"tool": tool, "params": params or {}},
         )
         return Decision.model_validate(data)
 
-    async def tools(self, bot_id: str) -> list[ToolAccess]:
+    async def tools(self, bot_id: str) -> builtins.list[ToolAccess]:
         """Every tool of the bot's bound resources, with the server's verdict on each."""
-        data = await self._transport.request("GET", f"/v1/bots/{bot_id}/tools")
+        data = await self._transport.request(
+            "GET", f"/v1/bots/{id_segment('bot_id', bot_id)}/tools"
+        )
         return BotTools.model_validate(data).data

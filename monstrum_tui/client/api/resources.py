@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..models import Resource
-from ..namespace import Namespace, jsonable
+from ..namespace import Namespace, check_id, id_segment, jsonable
 from ..pagination import AsyncPager
 
 
@@ -20,7 +21,9 @@ class Resources(Namespace):
 
     async def get(self, resource_id: str) -> Resource:
         """One resource with its tools (and the scope dimensions of each) and bound bots."""
-        data = await self._transport.request("GET", f"/v1/resources/{resource_id}")
+        data = await self._transport.request(
+            "GET", f"/v1/resources/{id_segment('resource_id', resource_id)}"
+        )
         return Resource.model_validate(data)
 
     async def create(
@@ -31,6 +34,8 @@ class Resources(Namespace):
         config: dict[str, Any] | None = None,
         credentials: dict[str, Any] | None = None,
         id: str | None = None,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Resource:
         """Create a resource; ``credentials`` are stored encrypted and never shown again."""
         # the server validates, so a bad value comes back as a typed 422 naming the field
@@ -41,18 +46,30 @@ class Resources(Namespace):
             "credentials": jsonable(credentials or {}),
         }
         if id is not None:
-            body["id"] = id
-        return Resource.model_validate(
-            await self._transport.request("POST", "/v1/resources", json=body)
+            body["id"] = check_id("id", id)
+        data = await self._transport.request(
+            "POST", "/v1/resources", json=body, headers=extra_headers,
+            idempotency_key=idempotency_key,
         )
+        return Resource.model_validate(data)
 
     async def update(self, resource_id: str, **changes: Any) -> Resource:
         """Change ``name``, or merge into ``config`` / ``credentials`` (a None value removes)."""
         data = await self._transport.request(
-            "PATCH", f"/v1/resources/{resource_id}", json=jsonable(changes)
+            "PATCH", f"/v1/resources/{id_segment('resource_id', resource_id)}",
+            json=jsonable(changes),
         )
         return Resource.model_validate(data)
 
-    async def delete(self, resource_id: str) -> None:
+    async def delete(
+        self,
+        resource_id: str,
+        *,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> None:
         """Delete a resource (refused with a ConflictError while bots are bound to it)."""
-        await self._transport.request("DELETE", f"/v1/resources/{resource_id}")
+        await self._transport.request(
+            "DELETE", f"/v1/resources/{id_segment('resource_id', resource_id)}",
+            headers=extra_headers, idempotency_key=idempotency_key,
+        )

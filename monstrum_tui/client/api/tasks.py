@@ -2,30 +2,58 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from ..idempotency import check_idempotency_key
 from ..models import Task, TaskEvent
-from ..namespace import Namespace, jsonable
+from ..namespace import Namespace, check_id, id_segment, jsonable, optional_id
 from ..pagination import AsyncPager
 from ..sse import DEFAULT_MAX_RECONNECTS, StatusCallback, TaskEventStream
 
 
 class Tasks(Namespace):
     async def create(
-        self, *, bot_id: str, input: str = "", metadata: dict[str, Any] | None = None
+        self,
+        *,
+        bot_id: str,
+        input: str = "",
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Task:
-        """Start a task and return at once (status ``queued``)."""
+        """Start a task and return at once (status ``queued``).
+
+        Retries (after a timeout or a dropped connection) carry the same idempotency key,
+        so the bot runs once; pass ``idempotency_key`` to choose it yourself, e.g. to make
+        a webhook delivered twice start one task.
+        """
         # the server validates, so a bad body is a typed 422 that names the field
-        body = {"bot_id": bot_id, "input": input, "metadata": jsonable(metadata or {})}
-        data = await self._transport.request("POST", "/v1/tasks", json=body)
+        body = {
+            "bot_id": check_id("bot_id", bot_id),
+            "input": input,
+            "metadata": jsonable(metadata or {}),
+        }
+        data = await self._transport.request(
+            "POST", "/v1/tasks", json=body, headers=extra_headers,
+            idempotency_key=idempotency_key,
+        )
         return Task.model_validate(data)
 
     async def run(
-        self, *, bot_id: str, input: str = "", metadata: dict[str, Any] | None = None
+        self,
+        *,
+        bot_id: str,
+        input: str = "",
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Task:
         """Start a task, wait for it to end, and return it (``status``, ``output``, ``error``)."""
-        task = await self.create(bot_id=bot_id, input=input, metadata=metadata)
+        task = await self.create(
+            bot_id=bot_id, input=input, metadata=metadata, idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+        )
         return await self.wait(task.id)
 
     async def wait(self, task_id: str) -> Task:
@@ -38,21 +66,45 @@ class Tasks(Namespace):
             await events.aclose()
         return await self.get(task_id)
 
-    async def stream(
+    def stream(
         self,
         *,
         bot_id: str,
         input: str = "",
         metadata: dict[str, Any] | None = None,
         on_status: StatusCallback | None = None,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[TaskEvent]:
         """Start a task and yield its events as they happen, up to its last one.
 
         ``event.type`` is ``started``, ``message`` (``text``), ``tool_call`` (``tool_name``,
         ``params``, ``resource_id``, ``call_id``), ``result`` (``data``, ``duration_ms``),
         ``denied`` (``reason``), ``error`` (``error``) or ``complete`` (``output``).
+        The task is created when iteration starts.
         """
-        task = await self.create(bot_id=bot_id, input=input, metadata=metadata)
+        check_id("bot_id", bot_id)  # now, not at the first step of the iteration
+        if idempotency_key is not None:
+            check_idempotency_key(idempotency_key)
+        return self._stream(
+            bot_id=bot_id, input=input, metadata=metadata, on_status=on_status,
+            idempotency_key=idempotency_key, extra_headers=extra_headers,
+        )
+
+    async def _stream(
+        self,
+        *,
+        bot_id: str,
+        input: str,
+        metadata: dict[str, Any] | None,
+        on_status: StatusCallback | None,
+        idempotency_key: str | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> AsyncIterator[TaskEvent]:
+        task = await self.create(
+            bot_id=bot_id, input=input, metadata=metadata, idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+        )
         events = self.events(task.id, after=0, on_status=on_status)
         try:
             async for event in events:
@@ -74,12 +126,13 @@ class Tasks(Namespace):
         iterator ends after the task's terminal event (``event.is_terminal``).
         """
         return TaskEventStream(
-            self._transport, task_id, after=after, max_reconnects=max_reconnects,
-            on_status=on_status,
+            self._transport, check_id("task_id", task_id), after=after,
+            max_reconnects=max_reconnects, on_status=on_status,
         )
 
     async def get(self, task_id: str) -> Task:
-        return Task.model_validate(await self._transport.request("GET", f"/v1/tasks/{task_id}"))
+        path = f"/v1/tasks/{id_segment('task_id', task_id)}"
+        return Task.model_validate(await self._transport.request("GET", path))
 
     def list(
         self,
@@ -89,11 +142,22 @@ class Tasks(Namespace):
         limit: int | None = None,
     ) -> AsyncPager[Task]:
         """Tasks, newest first; ``limit`` caps how many."""
-        return AsyncPager(
-            self._fetch("/v1/tasks"), Task, {"bot_id": bot_id, "status": status}, limit=limit
-        )
+        params = {"bot_id": optional_id("bot_id", bot_id), "status": status}
+        return AsyncPager(self._fetch("/v1/tasks"), Task, params, limit=limit)
 
-    async def cancel(self, task_id: str) -> Task:
-        """Stop a queued or running task; returns it as it ended (``cancelled``)."""
-        data = await self._transport.request("POST", f"/v1/tasks/{task_id}/cancel")
+    async def cancel(
+        self,
+        task_id: str,
+        *,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Task:
+        """Stop a queued or running task; returns it as it ended (``cancelled``).
+
+        A retried cancel that the server already carried out answers as the first did.
+        """
+        data = await self._transport.request(
+            "POST", f"/v1/tasks/{id_segment('task_id', task_id)}/cancel",
+            headers=extra_headers, idempotency_key=idempotency_key,
+        )
         return Task.model_validate(data)

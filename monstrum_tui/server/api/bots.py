@@ -11,6 +11,7 @@ from ..auth import Principal
 from ..bindings import check_bindings
 from .deps import PlatformDep, page_limit, require
 from .errors import Invalid, NotFound
+from .idempotency import Once
 
 router = APIRouter(prefix="/v1/bots", tags=["bots"])
 Reader = Annotated[Principal, Depends(require("bots:read"))]
@@ -39,7 +40,7 @@ def list_bots(
 
 
 @router.post("", response_model=Bot, status_code=201)
-def create_bot(body: BotCreate, platform: PlatformDep, _: Writer) -> Bot:
+def create_bot(body: BotCreate, platform: PlatformDep, _: Writer, once: Once) -> Bot:
     _check_operations(body.allowed_operations)
     check_bindings(platform.store, body.resource_bindings)
     return platform.store.bots.create(body)
@@ -72,7 +73,7 @@ def update_bot(bot_id: str, body: BotUpdate, platform: PlatformDep, _: Writer) -
 
 
 @router.delete("/{bot_id}", status_code=204)
-def delete_bot(bot_id: str, platform: PlatformDep, _: Writer) -> Response:
+def delete_bot(bot_id: str, platform: PlatformDep, _: Writer, once: Once) -> Response:
     if not platform.store.bots.delete(bot_id):
         raise NotFound(f"no bot {bot_id}")
     return Response(status_code=204)

@@ -20,6 +20,7 @@ from ..platform import Platform
 from ..store.integrations import IntegrationConflict
 from .deps import PlatformDep, page_limit, require
 from .errors import Conflict, Invalid, NotFound, TooLarge
+from .idempotency import Once
 
 router = APIRouter(prefix="/v1/integrations", tags=["integrations"])
 Reader = Annotated[Principal, Depends(require("resources:read"))]
@@ -70,7 +71,7 @@ def list_integrations(
     responses={200: {"description": "upgraded, or the same manifest was installed already"}},
 )
 async def upload_integration(
-    request: Request, response: Response, platform: PlatformDep, _: Writer
+    request: Request, response: Response, platform: PlatformDep, _: Writer, once: Once
 ) -> Integration:
     raw = await request.body()
     if len(raw) > MAX_MANIFEST_BYTES:

@@ -10,6 +10,7 @@ from ...client.models import ApiKey, ApiKeyCreate, ApiKeyCreated, Page
 from ..auth import Principal, unknown_scopes
 from .deps import PlatformDep, page_limit, require
 from .errors import Conflict, Invalid, NotFound
+from .idempotency import Once, OnceWithSecret
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"])
 Admin = Annotated[Principal, Depends(require("admin"))]
@@ -24,7 +25,9 @@ def list_keys(
 
 
 @router.post("", response_model=ApiKeyCreated, status_code=201)
-def create_key(body: ApiKeyCreate, platform: PlatformDep, _: Admin) -> ApiKeyCreated:
+def create_key(
+    body: ApiKeyCreate, platform: PlatformDep, _: Admin, once: OnceWithSecret
+) -> ApiKeyCreated:
     bad = unknown_scopes(body.scopes)
     if bad:
         raise Invalid(
@@ -36,7 +39,7 @@ def create_key(body: ApiKeyCreate, platform: PlatformDep, _: Admin) -> ApiKeyCre
 
 
 @router.delete("/{key_id}", status_code=204)
-def delete_key(key_id: str, platform: PlatformDep, principal: Admin) -> Response:
+def delete_key(key_id: str, platform: PlatformDep, principal: Admin, once: Once) -> Response:
     if key_id == principal.key_id:
         raise Conflict("a key cannot delete itself")
     if not platform.store.keys.delete(key_id):

@@ -13,7 +13,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from ...client.idempotency import IDEMPOTENCY_HEADER
 from ...client.models import ErrorResponse
+from .idempotency import CONFLICT_DESCRIPTION as IDEMPOTENCY_CONFLICT
 
 _REF = "#/components/schemas/ErrorResponse"
 
@@ -64,8 +66,11 @@ def _statuses(method: str, path: str, operation: dict[str, Any]) -> dict[str, st
         out["403"] = DESCRIPTIONS["403"]
     if any(p.get("in") == "path" for p in params) or (method, path) in BODY_NOT_FOUND:
         out["404"] = BODY_NOT_FOUND.get((method, path), DESCRIPTIONS["404"])
-    if (method, path) in CONFLICTS:
-        out["409"] = CONFLICTS[(method, path)]
+    conflicts = [CONFLICTS[(method, path)]] if (method, path) in CONFLICTS else []
+    if any(p.get("in") == "header" and p.get("name") == IDEMPOTENCY_HEADER for p in params):
+        conflicts.append(IDEMPOTENCY_CONFLICT)
+    if conflicts:
+        out["409"] = "; ".join(conflicts)
     if params or has_body:
         out["422"] = DESCRIPTIONS["422"]
     if operation.get("security"):

@@ -28,6 +28,7 @@ from ..resource_values import check_config, check_credentials, merge, with_defau
 from ..store.resources import BindingRecord, ResourceExists, ResourceRecord
 from .deps import PlatformDep, page_limit, require
 from .errors import Conflict, Invalid, NotFound
+from .idempotency import Once
 
 router = APIRouter(prefix="/v1/resources", tags=["resources"])
 Reader = Annotated[Principal, Depends(require("resources:read"))]
@@ -144,7 +145,9 @@ def list_resources(
 
 
 @router.post("", response_model=Resource, status_code=201)
-def create_resource(body: ResourceCreate, platform: PlatformDep, _: Writer) -> Resource:
+def create_resource(
+    body: ResourceCreate, platform: PlatformDep, _: Writer, once: Once
+) -> Resource:
     compiled = _manifest_for(platform, body.type)
     config = with_defaults(compiled.manifest, body.config)
     credentials = _credentials_only(body.credentials)
@@ -209,7 +212,9 @@ def update_resource(
 
 
 @router.delete("/{resource_id}", status_code=204)
-def delete_resource(resource_id: str, platform: PlatformDep, _: Writer) -> Response:
+def delete_resource(
+    resource_id: str, platform: PlatformDep, _: Writer, once: Once
+) -> Response:
     deleted, bound = platform.store.resources.delete_unbound(resource_id)
     if bound:
         names = {

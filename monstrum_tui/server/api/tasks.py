@@ -17,6 +17,7 @@ from ..runner import is_terminal
 from ..store.tasks import FINISHED
 from .deps import PlatformDep, page_limit, require
 from .errors import Conflict, Invalid, NotFound
+from .idempotency import Once
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 Reader = Annotated[Principal, Depends(require("tasks:read"))]
@@ -38,7 +39,7 @@ async def _task_or_404(platform: Platform, task_id: str) -> Task:
 
 
 @router.post("", response_model=Task, status_code=201)
-async def create_task(body: TaskCreate, platform: PlatformDep, _: Writer) -> Task:
+async def create_task(body: TaskCreate, platform: PlatformDep, _: Writer, once: Once) -> Task:
     """Start a task for a bot; it is ``queued`` and runs as soon as the limits allow."""
     bot = await asyncio.to_thread(platform.store.bots.get, body.bot_id)
     if bot is None:
@@ -73,7 +74,7 @@ async def get_task(task_id: str, platform: PlatformDep, _: Reader) -> Task:
 
 
 @router.post("/{task_id}/cancel", response_model=Task)
-async def cancel_task(task_id: str, platform: PlatformDep, _: Writer) -> Task:
+async def cancel_task(task_id: str, platform: PlatformDep, _: Writer, once: Once) -> Task:
     """Stop a queued or running task at once; a finished task is a 409."""
     task = await _task_or_404(platform, task_id)
     if task.status in FINISHED:

@@ -117,3 +117,26 @@ task_events = Table(
     Column("timestamp", Timestamp, nullable=False),
     PrimaryKeyConstraint("task_id", "seq", name="pk_task_events"),
 )
+
+# the first answer to each Idempotency-Key, per API key, so a retried create runs once
+# (also when the retry reaches another server process); status_code is NULL while the
+# first request is still being handled
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(40), nullable=False),  # the API key's id
+    Column("key_hash", String(64), nullable=False),  # SHA-256 of the Idempotency-Key
+    # SHA-256 of key, method, path and body: a repeat must be the same request
+    Column("fingerprint", String(64), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("status_code", Integer),
+    Column("media_type", String(100)),
+    Column("response", Text),
+    # 0 when the answer held a secret that is not kept (a new API key): no replay then
+    Column("replayable", Integer, nullable=False, default=1),
+    Column("created_at", Timestamp, nullable=False),
+    Column("completed_at", Timestamp),
+    PrimaryKeyConstraint("scope", "key_hash", name="pk_idempotency_keys"),
+    Index("ix_idempotency_keys_created", "created_at"),
+)

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine
 
 from .bots import BotRepository
 from .database import READ_ONLY, make_engine
+from .idempotency import IdempotencyRepository
 from .integrations import IntegrationRepository
 from .keys import KeyRepository
 from .resources import ResourceRepository
@@ -28,6 +29,7 @@ class Store:
         self.integrations = IntegrationRepository(self)
         self.resources = ResourceRepository(self)
         self.tasks = TaskRepository(self)
+        self.idempotency = IdempotencyRepository(self)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from ....client.sse_parser import aiter_sse
+
 if TYPE_CHECKING:
     from ..session import CallableTool, TaskSession
 
@@ -165,10 +167,11 @@ class OpenAIChatModel:
                     await response.aread()
                     await self._absorb_whole(session, turn, response)
                     return turn
-                async for line in response.aiter_lines():
-                    if not line.startswith("data:"):
+                # the SSE spec's line ends only: a delta holding U+2028 is one line
+                async for message in aiter_sse(response.aiter_bytes()):
+                    if message.comment:
                         continue
-                    data = line[5:].strip()
+                    data = message.data.strip(" \t\r\n")
                     if data == "[DONE]":
                         break
                     try:

@@ -21,6 +21,9 @@ _CALL = re.compile(r"^\s*call\s+(?P<tool>[^\s{]+)\s*(?P<params>.*?)\s*$")
 _SAY = re.compile(r"^\s*say\s+(?P<text>.+?)\s*$")
 _WAIT = re.compile(r"^\s*wait\s+(?P<seconds>\d+(\.\d+)?)\s*$")
 MAX_WAIT = 3600.0
+#: lines end at CR, LF or CRLF only: str.splitlines() would also cut a line at U+2028,
+#: U+0085 and the like, which a say text or a JSON string may hold
+_LINE_END = re.compile("\r\n|\r|\n")
 SUMMARY_WIDTH = 300
 
 
@@ -49,7 +52,7 @@ def summarise(outcomes: list[ToolOutcome]) -> str:
 class ScriptedModel:
     async def run(self, session: TaskSession) -> str:
         outcomes: list[ToolOutcome] = []
-        for number, line in enumerate(session.task.input.splitlines(), 1):
+        for number, line in enumerate(_LINE_END.split(session.task.input), 1):
             if m := _CALL.match(line):
                 tool, raw = m["tool"], m["params"]
                 try:
