@@ -7,10 +7,11 @@ older client keeps working against a newer server.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
 
@@ -33,6 +34,41 @@ SCOPES: tuple[str, ...] = (
     "audit:read",
     "admin",
 )
+
+
+#: characters that reorder or hide text on screen (bidi controls)
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                           "\u2066\u2067\u2068\u2069")
+
+
+def _describe(char: str) -> str:
+    return f"U+{ord(char):04X} ({unicodedata.name(char, 'a control character')})"
+
+
+def _plain_name(value: str) -> str:
+    """A name shown in lists and logs: one line of visible text (no control, format or
+    bidi characters, which could disguise one bot or resource as another)."""
+    if not value.strip():
+        raise ValueError("must not be blank")
+    for char in value:
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp", "Co", "Cs"):
+            raise ValueError(f"must be plain text on one line: it contains {_describe(char)}")
+    return value
+
+
+def _plain_text(value: str) -> str:
+    """A description: lines of text (newlines and tabs allowed, no other control or bidi
+    characters)."""
+    for char in value:
+        if char in "\n\t":
+            continue
+        if char in _BIDI_CONTROLS or unicodedata.category(char) in ("Cc", "Cs"):
+            raise ValueError(f"must be plain text: it contains {_describe(char)}")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_plain_name)]
+Description = Annotated[str, AfterValidator(_plain_text)]
 
 
 class WireModel(BaseModel):
@@ -74,8 +110,8 @@ class Bot(WireModel):
 class BotCreate(WireModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
-    description: str = Field(default="", max_length=2000)
+    name: Name = Field(min_length=1, max_length=100)
+    description: Description = Field(default="", max_length=2000)
     model: str = Field(default="scripted", min_length=1, max_length=200)
     status: BotStatus = "active"
     allowed_operations: list[str] = Field(default_factory=list)
@@ -85,8 +121,8 @@ class BotCreate(WireModel):
 class BotUpdate(WireModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    description: str | None = Field(default=None, max_length=2000)
+    name: Name | None = Field(default=None, min_length=1, max_length=100)
+    description: Description | None = Field(default=None, max_length=2000)
     model: str | None = Field(default=None, min_length=1, max_length=200)
     status: BotStatus | None = None
     allowed_operations: list[str] | None = None
@@ -182,7 +218,7 @@ class ResourceCreate(WireModel):
     model_config = ConfigDict(extra="forbid")
 
     type: str
-    name: str = Field(min_length=1, max_length=100)
+    name: Name = Field(min_length=1, max_length=100)
     id: str | None = Field(default=None, pattern=r"^res_[a-z0-9][a-z0-9_-]{1,62}$")
     config: dict[str, Any] = Field(default_factory=dict)
     credentials: dict[str, Any] = Field(default_factory=dict)
@@ -191,7 +227,7 @@ class ResourceCreate(WireModel):
 class ResourceUpdate(WireModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: Name | None = Field(default=None, min_length=1, max_length=100)
     config: dict[str, Any] | None = None
     credentials: dict[str, Any] | None = None
 
@@ -369,7 +405,7 @@ class ApiKey(WireModel):
 class ApiKeyCreate(WireModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: Name = Field(min_length=1, max_length=100)
     scopes: list[str] = Field(min_length=1)
 
 
@@ -388,6 +424,11 @@ class WhoAmI(WireModel):
 class Health(WireModel):
     status: Literal["ok"] = "ok"
     version: str
+    audit_ok: bool = Field(
+        default=True, description="false when the audit chain's head does not hold: the "
+        "platform then refuses new entries, so no tool call runs until it is repaired"
+    )
+    audit_problem: str | None = Field(default=None, description="why, when audit_ok is false")
 
 
 # --- errors -----------------------------------------------------------------

@@ -34,7 +34,7 @@ from .catalog import ResolvedTool, ToolCatalog
 from .governance import decide, split_tool_name
 from .governance.guard import guard_for
 from .ids import new_id
-from .redaction import redact_params, wire_safe
+from .redaction import Redactor, redact_params, wire_safe
 from .store import Store
 
 log = logging.getLogger("monstrum.calls")
@@ -148,10 +148,17 @@ class ToolCalls:
         task_id: str | None = None,
         timeout: float = 30.0,
         listener: CallListener | None = None,
+        redactor: Redactor | None = None,
     ) -> ToolOutcome:
-        """Decide one call and, if allowed, run it; every outcome is audited."""
+        """Decide one call and, if allowed, run it; every outcome is audited.
+
+        ``redactor`` holds secrets of whoever asks (a model provider's key) to keep out
+        of the audited and reported params and results.
+        """
         call_id = new_id("call")
         safe_params = _as_mapping(redact_params(wire_safe(params)))
+        if redactor:
+            safe_params = redactor.value(safe_params)
         bot, offered = await self.policy(bot_id)
         if bot is None:
             decision = Decision(allowed=False, check="bot_active", message="the bot was deleted",
@@ -224,6 +231,8 @@ class ToolCalls:
                                audit_id=pending.id)
         data = jsonable(result.data)
         error = result.error or ("the tool failed" if not result.ok else None)
+        if redactor:
+            data, error = redactor.value(data), redactor.text(error) if error else error
         await self._complete(
             pending, status="success" if result.ok else "error",
             reason=decision.message if result.ok else (error or "error"),

@@ -26,7 +26,7 @@ from .executors.registry import ExecutorRegistry
 from .governance.guard import ScopeGuard
 from .manifests import CompiledManifest
 from .manifests.model import ToolSpec
-from .redaction import Redactor, shorten, shorten_strings
+from .redaction import Redactor, secrets_in_use, shorten, shorten_strings
 from .store import Store
 
 log = logging.getLogger("monstrum.catalog")
@@ -217,18 +217,22 @@ class ToolCatalog:
         def redactor() -> Redactor:
             return Redactor([*credentials.values(), *call.derived_secrets])
 
-        try:
-            # the executors keep their own time; this is the backstop (+ a grace to clean up)
-            data = await asyncio.wait_for(executor.run(call), call.timeout + 2.0)
-        except ToolRefused as refusal:
-            return done(False, None, refusal.decision.message, redactor(), refusal.decision)
-        except ToolFailure as failure:
-            return done(False, failure.data, failure.message, redactor())
-        except asyncio.TimeoutError:
-            return done(False, None, f"{tool_name} timed out after {call.timeout:g}s")
-        except Exception as exc:  # an executor bug must not take the task down with it
-            secrets = redactor()
-            message = shorten(secrets.text(f"{type(exc).__name__}: {exc}"), ERROR_TEXT_CHARS)
-            log.warning("tool %s on %s failed: %s", tool_name, resource_id, message)
-            return done(False, None, f"{tool_name} failed: {message}", secrets)
-        return done(True, data, None, redactor())
+        in_use = Redactor(credentials.values())
+        with secrets_in_use(in_use):  # a log line written meanwhile is redacted too
+            try:
+                # the executors keep their own time; this is the backstop (+ a grace)
+                data = await asyncio.wait_for(executor.run(call), call.timeout + 2.0)
+            except ToolRefused as refusal:
+                return done(False, None, refusal.decision.message, redactor(),
+                            refusal.decision)
+            except ToolFailure as failure:
+                return done(False, failure.data, failure.message, redactor())
+            except asyncio.TimeoutError:
+                return done(False, None, f"{tool_name} timed out after {call.timeout:g}s")
+            except Exception as exc:  # an executor bug must not take the task down with it
+                secrets = redactor()
+                message = shorten(secrets.text(f"{type(exc).__name__}: {exc}"),
+                                  ERROR_TEXT_CHARS)
+                log.warning("tool %s on %s failed: %s", tool_name, resource_id, message)
+                return done(False, None, f"{tool_name} failed: {message}", secrets)
+            return done(True, data, None, redactor())

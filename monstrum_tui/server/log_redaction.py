@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import re
 
+from .redaction import redact_known
+
 _SECRET_PATTERNS = (
     # API keys: mst_ and the random part
     (re.compile(r"mst_[A-Za-z0-9_\-]{4,}"), "mst_***"),
@@ -19,10 +21,10 @@ _FORMATTER = logging.Formatter()
 
 
 def redact(text: str) -> str:
-    """``text`` with every API key and bearer token replaced by ``***``."""
+    """``text`` with every API key, bearer token and known credential replaced by ``***``."""
     for pattern, replacement in _SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
-    return text
+    return redact_known(text)
 
 
 class SecretRedactingFilter(logging.Filter):
@@ -42,8 +44,15 @@ class SecretRedactingFilter(logging.Filter):
         return True
 
 
+#: libraries whose INFO lines carry request URLs (a credential in a query string)
+QUIET_LOGGERS = ("httpx", "httpcore", "mcp", "urllib3")
+
+
 def install_log_redaction() -> None:
-    """Add the filter to every handler configured so far (root, uvicorn's, ours)."""
+    """Add the filter to every handler configured so far (root, uvicorn's, ours), and keep
+    libraries that log request URLs at WARNING."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     loggers: list[logging.Logger] = [logging.getLogger()]
     loggers += [
         logger for logger in logging.Logger.manager.loggerDict.values()

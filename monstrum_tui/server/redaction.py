@@ -16,7 +16,9 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -51,15 +53,19 @@ def encodings_of(secret: str) -> set[str]:
 class Redactor:
     """Replaces a set of secrets, in all their encodings, by ``***``."""
 
-    __slots__ = ("_forms",)
+    __slots__ = ("_forms", "secrets")
 
     def __init__(self, secrets: Iterable[Any] = ()) -> None:
         forms: set[str] = set()
+        kept: list[str] = []
         for value in secrets:
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 value = str(value)
             if isinstance(value, str) and len(value) >= MIN_REDACTED_LENGTH:
+                kept.append(value)
                 forms |= encodings_of(value)
+        #: the raw secrets (to build a larger redactor from this one)
+        self.secrets: tuple[str, ...] = tuple(kept)
         # longest first: a form that contains another is replaced whole
         self._forms = tuple(sorted(forms, key=len, reverse=True))
 
@@ -83,6 +89,44 @@ class Redactor:
         if isinstance(value, (list, tuple)):
             return [self.value(v) for v in value]
         return value
+
+
+_registry_lock = threading.Lock()
+#: secrets the process holds for its whole life (a model provider's key)
+_process_secrets: set[str] = set()
+#: redactors of calls running now, so a log line written meanwhile is redacted too
+_active: dict[int, Redactor] = {}
+
+
+def register_process_secret(value: str) -> None:
+    """A secret redacted from every log line of this process from now on."""
+    if value and len(value) >= MIN_REDACTED_LENGTH:
+        with _registry_lock:
+            _process_secrets.add(value)
+
+
+@contextmanager
+def secrets_in_use(redactor: Redactor) -> Iterator[None]:
+    """While the block runs, log lines are redacted of ``redactor``'s secrets as well."""
+    with _registry_lock:
+        _active[id(redactor)] = redactor
+    try:
+        yield
+    finally:
+        with _registry_lock:
+            _active.pop(id(redactor), None)
+
+
+def redact_known(text: str) -> str:
+    """``text`` without any secret the process knows of now (for log lines)."""
+    with _registry_lock:
+        redactors = list(_active.values())
+        static = list(_process_secrets)
+    if static:
+        redactors.append(Redactor(static))
+    for redactor in redactors:
+        text = redactor.text(text)
+    return text
 
 
 def shorten(text: str, limit: int) -> str:

@@ -93,7 +93,12 @@ def precheck_access(request: Request) -> None:
     needs_key, scopes = route_access(request.scope.get("route"))
     if not needs_key:
         return
-    principal = principal_for(get_platform(request), request.headers.get("authorization"))
+    platform = get_platform(request)
+    principal = principal_for(platform, request.headers.get("authorization"))
+    # a request with an unreadable body still counts against its key's rate
+    wait = platform.limiter.acquire(principal.key_id)
+    if wait is not None:
+        raise RateLimited(wait)
     for scope in scopes:
         if not principal.allows(scope):
             raise PermissionDenied(scope)

@@ -115,7 +115,8 @@ def _field_error(err: dict[str, Any]) -> dict[str, str]:
         where = f" at character {loc[-1]}" if loc and isinstance(loc[-1], int) else ""
         reason = (err.get("ctx") or {}).get("error") or "JSON decode error"
         return {"field": "body", "message": f"the body is not valid JSON: {reason}{where}"}
-    return {"field": _field_path(err.get("loc", ())), "message": err.get("msg", "invalid")}
+    message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    return {"field": _field_path(err.get("loc", ())), "message": message}
 
 
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:

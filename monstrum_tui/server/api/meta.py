@@ -9,14 +9,17 @@ from fastapi import APIRouter, Depends
 from ... import __version__
 from ...client.models import Health, WhoAmI
 from ..auth import Principal
-from .deps import authenticate
+from .deps import PlatformDep, authenticate
 
 router = APIRouter(tags=["meta"])
 
 
 @router.get("/v1/health", response_model=Health)
-def health() -> Health:
-    return Health(version=__version__)
+def health(platform: PlatformDep) -> Health:
+    """Up, its version, and whether the audit log can take new entries (if not, no call
+    runs: fail closed)."""
+    audit = platform.audit.health()
+    return Health(version=__version__, audit_ok=audit.ok, audit_problem=audit.problem)
 
 
 @router.get("/v1/whoami", response_model=WhoAmI)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -25,6 +26,8 @@ Writer = Annotated[Principal, Depends(require("tasks:write"))]
 
 #: seconds between keep-alive comments on an idle event stream
 KEEPALIVE_S = float(os.environ.get("MONSTRUM_SSE_KEEPALIVE", "15"))
+#: seconds between checks that a stream's API key still exists (revoked: the stream ends)
+KEY_RECHECK_S = float(os.environ.get("MONSTRUM_SSE_KEY_RECHECK", "2"))
 #: events read from the store per query while replaying
 REPLAY_BATCH = 500
 #: the largest seq SQLite can store (a bigger one cannot even be compared with)
@@ -108,14 +111,19 @@ def _resume_point(after: int | None, last_event_id: str | None) -> int:
     return after or 0
 
 
-async def follow_events(platform: Platform, task_id: str, after: int) -> AsyncIterator[str]:
+async def follow_events(
+    platform: Platform, task_id: str, after: int, key_id: str | None = None
+) -> AsyncIterator[str]:
     """SSE frames of a task's events after ``after``: stored ones, then live ones.
 
     Subscribe first, then replay the store, then drain the live queue skipping what the
-    replay already sent: no gap, no duplicate. Ends after the task's terminal event.
+    replay already sent: no gap, no duplicate. Ends after the task's terminal event, or
+    within ``KEY_RECHECK_S`` of the watcher's key (``key_id``) being revoked.
     """
     store = platform.store
     last = after
+    last_sent = time.monotonic()
+    next_key_check = last_sent + KEY_RECHECK_S
     yield "retry: 1000\n\n"
     with platform.runner.broker.subscribe(task_id) as sub:
         replay = True
@@ -144,12 +152,21 @@ async def follow_events(platform: Platform, task_id: str, after: int) -> AsyncIt
                     for event in await asyncio.to_thread(store.tasks.events_after, task_id, last):
                         yield _frame(event)
                     return
+            now = time.monotonic()
+            if key_id is not None and now >= next_key_check:
+                next_key_check = now + KEY_RECHECK_S
+                if not await asyncio.to_thread(store.keys.exists, key_id):
+                    yield ": the API key was revoked\n\n"
+                    return
             try:
-                event = await asyncio.wait_for(sub.queue.get(), timeout=KEEPALIVE_S)
+                event = await asyncio.wait_for(
+                    sub.queue.get(), timeout=min(KEEPALIVE_S, KEY_RECHECK_S)
+                )
             except asyncio.TimeoutError:
                 if sub.overflowed:
                     replay = True
-                else:
+                elif time.monotonic() - last_sent >= KEEPALIVE_S:
+                    last_sent = time.monotonic()
                     yield ": keep-alive\n\n"
                 continue
             # send what has piled up in one write: fewer, larger chunks when busy
@@ -169,6 +186,7 @@ async def follow_events(platform: Platform, task_id: str, after: int) -> AsyncIt
                     break
                 event = sub.queue.get_nowait()
             if frames:
+                last_sent = time.monotonic()
                 yield "".join(frames)
             if ended:
                 return
@@ -184,7 +202,7 @@ async def follow_events(platform: Platform, task_id: str, after: int) -> AsyncIt
 async def task_events(
     task_id: str,
     platform: PlatformDep,
-    _: Reader,
+    principal: Reader,
     after: int | None = Query(
         None, ge=0, le=MAX_SEQ, description="send only events with a greater seq"
     ),
@@ -194,7 +212,7 @@ async def task_events(
     await _task_or_404(platform, task_id)
     start = _resume_point(after, last_event_id)
     return StreamingResponse(
-        follow_events(platform, task_id, start),
+        follow_events(platform, task_id, start, principal.key_id),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ...client.models import Bot, Decision, Task, Tool
 from ..calls import ToolOutcome
 from ..governance import callable_tools
+from ..redaction import Redactor
 from .recorder import EventRecorder
 
 if TYPE_CHECKING:
@@ -52,6 +53,12 @@ class TaskSession:
     #: the current model turn; ``message`` events carry it so watchers know where one
     #: message ends and the next begins (streamed chunks of one turn share it)
     turn: int = 0
+    #: secrets of the model provider, redacted from what the model says and asks for
+    redactor: Redactor = field(default_factory=Redactor)
+
+    def add_secret(self, value: str) -> None:
+        """Redact ``value`` from this task's messages, params and audit entries."""
+        self.redactor = Redactor([*self.redactor.secrets, value])
 
     @property
     def task_id(self) -> str:
@@ -85,7 +92,8 @@ class TaskSession:
     async def message(self, text: str) -> None:
         """Model text of the current turn (a streamed chunk or a whole message)."""
         if text:
-            await self.recorder.record(self.task_id, "message", text=text, turn=self.turn)
+            await self.recorder.record(self.task_id, "message", text=self.redactor.text(text),
+                                       turn=self.turn)
 
     async def problem(self, text: str, **fields: Any) -> None:
         """A non-fatal error the task goes on after (bad JSON on a call line...)."""
@@ -107,7 +115,7 @@ class TaskSession:
         self.tool_calls += 1
         return await self.calls.call(
             self.bot.id, name, params, task_id=self.task_id,
-            timeout=max(0.1, self.remaining()), listener=self,
+            timeout=max(0.1, self.remaining()), listener=self, redactor=self.redactor,
         )
 
     # --- CallListener: the call's events ------------------------------------------------

@@ -94,6 +94,13 @@ class KeyRepository:
                 update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=utcnow())
             )
 
+    def exists(self, key_id: str) -> bool:
+        """Whether the key is still there (not revoked)."""
+        with self._store.read() as conn:
+            return conn.execute(
+                select(api_keys.c.id).where(api_keys.c.id == key_id)
+            ).first() is not None
+
     def count(self) -> int:
         with self._store.read() as conn:
             return int(conn.execute(select(func.count()).select_from(api_keys)).scalar_one())

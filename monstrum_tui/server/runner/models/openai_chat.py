@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ....client.sse_parser import aiter_sse
+from ...redaction import Redactor, register_process_secret, shorten
 
 if TYPE_CHECKING:
     from ..session import CallableTool, TaskSession
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _FUNCTION_NAME = re.compile(r"[^a-zA-Z0-9_-]")
-ERROR_SNIPPET = 300
+#: the longest provider error a task keeps (after the key is redacted from it)
+ERROR_TEXT_CHARS = 600
 
 
 class ProviderError(Exception):
@@ -69,13 +71,18 @@ class OpenAIChatModel:
         self.model = model
         self.api_key = api_key
         self.base_url = base_url.rstrip("/")
+        register_process_secret(api_key)  # no log line of the process carries it
+        self._redactor = Redactor([api_key])
 
     async def run(self, session: TaskSession) -> str:
+        # whatever a provider echoes back (an error, a message, a tool call's params), the
+        # key never reaches the task's events, audit entries or error, in any encoding
+        session.add_secret(self.api_key)
         try:
             return await self._run(session)
         except ProviderError as exc:
-            # whatever a provider echoes back, the key never reaches the task's error
-            raise ProviderError(str(exc).replace(self.api_key, "***")) from None
+            raise ProviderError(shorten(self._redactor.text(str(exc)), ERROR_TEXT_CHARS)
+                                ) from None
 
     async def _run(self, session: TaskSession) -> str:
         tools = await session.callable_tools()
@@ -230,7 +237,8 @@ def _error_text(response: httpx.Response) -> str:
     try:
         body = response.json()
         if isinstance(body, dict) and isinstance(body.get("error"), dict):
-            return str(body["error"].get("message"))[:ERROR_SNIPPET]
+            return str(body["error"].get("message"))
     except ValueError:
         pass
-    return response.text[:ERROR_SNIPPET] or response.reason_phrase
+    # whole: ``run`` redacts the key first and only then shortens the text
+    return response.text or response.reason_phrase
