@@ -7,6 +7,8 @@ import logging
 import os
 from pathlib import Path
 
+from .audit.log import AuditKeyMissing
+from .credentials import SecretKeyError
 from .serve import run_server
 from .settings import ServerSettings
 
@@ -25,10 +27,14 @@ def main() -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     settings = ServerSettings(data_dir=args.data_dir, seed_demo=args.seed_demo)
-    run_server(
-        settings, uds=args.uds, parent_pid=args.parent_pid, announce_key=False,
-        log_level="warning",
-    )
+    try:
+        run_server(
+            settings, uds=args.uds, parent_pid=args.parent_pid, announce_key=False,
+            log_level="warning",
+        )
+    except (AuditKeyMissing, SecretKeyError) as exc:
+        logging.getLogger("monstrum.serve").error("cannot start: %s", exc)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":
