@@ -389,3 +389,26 @@ def test_tools_of_gives_each_tool_its_dimensions_and_executor(platform, files) -
     assert read.executor == "filesystem.read" and read.spec.executor == "filesystem.read"
     assert [(d.key, d.param_paths) for d in read.tool.scope_dimensions] == [("paths", ["path"])]
     assert platform.catalog.tools_of("res_nope") == []
+
+
+async def test_no_resource_may_reach_the_data_dir(platform, tmp_path: Path) -> None:
+    """Keys and the database live in the data dir: a root or working folder that is, or
+    holds, it never runs, and the API refuses to save one."""
+    data_dir = Path(platform.settings.data_dir).resolve()
+    for folder in (data_dir, data_dir.parent):
+        add_resource(platform, "res_exposed", "filesystem", {"root": str(folder)})
+        result = await run(platform, "res_exposed", "read_file", {"path": "admin.key"})
+        assert not result.ok and "data dir" in (result.error or "")
+        platform.store.resources.delete_unbound("res_exposed")
+        add_resource(platform, "res_exposed_sh", "shell",
+                     {"allowed_commands": ["cat"], "working_dir": str(folder)})
+        result = await run(platform, "res_exposed_sh", "run_command",
+                           {"command": "cat", "args": ["admin.key"]})
+        assert not result.ok and "data dir" in (result.error or "")
+        platform.store.resources.delete_unbound("res_exposed_sh")
+    compiled = platform.store.integrations.for_type("filesystem")
+    assert compiled is not None
+    problems = platform.catalog.config_problems(compiled, {"root": str(data_dir)})
+    assert problems and "data dir" in problems[0]["message"]
+    (tmp_path / "elsewhere").mkdir()
+    assert platform.catalog.config_problems(compiled, {"root": str(tmp_path / "elsewhere")}) == []

@@ -297,3 +297,17 @@ def test_bot_tools_and_resource_bindings_carry_the_servers_verdicts(
     assert {a.tool_name: a.may_call for a in shown.access} == {
         n: v["may_call"] for n, v in verdicts.items()}
     client.bots.delete(bot_id=bot.id)
+
+
+def test_a_resource_that_would_expose_the_data_dir_is_refused(client, server) -> None:
+    for folder in (server.data_dir, server.data_dir.parent):
+        with pytest.raises(MonstrumAPIError) as err:
+            client.resources.create(type="filesystem", name="keys", config={"root": str(folder)})
+        assert err.value.status_code == 422 and "data dir" in err.value.message
+        with pytest.raises(MonstrumAPIError):
+            client.resources.create(type="shell", name="sh", config={
+                "allowed_commands": ["cat"], "working_dir": str(folder)})
+    demo = server.data_dir / "demo-workspace"  # its one shared folder is fine
+    demo.mkdir(exist_ok=True)
+    made = client.resources.create(type="filesystem", name="demo", config={"root": str(demo)})
+    client.resources.delete(resource_id=made.id)

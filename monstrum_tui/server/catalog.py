@@ -139,6 +139,16 @@ class ToolCatalog:
                 out[resource_id] = []
         return out
 
+    def config_problems(
+        self, compiled: CompiledManifest, config: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Why a resource of this type with this config must not run (its executors say:
+        e.g. a folder that would expose the data dir), as 422 fields."""
+        problems = self._executors.config_problems(
+            [t.spec for t in compiled.tools.values()], config, self._private
+        )
+        return [{"field": "config", "message": p} for p in problems]
+
     def tool(self, resource_id: str, tool_name: str) -> ResolvedTool | None:
         return next((t for t in self.tools_of(resource_id) if t.name == tool_name), None)
 

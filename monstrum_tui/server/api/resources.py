@@ -154,6 +154,7 @@ def create_resource(
     _refuse(
         check_config(compiled.manifest, config)
         + check_credentials(compiled.manifest, credentials)
+        + platform.catalog.config_problems(compiled, config)
     )
     resource_id = body.id or new_id("res")
     try:
@@ -192,6 +193,7 @@ def update_resource(
     if body.config is not None:
         config = with_defaults(compiled.manifest, merge(record.config, body.config))
         problems += check_config(compiled.manifest, config)
+        problems += platform.catalog.config_problems(compiled, config)
         values["config"] = config
     if body.credentials is not None:
         try:
