@@ -1,11 +1,18 @@
-"""Governance bench: decisions per second of the pure policy function, p50/p95 per decision.
+"""Governance bench: the pure decision, and the full cost of a governed call in a real task.
 
-    .venv/bin/python bench/governance.py [--decisions 200000]
+    .venv/bin/python bench/governance.py [--decisions 200000] [--calls 300]
 
-Runs ``decide`` on a realistic bot (5 bindings, each resource with 6 tools, scope
-dimensions including an array path) for a mix of calls: allowed, denied at each check,
-and qualified names. Prints figures per case and overall, then a final JSON line.
-Aim: p50 under 20 µs per decision.
+1. ``decide`` on a realistic bot (5 bindings, each resource with 6 tools, scope
+   dimensions including an array path) for a mix of calls: allowed, denied at each
+   check, qualified names; p50/p95 per decision. Aim: p50 under 20 µs.
+2. The full server time per tool call in a real task on the default store (SQLite in a
+   data dir): a scripted task of ``--calls`` filesystem reads, and one of denied calls,
+   run by the real task runner; each ``platform.calls.call`` is timed (policy read,
+   decide, write-ahead audit entry, executor, outcome, events), p50/p99. Beside it, in
+   the same process: an audit-like SQLite INSERT + COMMIT on a bare ``sqlite3``
+   connection, as the reference the ratio is taken against.
+
+Prints tables, then one JSON line.
 """
 
 from __future__ import annotations
@@ -104,9 +111,111 @@ def measure(bot: Bot, offered: dict[str, Any], name: str, params: dict[str, Any]
     }
 
 
+def _pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+def bare_sqlite_insert_ms(folder: Path, n: int = 500) -> float:
+    """p50 of one INSERT + COMMIT of an audit-sized row on a bare sqlite3 connection (WAL,
+    synchronous=NORMAL, as the store runs)."""
+    import sqlite3
+
+    conn = sqlite3.connect(folder / "reference.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE t (seq INTEGER PRIMARY KEY, id TEXT, params TEXT, h TEXT)")
+    samples = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO t VALUES (?, ?, ?, ?)",
+                     (i, f"aud_{i:020d}", '{"path":"README.md"}', "0" * 64))
+        conn.execute("COMMIT")
+        samples.append((time.perf_counter() - t0) * 1000)
+    conn.close()
+    return _pct(samples, 0.5)
+
+
+async def _task_calls(calls: int) -> dict[str, Any]:
+    import asyncio
+    import tempfile
+
+    from monstrum_tui.client.models import BotCreate
+    from monstrum_tui.server.platform import Platform
+    from monstrum_tui.server.resource_values import with_defaults
+    from monstrum_tui.server.settings import ServerSettings
+
+    folder = Path(tempfile.mkdtemp(prefix="monstrum-bench-"))
+    root = folder / "files"
+    root.mkdir()
+    (root / "README.md").write_text("# bench\n" * 20)
+    platform = Platform.open(ServerSettings(data_dir=folder / "data", max_steps=calls + 10))
+    compiled = platform.store.integrations.for_type("filesystem")
+    assert compiled is not None
+    platform.store.resources.create(
+        "res_bench", "filesystem", "bench", with_defaults(compiled.manifest, {"root": str(root)}),
+        platform.cipher.encrypt({}), [],
+    )
+    bot = platform.store.bots.create(BotCreate.model_validate({
+        "name": "bench", "allowed_operations": ["files.read"],
+        "resource_bindings": [{"resource_id": "res_bench", "allowed_tools": ["read_file"],
+                               "scope_constraints": {"paths": ["*.md", "docs/*"]}}],
+    }))
+    timings: list[float] = []
+    real_call = platform.calls.call
+
+    async def timed_call(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return await real_call(*args, **kwargs)
+        finally:
+            timings.append((time.perf_counter() - t0) * 1000)
+
+    platform.calls.call = timed_call  # type: ignore[method-assign]
+    await platform.start()
+    out: dict[str, Any] = {}
+    try:
+        for case, line in (("allowed", 'call read_file {"path": "README.md"}'),
+                           ("denied", 'call read_file {"path": "secret/key.txt"}')):
+            timings.clear()
+            task = await platform.runner.submit(bot.id, "\n".join([line] * calls), {})
+            while True:
+                current = await asyncio.to_thread(platform.store.tasks.get, task.id)
+                assert current is not None
+                if current.status in ("completed", "failed", "cancelled"):
+                    break
+                await asyncio.sleep(0.02)
+            assert current.status == "completed", current.error
+            steady = timings[min(20, len(timings) // 10):]  # past the first, cold calls
+            out[case] = {"calls": len(timings), "p50_ms": round(_pct(steady, 0.5), 3),
+                         "p99_ms": round(_pct(steady, 0.99), 3)}
+        out["reference_sqlite_insert_commit_ms"] = round(bare_sqlite_insert_ms(folder), 3)
+    finally:
+        await platform.stop()
+        platform.close()
+    return out
+
+
+def full_calls(calls: int) -> dict[str, Any]:
+    import asyncio
+
+    figures = asyncio.run(_task_calls(calls))
+    ref = figures["reference_sqlite_insert_commit_ms"]
+    print(f"\nfull server time per tool call in a task ({calls} calls, SQLite data dir)")
+    print(f"{'case':12} {'p50 ms':>8} {'p99 ms':>8} {'p50 / bare INSERT+COMMIT':>26}")
+    for case in ("allowed", "denied"):
+        f = figures[case]
+        f["p50_ratio_to_reference"] = round(f["p50_ms"] / ref, 1) if ref else None
+        print(f"{case:12} {f['p50_ms']:>8} {f['p99_ms']:>8} {f['p50_ratio_to_reference']:>26}")
+    print(f"{'reference':12} {ref:>8}   (bare sqlite3 INSERT + COMMIT, same process)")
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--decisions", type=int, default=200_000, help="in total, over all cases")
+    parser.add_argument("--calls", type=int, default=300, help="tool calls per bench task")
     args = parser.parse_args()
     bot, offered = workspace()
     per_case = max(1000, args.decisions // len(CASES))
@@ -139,6 +248,7 @@ def main() -> None:
     print(f"{'mixed':24} {m['decisions_per_s']:>12,} {m['p50_us']:>8} {m['p95_us']:>8}")
     figures["aim_p50_us"] = 20
     figures["meets_aim"] = m["p50_us"] < 20
+    figures["full_call"] = full_calls(args.calls)
     print(json.dumps(figures))
 
 
