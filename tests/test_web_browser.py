@@ -130,9 +130,13 @@ def test_the_dashboard_works_in_the_browser(page, embedded_console) -> None:
     terminal.press("r")
     terminal.wait_for("ops-runner")
     terminal.wait_for(lambda t: "Run (ctrl+s)" in t)
-    page.keyboard.type('call run_command {"command": "echo", "args": ["hello from chromium"]}')
+    typed = 'call run_command {"command": "echo", "args": ["hi-chromium"]}'
+    page.keyboard.type(typed)
+    # ctrl+s is a priority binding: it reads the form at once, even while the TextArea
+    # still has keys queued (a busy machine), so wait until the form shows them all
+    terminal.wait_for(typed)
     terminal.press("Control+s")
-    text = terminal.wait_for(lambda t: "hello from chromium" in t and "complete" in t)
+    text = terminal.wait_for(lambda t: '"stdout": "hi-chromium' in t and "complete" in t)
     assert "run_command" in text
 
     # copy the selected event (the pane follows the stream, so it is the last one)

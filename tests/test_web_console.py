@@ -19,7 +19,13 @@ import pytest
 from monstrum_tui.client.config import ClientSettings
 from monstrum_tui.client.errors import ConfigurationError
 from monstrum_tui.ui.connection import ConnectionTarget
-from monstrum_tui.ui.web.access import ConsoleToken, LoginSessions, resolve_token
+from monstrum_tui.ui.web.access import (
+    ConsoleToken,
+    LoginSessions,
+    hostname,
+    is_loopback,
+    resolve_token,
+)
 from monstrum_tui.ui.web.session import SPEC_ENV, SessionSpec
 from tests.browser import WebConsoleProcess, inherited_env, isolated_env
 
@@ -282,6 +288,14 @@ def test_the_session_spec_round_trips_and_leaves_the_environment() -> None:
         spec = SessionSpec(target, theme="ansi-dark", screen="tasks")
         environ = dict(spec.to_env())
         assert SessionSpec.pop_from_env(environ) == spec
+        assert "mst_secret" not in repr(spec)  # Textual's crash report prints locals
         assert SPEC_ENV not in environ
     with pytest.raises(ValueError, match="monstrum-tui --web"):
         SessionSpec.pop_from_env({})
+
+
+def test_loopback_names() -> None:
+    assert [hostname(h) for h in ("127.0.0.1:80", "[::1]:8450", "localhost", "::1")] == \
+        ["127.0.0.1", "::1", "localhost", "::1"]
+    assert all(is_loopback(h) for h in ("127.0.0.1", "127.8.9.1", "::1", "localhost"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "192.0.2.2", "localhost.evil", "", "::"))

@@ -453,7 +453,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _serve_web(args: argparse.Namespace) -> int:
     """``--web``: browsers get the dashboard; no terminal needed (loaded only then)."""
-    from .web.console import DEFAULT_HOST, DEFAULT_PORT, run_console
+    from .web.launch import DEFAULT_HOST, DEFAULT_PORT, run_console
 
     return run_console(
         host=args.host or DEFAULT_HOST,

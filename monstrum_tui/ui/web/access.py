@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import secrets
 import time
@@ -125,6 +126,23 @@ class LoginSessions:
         now = self._clock()
         for key in [k for k, expiry in self._expiry.items() if expiry <= now]:
             del self._expiry[key]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address only ever means this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def hostname(host: str) -> str:
+    """The name in a Host header, without its port (and brackets, for IPv6)."""
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def cookie_attributes(*, secure: bool) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""``monstrum-tui --web``: the dashboard served to browsers, one app process per session.
+"""The web console's HTTP application: the dashboard served to browsers, one app process
+per session.
 
 textual-serve supplies the browser side (xterm.js and its protocol) and the
 process that runs one app (``AppService``); this module is the HTTP surface in
@@ -13,17 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 import secrets
 import shlex
 import signal
 import socket
-import sys
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import jinja2
 import textual_serve
@@ -31,8 +29,6 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 
-from ...client.errors import ConfigurationError
-from ..connection import resolve_target, start_embedded
 from . import session
 from .access import (
     COOKIE_NAME,
@@ -40,11 +36,10 @@ from .access import (
     ConsoleToken,
     LoginSessions,
     cookie_attributes,
-    resolve_token,
+    hostname,
+    is_loopback,
 )
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8450
 #: app processes running at once; each is a Python process of its own
 MAX_SESSIONS = 16
 #: a wrong token costs this long, one at a time, so guessing is slow even with many requests
@@ -147,7 +142,7 @@ class WebConsole:
     async def _require_login(
         self, request: web.Request, handler: Callable[[web.Request], Any]
     ) -> web.StreamResponse:
-        if self.loopback_only and not is_loopback(_hostname(request.host)):
+        if self.loopback_only and not is_loopback(hostname(request.host)):
             # a console on loopback is only ever reached by a loopback name: any other
             # Host is a DNS-rebinding page trying to talk to it as its own origin
             return web.Response(status=421, text="this console answers only on loopback\n")
@@ -358,125 +353,9 @@ def same_origin(request: web.Request) -> bool:
     return origin.lower() == f"{request.scheme}://{request.host}".lower()
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _hostname(host: str) -> str:
-    """The name in a Host header, without its port (and brackets, for IPv6)."""
-    if host.startswith("["):
-        return host[1:].split("]", 1)[0]
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-
-
 def _int(value: str | None, default: int, low: int, high: int) -> int:
     try:
         number = int(value) if value is not None else default
     except ValueError:
         number = default
     return max(low, min(number, high))
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """The console's listening socket (bound here, so port 0 and errors are known up front)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(address)
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
-    sock.setblocking(False)
-    return sock
-
-
-def url_of(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/"
-
-
-def run_console(
-    *,
-    host: str = DEFAULT_HOST,
-    port: int = DEFAULT_PORT,
-    profile: str | None = None,
-    api_base: str | None = None,
-    api_key: str | None = None,
-    data_dir: Path | None = None,
-    theme: str | None = None,
-    screen: str | None = None,
-    out: TextIO | None = None,
-) -> int:
-    """Run the web console until interrupted; returns the exit status."""
-    out = out or sys.stdout
-    err = sys.stderr
-
-    def say(line: str) -> None:
-        print(line, file=out, flush=True)
-
-    try:
-        target = resolve_target(
-            profile=profile, api_base=api_base, api_key=api_key, data_dir=data_dir
-        )
-        token = resolve_token()
-    except ConfigurationError as exc:
-        print(f"monstrum-tui: {exc}", file=err)
-        return 2
-    if not 0 <= port <= 65535:
-        print(f"monstrum-tui: --port must be 0-65535, not {port}", file=err)
-        return 2
-    if not is_loopback(host):
-        print(
-            f"monstrum-tui: warning: listening on {host}, not loopback: anyone who can reach "
-            "this port can try the token, and over plain HTTP the token and session cookie "
-            "travel unencrypted. Prefer the default 127.0.0.1 with SSH port forwarding, or a "
-            "TLS proxy in front.",
-            file=err, flush=True,
-        )
-    try:
-        sock = listen(host, port)
-    except OSError as exc:
-        print(f"monstrum-tui: cannot listen on {host}:{port}: {exc.strerror or exc}", file=err)
-        return 1
-    platform = None
-    try:
-        if target.embedded:
-            say("starting the local platform…")
-            try:
-                platform = start_embedded(target.data_dir)
-            except Exception as exc:
-                print(f"monstrum-tui: cannot start the local platform: {exc}", file=err)
-                return 1
-            # sessions join this platform (same data dir); the console owns and stops it
-            target = replace(target, data_dir=platform.data_dir)
-        spec = session.SessionSpec(target=target, theme=theme, screen=screen)
-        console = WebConsole(spec, token, loopback_only=is_loopback(host), announce=say)
-        where = target.settings.api_base if target.settings else "the embedded platform"
-
-        def ready() -> None:
-            say(f"monstrum web console: {url_of(sock)}")
-            say(f"  sessions use profile {target.profile!r} on {where}")
-            if token.generated:
-                say(f"  token: {token.value}")
-                say(f"  (a new one each start; set {TOKEN_ENV} or [web] token to fix one)")
-            else:
-                say(f"  token: the one set in {token.source}")
-            say("  Ctrl+C stops it")
-
-        asyncio.run(console.serve(sock, ready))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sock.close()
-        if platform is not None:
-            platform.stop()
-    return 0
