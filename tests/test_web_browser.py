@@ -145,6 +145,16 @@ def test_the_dashboard_works_in_the_browser(page, embedded_console) -> None:
     event = json.loads(terminal.clipboard(lambda c: c.startswith("{")))
     assert event["type"] == "complete"
 
+    # every top-level screen answers its key in the browser as in a terminal
+    terminal.press("4")
+    terminal.wait_for(lambda t: "run_command" in t and "success" in t and "allowed" in t)
+    terminal.press("5")
+    terminal.wait_for(lambda t: "shell (Shell)" in t and "filesystem (Filesystem)" in t)
+    terminal.press("2")
+    terminal.wait_for(lambda t: "res_demo_shell" in t and "res_demo_files" in t)
+    terminal.press("1")
+    terminal.wait_for("triage-assistant")
+
     # nothing the browser received holds the platform's API key, in any encoding
     admin_key = (Path(embedded_console.env["MONSTRUM_DATA_DIR"]) / "admin.key").read_text().strip()
     received = b"".join(bodies) + b"".join(terminal.received)

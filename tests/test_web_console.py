@@ -26,6 +26,7 @@ from monstrum_tui.ui.web.access import (
     is_loopback,
     resolve_token,
 )
+from monstrum_tui.ui.web.console import WebConsole
 from monstrum_tui.ui.web.session import SPEC_ENV, SessionSpec
 from tests.browser import WebConsoleProcess, inherited_env, isolated_env
 
@@ -205,6 +206,33 @@ async def test_a_session_gets_the_key_only_in_its_environment(console, server) -
     await asyncio.to_thread(console.wait_for_output, "ended (0 open)")
 
 
+async def test_the_session_limit_holds(server) -> None:
+    """In process: a console allowing one session refuses the second before spawning it."""
+    import aiohttp
+    from aiohttp.test_utils import TestClient, TestServer
+
+    settings = ClientSettings(api_key=server.admin_key, api_base=server.url, profile="default")
+    lines: list[str] = []
+    console = WebConsole(SessionSpec(ConnectionTarget(settings, "default")),
+                         ConsoleToken(TOKEN, "test"), max_sessions=1, announce=lines.append)
+    async with TestClient(TestServer(console.application())) as http:
+        login = await http.post("/login", data={"token": TOKEN}, allow_redirects=False)
+        assert login.status == 303
+        origin = str(http.make_url("/")).rstrip("/")
+        async with http.ws_connect("/ws?width=80&height=24", origin=origin) as first:
+            assert (await asyncio.wait_for(first.receive(), 60)).type == aiohttp.WSMsgType.BINARY
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await http.ws_connect("/ws", origin=origin)
+            assert refused.value.status == 503
+            assert len(console.services) == 1
+        await asyncio.to_thread(wait_until, lambda: console.services == set())
+        async with http.ws_connect("/ws", origin=origin) as again:
+            assert (await asyncio.wait_for(again.receive(), 60)).type == aiohttp.WSMsgType.BINARY
+    assert console.services == set()
+    assert "refused a session: 1 are already running" in lines
+    assert sum("started" in line for line in lines) == 2
+
+
 def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "monstrum_tui.ui.app", *args], capture_output=True, text=True,
@@ -237,6 +265,32 @@ def test_listening_beyond_loopback_warns(tmp_path: Path, server) -> None:
         assert proc.token  # a generated token is printed for the operator
     finally:
         assert proc.stop() == 0
+
+
+async def test_stopping_the_console_ends_its_sessions(tmp_path: Path, server) -> None:
+    import aiohttp
+
+    env = {**isolated_env(tmp_path), "MONSTRUM_API_BASE": server.url,
+           "MONSTRUM_API_KEY": server.admin_key, "MONSTRUM_WEB_TOKEN": TOKEN}
+    proc = await asyncio.to_thread(WebConsoleProcess(env=env).start)
+    try:
+        with httpx.Client(base_url=proc.url, follow_redirects=False) as http:
+            session_id = log_in(http)
+        origin = proc.url.rstrip("/")
+        async with (
+            aiohttp.ClientSession(cookies={"monstrum_console": session_id}) as browser,
+            browser.ws_connect(f"{origin}/ws", origin=origin) as ws,
+        ):
+            await asyncio.wait_for(ws.receive(), 60)
+            pids = proc.session_pids()
+            assert pids
+            assert await asyncio.to_thread(proc.stop) == 0
+            ends = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
+            while (await asyncio.wait_for(ws.receive(), 30)).type not in ends:
+                pass  # what the app drew before it was told to quit
+        assert [pid for pid in pids if Path(f"/proc/{pid}").exists()] == []
+    finally:
+        proc.stop()
 
 
 # --- the parts, without processes ---------------------------------------------
@@ -299,3 +353,11 @@ def test_loopback_names() -> None:
         ["127.0.0.1", "::1", "localhost", "::1"]
     assert all(is_loopback(h) for h in ("127.0.0.1", "127.8.9.1", "::1", "localhost"))
     assert not any(is_loopback(h) for h in ("0.0.0.0", "192.0.2.2", "localhost.evil", "", "::"))
+
+
+def test_the_terminal_dashboard_does_not_load_the_web_console() -> None:
+    from tests.test_layering import loaded_after
+
+    modules = loaded_after("import monstrum_tui.ui.app\n")
+    assert not [m for m in modules if m.split(".")[0] in ("aiohttp", "textual_serve", "jinja2")]
+    assert not [m for m in modules if m.startswith("monstrum_tui.ui.web")]

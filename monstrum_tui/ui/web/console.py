@@ -61,7 +61,7 @@ HIDDEN_FROM_SESSIONS = (
     TOKEN_ENV, "MONSTRUM_API_KEY", "MONSTRUM_API_BASE", "MONSTRUM_PROFILE", "TMUX",
 )
 #: what a browser may fetch before it has logged in
-PUBLIC_PATHS = frozenset({"/login", "/favicon.ico"})
+PUBLIC_PATHS = frozenset({"/login", "/logout", "/favicon.ico"})
 WRONG_TOKEN = "That token is not right. Nothing was started; try again."
 
 
@@ -79,6 +79,19 @@ class SessionService(AppService):
             environment.pop(name, None)
         environment.update(self.session_env)
         return environment
+
+    async def close(self, timeout: float = SESSION_STOP_TIMEOUT) -> None:
+        """Ask the app to quit and wait until its process is gone; kill it if it will not."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.stop(), timeout)
+        process = self._process
+        if process is None:
+            return
+        try:
+            await asyncio.wait_for(process.wait(), timeout)
+        except asyncio.TimeoutError:
+            self.kill()
+            await process.wait()
 
     def kill(self) -> None:
         """The last resort when the process ignores the quit request."""
@@ -114,10 +127,11 @@ class WebConsole:
         self.sockets: set[web.WebSocketResponse] = set()
         self.download_manager = DownloadManager()
         self.sessions_started = 0
+        self.open_sessions = 0
         self._failures: asyncio.Lock | None = None
 
     def application(self) -> web.Application:
-        app = web.Application(middlewares=[self._require_login], client_max_size=MAX_BODY)
+        app = web.Application(middlewares=[self._gate], client_max_size=MAX_BODY)
         app.add_routes([
             web.get("/", self.handle_index),
             web.get("/login", self.handle_login_page),
@@ -139,7 +153,7 @@ class WebConsole:
         return self.logins.valid(request.cookies.get(COOKIE_NAME))
 
     @web.middleware
-    async def _require_login(
+    async def _gate(
         self, request: web.Request, handler: Callable[[web.Request], Any]
     ) -> web.StreamResponse:
         if self.loopback_only and not is_loopback(hostname(request.host)):
@@ -184,12 +198,12 @@ class WebConsole:
         form = await request.post()
         candidate = form.get("token")
         if isinstance(candidate, str) and self.token.matches(candidate.strip()):
-            response = web.HTTPSeeOther("/")
-            response.set_cookie(
+            redirect = web.HTTPSeeOther("/")
+            redirect.set_cookie(
                 COOKIE_NAME, self.logins.open(), **cookie_attributes(secure=request.secure)
             )
             self.announce("a browser logged in")
-            return response
+            raise redirect
         if self._failures is None:
             self._failures = asyncio.Lock()
         async with self._failures:  # one wrong guess at a time, each one slow
@@ -202,9 +216,9 @@ class WebConsole:
 
     async def handle_logout(self, request: web.Request) -> web.StreamResponse:
         self.logins.close(request.cookies.get(COOKIE_NAME))
-        response = web.HTTPSeeOther("/login")
-        response.del_cookie(COOKIE_NAME, path="/")
-        return response
+        redirect = web.HTTPSeeOther("/login")
+        redirect.del_cookie(COOKIE_NAME, path="/")
+        raise redirect
 
     async def handle_index(self, request: web.Request) -> web.StreamResponse:
         # the websocket's address is the one the browser used for the page, so the
@@ -252,27 +266,29 @@ class WebConsole:
         if not same_origin(request):
             self.announce("refused a session: the websocket came from another site")
             return web.Response(status=403, text="refused: another site's page\n")
-        if len(self.services) >= self.max_sessions:
+        if self.open_sessions >= self.max_sessions:
             self.announce(f"refused a session: {self.max_sessions} are already running")
             return web.Response(
                 status=503, text=f"{self.max_sessions} sessions are running; close one first\n"
             )
-        websocket = web.WebSocketResponse(heartbeat=15)
-        await websocket.prepare(request)
-        service = SessionService(
-            shlex.join(session.command()),
-            write_bytes=websocket.send_bytes,
-            write_str=websocket.send_str,
-            close=websocket.close,
-            download_manager=self.download_manager,
-            session_env=self.spec.to_env(),
-        )
+        self.open_sessions += 1  # taken before the first await, so the limit holds
         self.sessions_started += 1
         number = self.sessions_started
-        self.services.add(service)
-        self.sockets.add(websocket)
-        self.announce(f"session {number} started ({len(self.services)} open)")
+        websocket = web.WebSocketResponse(heartbeat=15)
+        service: SessionService | None = None
         try:
+            await websocket.prepare(request)
+            service = SessionService(
+                shlex.join(session.command()),
+                write_bytes=websocket.send_bytes,
+                write_str=websocket.send_str,
+                close=websocket.close,
+                download_manager=self.download_manager,
+                session_env=self.spec.to_env(),
+            )
+            self.services.add(service)
+            self.sockets.add(websocket)
+            self.announce(f"session {number} started ({self.open_sessions} open)")
             await service.start(
                 _int(request.query.get("width"), 80, 1, 1000),
                 _int(request.query.get("height"), 24, 1, 1000),
@@ -280,11 +296,14 @@ class WebConsole:
             await relay_browser_messages(websocket, service)
         finally:
             self.sockets.discard(websocket)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(service.stop(), SESSION_STOP_TIMEOUT)
-            service.kill()
-            self.services.discard(service)
-            self.announce(f"session {number} ended ({len(self.services)} open)")
+            self.open_sessions -= 1
+            if service is not None:
+                try:
+                    await service.close()
+                finally:  # also when the console's shutdown cancels this handler
+                    service.kill()
+                    self.services.discard(service)
+                    self.announce(f"session {number} ended ({self.open_sessions} open)")
         return websocket
 
     async def _stop_sessions(self, app: web.Application) -> None:
@@ -292,14 +311,7 @@ class WebConsole:
             with contextlib.suppress(Exception):
                 await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"console stopped")
         services = list(self.services)
-        if services:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(
-                    asyncio.gather(*(s.stop() for s in services), return_exceptions=True),
-                    SESSION_STOP_TIMEOUT,
-                )
-        for service in services:
-            service.kill()
+        await asyncio.gather(*(s.close() for s in services), return_exceptions=True)
 
     async def serve(self, sock: socket.socket, on_ready: Callable[[], None]) -> None:
         """Serve on ``sock`` until SIGINT or SIGTERM."""
