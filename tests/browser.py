@@ -90,6 +90,10 @@ class WebConsoleProcess:
                 raise AssertionError(f"{text!r} not in the console's output:\n{self.output()}")
             time.sleep(0.05)
 
+    def sessions_started(self) -> int:
+        """How many app sessions the console has said it started."""
+        return sum(1 for line in self.lines if line.startswith("session ") and "started" in line)
+
     def session_pids(self) -> list[int]:
         """The browser-session app processes this console has running now."""
         assert self.process is not None

@@ -55,9 +55,6 @@ def http(console: WebConsoleProcess) -> Iterator[httpx.Client]:
         yield c
 
 
-def sessions_started(console: WebConsoleProcess) -> int:
-    return sum(1 for line in console.lines if line.startswith("session ") and "started" in line)
-
 
 def log_in(http: httpx.Client) -> str:
     answer = http.post("/login", data={"token": TOKEN})
@@ -72,7 +69,7 @@ def test_the_configured_token_is_never_printed(console: WebConsoleProcess) -> No
 
 
 def test_nothing_but_the_login_page_without_the_token(console, http: httpx.Client) -> None:
-    started = sessions_started(console)
+    started = console.sessions_started()
     page = http.get("/")
     assert page.status_code == 303 and page.headers["location"] == "/login"
     login = http.get("/login")
@@ -82,12 +79,12 @@ def test_nothing_but_the_login_page_without_the_token(console, http: httpx.Clien
         assert answer.status_code == 401, path
         assert "log in first" in answer.text
     console.wait_for_output("refused a session: the browser has not logged in")
-    assert sessions_started(console) == started
+    assert console.sessions_started() == started
     assert console.session_pids() == []
 
 
 def test_a_wrong_token_is_refused_without_a_cookie(console, http: httpx.Client) -> None:
-    started = sessions_started(console)
+    started = console.sessions_started()
     for form in ({"token": TOKEN + "x"}, {"token": ""}, {"token": TOKEN[:-1]}, {}):
         answer = http.post("/login", data=form)
         assert answer.status_code == 401
@@ -97,7 +94,7 @@ def test_a_wrong_token_is_refused_without_a_cookie(console, http: httpx.Client) 
     assert http.post("/login", content=b"token=" + b"x" * 40_000,
                      headers={"Content-Type": "application/x-www-form-urlencoded"}
                      ).status_code == 413
-    assert sessions_started(console) == started
+    assert console.sessions_started() == started
 
 
 def test_the_token_opens_a_strict_httponly_session(console, http: httpx.Client, server) -> None:
@@ -133,7 +130,7 @@ def test_logout_forgets_the_session(http: httpx.Client) -> None:
 
 
 def test_other_sites_are_refused(console, http: httpx.Client) -> None:
-    started = sessions_started(console)
+    started = console.sessions_started()
     evil = {"Origin": "http://evil.example"}
     assert http.post("/login", data={"token": TOKEN}, headers=evil).status_code == 403
     assert http.post("/login", data={"token": TOKEN},
@@ -145,7 +142,7 @@ def test_other_sites_are_refused(console, http: httpx.Client) -> None:
     })
     assert answer.status_code == 403
     console.wait_for_output("refused a session: the websocket came from another site")
-    assert sessions_started(console) == started
+    assert console.sessions_started() == started
 
 
 def test_a_loopback_console_answers_only_to_loopback_names(console, http) -> None:
