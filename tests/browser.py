@@ -20,7 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-#: flags that work on the CI machines (no GPU, no network but the console, no sandbox as root)
+#: flags that work on the CI machines (no GPU, no network but the console, no sandbox as root);
+#: Playwright's launch() adds --user-data-dir with a new empty profile of its own each time
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
