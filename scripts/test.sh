@@ -14,6 +14,16 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 
+# the web console's browser tests drive Debian's chromium (never a browser Playwright
+# downloads): install it when missing and we can (root with apt-get, as on CI)
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "scripts/test.sh: installing Debian's chromium for the browser tests" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-cache show chromium >/dev/null 2>&1 || apt-get update -q >/dev/null || true
+    apt-get install -y -q chromium >/dev/null \
+        || echo "scripts/test.sh: could not install chromium (see above)" >&2
+fi
+
 .venv/bin/ruff check .
 # the SDK ships py.typed: its types must hold, for itself and for code written from the guide
 .venv/bin/mypy --strict monstrum_tui/client monstrum tests/guide_scripts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ def load_config_file(path: Path | None = None) -> dict[str, Any]:
 class ClientSettings:
     """The resolved settings of one client."""
 
-    api_key: str | None
+    api_key: str | None = field(repr=False)  # crash reports print locals' reprs
     api_base: str
     profile: str
     timeout: float = DEFAULT_TIMEOUT

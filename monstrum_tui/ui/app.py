@@ -407,13 +407,24 @@ def build_parser() -> argparse.ArgumentParser:
                         "16-colour terminals, textual-dark, textual-light")
     parser.add_argument("--screen", choices=[e.name for e in SCREENS],
                         help="screen to open first")
+    web = parser.add_argument_group("web console")
+    web.add_argument("--web", action="store_true",
+                     help="serve the dashboard to browsers (textual-serve) behind a login token")
+    web.add_argument("--host", help="with --web: address to listen on (default 127.0.0.1)")
+    web.add_argument("--port", type=int,
+                     help="with --web: port to listen on (default 8450; 0 picks a free one)")
     parser.add_argument("--version", action="version", version=f"monstrum-tui {__version__}")
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     """The ``monstrum-tui`` command."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.web:
+        sys.exit(_serve_web(args))
+    if args.host is not None or args.port is not None:
+        parser.error("--host and --port go with --web")
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         sys.exit(
             "monstrum-tui: needs an interactive terminal (stdin and stdout must be a TTY); "
@@ -438,6 +449,18 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         app.stop_embedded()
     sys.exit(app.return_code or 0)
+
+
+def _serve_web(args: argparse.Namespace) -> int:
+    """``--web``: browsers get the dashboard; no terminal needed (loaded only then)."""
+    from .web.launch import DEFAULT_HOST, DEFAULT_PORT, run_console
+
+    return run_console(
+        host=args.host or DEFAULT_HOST,
+        port=DEFAULT_PORT if args.port is None else args.port,
+        profile=args.profile, api_base=args.api_base, api_key=args.api_key,
+        data_dir=args.data_dir, theme=args.theme, screen=args.screen,
+    )
 
 
 if __name__ == "__main__":
