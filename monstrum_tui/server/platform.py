@@ -19,6 +19,7 @@ from .manifests.shipped import install_builtin_integrations
 from .ratelimit import TokenBucketLimiter
 from .settings import ServerSettings
 from .store import Store
+from .store.migrate import startup_lock
 
 if TYPE_CHECKING:
     from .runner import TaskRunner
@@ -44,23 +45,29 @@ class Platform:
 
     @classmethod
     def open(cls, settings: ServerSettings) -> Platform:
-        """Open the data dir and store; on first start create the admin key."""
+        """Open the data dir and store; on first start create the admin key.
+
+        All of it under the database's start-up lock (store/migrate.py): servers
+        starting together on one database upgrade its schema, install the built-in
+        integrations and create the admin key once, one after the other.
+        """
         data_dir = prepare_data_dir(Path(settings.data_dir))
         _make_sqlite_file_private(settings.db_url)
-        store = Store(settings.db_url)
-        limiter = TokenBucketLimiter(settings.rate_limit)
-        platform = cls(
-            settings=settings, store=store, limiter=limiter,
-            audit=AuditLog(store.engine, seal_key=load_audit_key(data_dir, create=True)),
-        )
-        platform.cipher = CredentialCipher.for_data_dir(data_dir)
-        platform.catalog = ToolCatalog(store, platform.cipher)
-        install_builtin_integrations(store)
-        if store.keys.count() == 0:
-            _, secret = store.keys.create("admin", ["admin"])
-            write_private(data_dir / ADMIN_KEY_FILE, secret + "\n")
-            platform.new_admin_key = secret
-            log.info("created the admin API key in %s", data_dir / ADMIN_KEY_FILE)
+        with startup_lock(settings.db_url):
+            store = Store(settings.db_url)
+            limiter = TokenBucketLimiter(settings.rate_limit)
+            platform = cls(
+                settings=settings, store=store, limiter=limiter,
+                audit=AuditLog(store.engine, seal_key=load_audit_key(data_dir, create=True)),
+            )
+            platform.cipher = CredentialCipher.for_data_dir(data_dir)
+            platform.catalog = ToolCatalog(store, platform.cipher)
+            install_builtin_integrations(store)
+            if store.keys.count() == 0:
+                _, secret = store.keys.create("admin", ["admin"])
+                write_private(data_dir / ADMIN_KEY_FILE, secret + "\n")
+                platform.new_admin_key = secret
+                log.info("created the admin API key in %s", data_dir / ADMIN_KEY_FILE)
         return platform
 
     def close(self) -> None:

@@ -14,6 +14,7 @@ from .app import create_app
 from .log_redaction import install_log_redaction
 from .platform import Platform
 from .settings import ServerSettings
+from .store.migrate import startup_lock
 
 log = logging.getLogger("monstrum.serve")
 
@@ -55,11 +56,13 @@ def run_server(
     log_level: str = "info",
 ) -> None:
     """Open the platform and serve until interrupted."""
-    platform = Platform.open(settings)
-    if settings.seed_demo:
-        from .demo import seed_demo_workspace
+    # seeding too under the start-up lock: servers starting together seed once
+    with startup_lock(settings.db_url):
+        platform = Platform.open(settings)
+        if settings.seed_demo:
+            from .demo import seed_demo_workspace
 
-        seed_demo_workspace(platform)
+            seed_demo_workspace(platform)
     if platform.new_admin_key and announce_key:
         # printed once, on the first start; afterwards it is only in the 0600 file
         print(

@@ -17,20 +17,18 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, inspect, select, text, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 
 from ...client.models import AuditEntry, AuditVerification
 from ..ids import ordered_id
 from ..store.columns import utcnow
 from ..store.database import READ_ONLY, make_engine
+from ..store.migrate import upgrade_schema
 from .chain import GENESIS, canonical_json, chain_hash
 from .query import AuditFilter, list_entries
 from .seal import ANCHOR, CHECKPOINT, HEAD, Sealer, data_dir_of, load_audit_key
 from .tables import (
-    AUDIT_TABLES,
-    FTS_DDL,
     FTS_TABLE,
-    SEALED_TABLES,
     audit_anchors,
     audit_checkpoints,
     audit_head,
@@ -44,6 +42,8 @@ STATUSES = ("success", "error", "denied")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 #: arbitrary constant naming the advisory lock that serializes appends on PostgreSQL
 _PG_LOCK_KEY = 0x6D6F6E61756474
+#: the seal column of rows made before seals, as the schema upgrade (0001) marks them
+PRE_SEAL = "pre-seal"
 
 
 def micros_to_datetime(micros: int) -> datetime:
@@ -133,12 +133,8 @@ class AuditLog:
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.sealer = Sealer(seal_key) if seal_key else None
         self._lock = threading.Lock()
-        for table in AUDIT_TABLES:
-            table.create(engine, checkfirst=True)
-        self._add_seal_columns()
-        if self.is_sqlite:
-            with self._write() as conn:
-                conn.exec_driver_sql(FTS_DDL)
+        upgrade_schema(engine)
+        self._seal_pre_seal_rows()
 
     @classmethod
     def open(cls, url: str, *, create_key: bool = True, **kwargs: Any) -> AuditLog:
@@ -151,28 +147,24 @@ class AuditLog:
             kwargs["seal_key"] = load_audit_key(data_dir_of(url), create=create_key)
         return cls(make_engine(url), **kwargs)
 
-    def _add_seal_columns(self) -> None:
-        """Databases made before seals: add the ``mac`` columns, sealing what is there
-        (once, with this key: from here on a missing seal is a removed one)."""
-        existing = {c["name"] for c in inspect(self.engine).get_columns(audit_head.name)}
-        if "mac" in existing:
+    def _seal_pre_seal_rows(self) -> None:
+        """Databases made before seals: the upgrade marked their rows ``PRE_SEAL``; seal
+        them (once, with this key: from here on a missing seal is a removed one)."""
+        if self.sealer is None:
             return
+        tables = ((audit_head, HEAD), (audit_checkpoints, CHECKPOINT), (audit_anchors, ANCHOR))
+        with self._read() as conn:
+            if not any(conn.execute(select(t.c.mac).where(t.c.mac == PRE_SEAL).limit(1)).first()
+                       for t, _ in tables):
+                return
         with self._lock, self._write() as conn:
-            # again inside the write transaction: another process may have just added them
-            if "mac" in {c["name"] for c in inspect(conn).get_columns(audit_head.name)}:
-                return
-            for table in SEALED_TABLES:
-                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN mac VARCHAR(64)"))
-            if self.sealer is None:
-                return
-            for table, kind in ((audit_head, HEAD), (audit_checkpoints, CHECKPOINT),
-                                (audit_anchors, ANCHOR)):
-                for row in conn.execute(select(table)).all():
+            for table, kind in tables:
+                for row in conn.execute(select(table).where(table.c.mac == PRE_SEAL)).all():
                     mac = self.sealer.seal(kind, row.seq, row.entry_id, row.hash)
                     key = table.c.key if table is audit_head else table.c.seq
                     conn.execute(update(table).where(key == getattr(row, key.name))
                                  .values(mac=mac))
-        log.info("audit log: added seals to the chain head, checkpoints and anchors")
+        log.info("audit log: sealed the chain head, checkpoints and anchors made before seals")
 
     def _seal(self, kind: str, seq: int, entry_id: str, entry_hash: str) -> str | None:
         return self.sealer.seal(kind, seq, entry_id, entry_hash) if self.sealer else None

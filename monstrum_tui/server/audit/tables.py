@@ -96,14 +96,7 @@ audit_head = Table(
     Column("mac", String(64)),
 )
 
-AUDIT_TABLES = (audit_log, audit_checkpoints, audit_anchors, audit_head)
-#: the tables whose rows carry a seal (added to databases made before seals)
-SEALED_TABLES = (audit_checkpoints, audit_anchors, audit_head)
-
 # SQLite only: the text that `q` searches (params and reason), as trigrams so any
-# substring of 3+ characters is an index lookup; kept in step by AuditLog's writes
+# substring of 3+ characters is an index lookup; created by the schema migrations
+# (store/migrations), kept in step by AuditLog's writes
 FTS_TABLE = "audit_fts"
-FTS_DDL = (
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
-    "params, reason, content='audit_log', content_rowid='seq', tokenize='trigram')"
-)

@@ -11,8 +11,8 @@ from .bots import BotRepository
 from .database import READ_ONLY, make_engine
 from .integrations import IntegrationRepository
 from .keys import KeyRepository
+from .migrate import upgrade_schema
 from .resources import ResourceRepository
-from .schema import metadata
 from .tasks import TaskRepository
 
 
@@ -22,7 +22,7 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: Engine = make_engine(url)
-        metadata.create_all(self.engine)
+        upgrade_schema(self.engine)
         self.keys = KeyRepository(self)
         self.bots = BotRepository(self)
         self.integrations = IntegrationRepository(self)
