@@ -40,4 +40,32 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "before_cursor_execute", _refuse_nul_characters)
+    return engine
+
+
+class UnstorableText(ValueError):
+    """A text value the database cannot store: PostgreSQL refuses NUL characters."""
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul_characters(
+    _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, _many: bool
+) -> None:
+    # psycopg would fail with a DataError mid-request (a 500); the API maps this to a
+    # 422 instead. JSON columns never get here with a NUL: it is escaped as \u0000.
+    if _has_nul(parameters):
+        raise UnstorableText(
+            "text may not contain NUL characters (\\u0000): PostgreSQL cannot store them"
+        )

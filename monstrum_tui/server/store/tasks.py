@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 UNFINISHED = ("queued", "running")
 FINISHED = ("completed", "failed", "cancelled")
+#: the largest event seq every database can compare with (PostgreSQL's INTEGER)
+MAX_EVENT_SEQ = 2**31 - 1
 #: the TaskEvent fields kept in their own columns, not in the payload
 _EVENT_COLUMNS = frozenset({"seq", "task_id", "type", "timestamp"})
 
@@ -153,6 +155,9 @@ class TaskRepository:
 
     def events_after(self, task_id: str, after: int = 0, limit: int = 1000) -> list[TaskEvent]:
         """Up to ``limit`` events with ``seq > after``, in order."""
+        # seq is a 32-bit INTEGER on PostgreSQL, which refuses a larger bound outright;
+        # no task has that many events, so a larger ``after`` means "nothing after"
+        after = min(after, MAX_EVENT_SEQ)
         with self._store.read() as conn:
             rows = conn.execute(
                 select(task_events)
