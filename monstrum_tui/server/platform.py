@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from sqlalchemy.engine import make_url
 
 from .audit import AuditLog
 from .audit.seal import load_audit_key
@@ -19,6 +16,7 @@ from .manifests.shipped import install_builtin_integrations
 from .ratelimit import TokenBucketLimiter
 from .settings import ServerSettings
 from .store import Store
+from .store.database import make_sqlite_file_private
 from .store.migrate import startup_lock
 
 if TYPE_CHECKING:
@@ -52,7 +50,7 @@ class Platform:
         integrations and create the admin key once, one after the other.
         """
         data_dir = prepare_data_dir(Path(settings.data_dir))
-        _make_sqlite_file_private(settings.db_url)
+        make_sqlite_file_private(settings.db_url)
         with startup_lock(settings.db_url):
             store = Store(settings.db_url)
             limiter = TokenBucketLimiter(settings.rate_limit)
@@ -72,21 +70,3 @@ class Platform:
 
     def close(self) -> None:
         self.store.close()
-
-
-def _make_sqlite_file_private(url: str) -> None:
-    """Create a SQLite database file as 0600 before SQLite does (it would use the umask).
-
-    SQLite gives the ``-wal`` and ``-shm`` files the database file's mode, so this
-    keeps all three private whatever the process's umask.
-    """
-    parsed = make_url(url)
-    if not parsed.drivername.startswith("sqlite"):
-        return
-    database = parsed.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    path = Path(database)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)
