@@ -45,6 +45,7 @@ def upgrade() -> None:
         op.create_index(
             name, "audit_log", [column],
             postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"},
+            if_not_exists=True,
         )
 
 
