@@ -11,6 +11,7 @@ from pathlib import Path
 import uvicorn
 
 from .app import create_app
+from .datadir import prepare_data_dir
 from .log_redaction import install_log_redaction
 from .platform import Platform
 from .settings import ServerSettings
@@ -57,6 +58,7 @@ def run_server(
 ) -> None:
     """Open the platform and serve until interrupted."""
     # seeding too under the start-up lock: servers starting together seed once
+    prepare_data_dir(Path(settings.data_dir))  # where a SQLite database and its lock go
     with startup_lock(settings.db_url):
         platform = Platform.open(settings)
         if settings.seed_demo:

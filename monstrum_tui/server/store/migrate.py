@@ -127,7 +127,10 @@ def _cross_process_lock(url: str) -> Iterator[None]:
         yield  # one process only (an in-memory database), or no flock on this system
         return
     path = f"{database}-startup.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise SchemaError(f"cannot open the database {database}: {exc.strerror}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
