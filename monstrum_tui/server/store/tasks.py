@@ -105,6 +105,13 @@ class TaskRepository:
             ).all()
         return [row_to_task(r) for r in rows]
 
+    def count_unfinished(self) -> int:
+        """How many tasks are queued or running."""
+        with self._store.read() as conn:
+            return int(conn.execute(
+                select(func.count()).select_from(tasks).where(tasks.c.status.in_(UNFINISHED))
+            ).scalar_one())
+
     def update(self, task_id: str, changes: dict[str, Any]) -> None:
         with self._store.write() as conn:
             conn.execute(update(tasks).where(tasks.c.id == task_id).values(**changes))
