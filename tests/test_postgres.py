@@ -151,3 +151,16 @@ def test_a_task_whose_output_has_a_nul_still_finishes() -> None:
         assert store.tasks.events_after(task.id)[0].output == "a\x00b"
     finally:
         store.close()
+
+
+def test_a_plain_postgresql_url_means_psycopg(tmp_path: Path) -> None:
+    """``postgresql://`` is normalised once, so the start-up lock taken around the
+    start-up and the one the schema upgrade takes are the same (it deadlocked)."""
+    url = fresh_postgres_database(require_postgres()).replace("postgresql+psycopg://",
+                                                              "postgresql://")
+    proc = ServerProcess(data_dir=tmp_path / "data", database_url=url).start(timeout=60)
+    try:
+        with client(proc) as http:
+            assert http.get("/v1/whoami").status_code == 200
+    finally:
+        proc.stop()

@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from .database import READ_ONLY
+from .database import READ_ONLY, normalize_database_url
 
 try:
     import fcntl
@@ -78,7 +78,8 @@ _registry_lock = threading.Lock()
 
 
 def _lock_key(url: str) -> str:
-    parsed = make_url(url)
+    # normalized: postgresql:// and postgresql+psycopg:// are one database, one lock
+    parsed = make_url(normalize_database_url(url))
     if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
         database = parsed.database or ""
         if not database.startswith("file:"):
@@ -107,9 +108,9 @@ def startup_lock(url: str) -> Iterator[None]:
 
 @contextmanager
 def _cross_process_lock(url: str) -> Iterator[None]:
-    parsed = make_url(url)
+    parsed = make_url(normalize_database_url(url))
     if parsed.get_backend_name() == "postgresql":
-        engine = create_engine(url, poolclass=NullPool)
+        engine = create_engine(parsed, poolclass=NullPool)
         try:
             with engine.connect() as conn:
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -167,7 +168,9 @@ def head_revision() -> str:
 def _current(conn: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    return MigrationContext.configure(conn).get_current_revision()
+    # transactional_ddl only keeps Alembic from logging that it assumes otherwise
+    opts = {"transactional_ddl": True}
+    return MigrationContext.configure(conn, opts=opts).get_current_revision()
 
 
 def schema_state(engine: Engine) -> SchemaState:
