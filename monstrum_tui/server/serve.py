@@ -49,7 +49,12 @@ class _Server(uvicorn.Server):
         idle_since: float | None = None
         while not self.should_exit:
             await asyncio.sleep(IDLE_POLL_S)
-            if await asyncio.to_thread(local.needed):
+            try:
+                needed = await asyncio.to_thread(local.needed)
+            except Exception:  # cannot tell (the database is busy...): stay, look again
+                log.exception("the local platform could not check whether it is needed")
+                needed = True
+            if needed:
                 idle_since = None
                 continue
             now = time.monotonic()
