@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -65,11 +65,17 @@ def new_server(tmp_path: Path) -> Iterator[callable]:
     """Start extra servers (own data dir, own flags); all stopped at the end of the test."""
     started: list[ServerProcess] = []
 
-    def start(*args: str, data_dir: Path | None = None, **env: str) -> ServerProcess:
+    def start(
+        *args: str, data_dir: Path | None = None,
+        before_start: Callable[[ServerProcess], object] | None = None, **env: str,
+    ) -> ServerProcess:
+        """``before_start(proc)`` runs first, e.g. to seed the server's database."""
         proc = ServerProcess(
             data_dir=data_dir or tmp_path / f"data{len(started)}", extra_args=list(args), env=env
         )
         started.append(proc)
+        if before_start is not None:
+            before_start(proc)
         return proc.start()
 
     yield start

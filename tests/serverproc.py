@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.databases import database_for_server
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -28,10 +30,27 @@ class ServerProcess:
     extra_args: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+    #: the store's URL; by default SQLite in the data dir, or a fresh PostgreSQL
+    #: database when the suite runs on PostgreSQL (tests/databases.py). Kept across
+    #: restarts.
+    database_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.database_url is None:
+            self.database_url = database_for_server()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def db_url(self) -> str:
+        """The URL of the database this server uses (what tests open to seed or tamper)."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'monstrum.db'}"
+
+    @property
+    def on_postgresql(self) -> bool:
+        return self.db_url.startswith("postgresql")
 
     @property
     def admin_key(self) -> str:
@@ -48,6 +67,8 @@ class ServerProcess:
             "--host", "127.0.0.1", "--port", str(self.port),
             "--data-dir", str(self.data_dir), "--log-level", "warning", *self.extra_args,
         ]
+        if self.database_url:
+            cmd += ["--database-url", self.database_url]
         env = {**os.environ, **self.env}
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(cmd, stdout=log, stderr=log, env=env)

@@ -12,12 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 
 import monstrum
 from monstrum_tui.cli import main as cli_main
 from monstrum_tui.client.models import AuditEntry
 from monstrum_tui.server.audit import AuditLog
 from monstrum_tui.server.audit.chain import canonical_json
+from monstrum_tui.server.audit.seal import load_audit_key
 from tests.serverproc import ServerProcess
 
 START = datetime(2026, 1, 25, tzinfo=timezone.utc)
@@ -46,9 +48,17 @@ def seed_spec(i: int) -> dict[str, Any]:
     }
 
 
-def seed(data_dir: Path) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    audit = AuditLog.open(f"sqlite:///{data_dir / 'monstrum.db'}", checkpoint_every=100)
+def open_audit(proc: ServerProcess, **kwargs: Any) -> AuditLog:
+    """An audit log on the server's own database (SQLite or PostgreSQL), sealed with the
+    key in its data dir, as the server's is."""
+    proc.data_dir.mkdir(parents=True, exist_ok=True)
+    return AuditLog.open(
+        proc.db_url, seal_key=load_audit_key(proc.data_dir, create=True), **kwargs
+    )
+
+
+def seed(proc: ServerProcess) -> None:
+    audit = open_audit(proc, checkpoint_every=100)
     audit.record_many((seed_spec(i) for i in range(N)), batch_size=97)
     audit.close()
 
@@ -56,8 +66,9 @@ def seed(data_dir: Path) -> None:
 @pytest.fixture(scope="module")
 def audit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     data_dir = tmp_path_factory.mktemp("audit") / "data"
-    seed(data_dir)
-    proc = ServerProcess(data_dir=data_dir, extra_args=["--rate-limit", "0"]).start()
+    proc = ServerProcess(data_dir=data_dir, extra_args=["--rate-limit", "0"])
+    seed(proc)
+    proc.start()
     yield proc
     proc.stop()
 
@@ -264,10 +275,8 @@ def test_audit_needs_the_audit_read_scope(audit_server: ServerProcess) -> None:
 def test_paging_returns_every_entry_once_while_entries_arrive(
     new_server: Any, tmp_path: Path
 ) -> None:
-    data_dir = tmp_path / "live"
-    seed(data_dir)
-    server = new_server("--rate-limit", "0", data_dir=data_dir)
-    writer = AuditLog.open(f"sqlite:///{data_dir / 'monstrum.db'}")
+    server = new_server("--rate-limit", "0", data_dir=tmp_path / "live", before_start=seed)
+    writer = open_audit(server)
     stop = threading.Event()
     written: list[str] = []
 
@@ -302,21 +311,16 @@ def test_verify_over_the_api_and_the_cli_names_a_tampered_entry(
     new_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import sqlite3
-
-    data_dir = tmp_path / "tampered"
-    seed(data_dir)
-    server = new_server("--rate-limit", "0", data_dir=data_dir)
+    server = new_server("--rate-limit", "0", data_dir=tmp_path / "tampered", before_start=seed)
+    db = create_engine(server.db_url)
     monkeypatch.setenv("MONSTRUM_API_BASE", server.url)
     monkeypatch.setenv("MONSTRUM_API_KEY", server.admin_key)
     assert cli_main(["audit", "verify"]) == 0
     assert "ok: " in capsys.readouterr().out
-    conn = sqlite3.connect(data_dir / "monstrum.db")
-    with conn:
-        victim = conn.execute("SELECT id FROM audit_log WHERE seq = 10").fetchone()[0]
-        conn.execute("UPDATE audit_log SET status = 'success', reason = 'allowed' "
-                     "WHERE seq = 10")  # a denial made to look allowed
-    conn.close()
+    with db.begin() as conn:
+        victim = conn.execute(text("SELECT id FROM audit_log WHERE seq = 10")).scalar_one()
+        conn.execute(text("UPDATE audit_log SET status = 'success', reason = 'allowed' "
+                          "WHERE seq = 10"))  # a denial made to look allowed
     with monstrum.Client(api_key=server.admin_key, api_base=server.url) as client:
         quick = client.audit.verify(fast=True)
         assert quick.ok and quick.sealed  # from the newest checkpoint (position 400)
@@ -327,29 +331,33 @@ def test_verify_over_the_api_and_the_cli_names_a_tampered_entry(
     # rewriting every hash after the newest checkpoint does not get past the server's key
     from tests.test_audit_chain import rewrite_from
 
-    rewrite_from(data_dir / "monstrum.db", 450, reason="nothing to see")
+    rewrite_from(server.db_url, 450, reason="nothing to see")
     with monstrum.Client(api_key=server.admin_key, api_base=server.url) as client:
         rewritten = client.audit.verify(fast=True)
     assert not rewritten.ok and "seal" in (rewritten.problem or "")
-    with sqlite3.connect(data_dir / "monstrum.db") as conn:  # each outcome is sealed: exact
-        (first_rewritten,) = conn.execute("SELECT id FROM audit_log WHERE seq = 450").fetchone()
+    with db.connect() as conn:  # each outcome is sealed: the first rewritten entry, exactly
+        first_rewritten = conn.execute(
+            text("SELECT id FROM audit_log WHERE seq = 450")).scalar_one()
+    db.dispose()
     assert rewritten.first_bad_id == first_rewritten
 
 
 def test_retention_prunes_old_entries_and_the_chain_still_verifies(
     new_server: Any, tmp_path: Path
 ) -> None:
-    data_dir = tmp_path / "retention"
-    data_dir.mkdir(parents=True)
-    audit = AuditLog.open(f"sqlite:///{data_dir / 'monstrum.db'}")
     now = datetime.now(timezone.utc)
     old = [dict(seed_spec(i), timestamp=now - timedelta(days=20) + timedelta(minutes=i))
            for i in range(30)]
     recent = [dict(seed_spec(i), timestamp=now - timedelta(hours=1) + timedelta(minutes=i))
               for i in range(30, 40)]
-    audit.record_many(old + recent)
-    audit.close()
-    server = new_server("--rate-limit", "0", "--audit-retention", "7", data_dir=data_dir)
+
+    def seed_old_and_new(proc: ServerProcess) -> None:
+        audit = open_audit(proc)
+        audit.record_many(old + recent)
+        audit.close()
+
+    server = new_server("--rate-limit", "0", "--audit-retention", "7",
+                        data_dir=tmp_path / "retention", before_start=seed_old_and_new)
     with monstrum.Client(api_key=server.admin_key, api_base=server.url) as client:
         import time
 

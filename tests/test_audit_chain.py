@@ -355,34 +355,40 @@ def test_cli_verifies_a_data_dir_offline(db: Path, capsys: pytest.CaptureFixture
 # --- seals: the head, checkpoints and anchors carry an HMAC with the audit key ---------
 
 
-def rewrite_from(db: Path, seq: int, *, head: bool = True, checkpoints: bool = False,
+def rewrite_from(db: Path | str, seq: int, *, head: bool = True, checkpoints: bool = False,
                  **changes: object) -> None:
     """What a forger without the key does: edit the entry at ``seq``, recompute every
     hash from it to the end, and (``head``) move the head's hash, (``checkpoints``) the
-    checkpoints' hashes too, so the keyless chain verifies again."""
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    with conn:
+    checkpoints' hashes too, so the keyless chain verifies again.
+
+    ``db``: a SQLite file, or a database URL (test_audit_api rewrites PostgreSQL too)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db if isinstance(db, str) else f"sqlite:///{db}")
+    with engine.begin() as conn:
         if changes:
-            sets = ", ".join(f"{k} = ?" for k in changes)
-            conn.execute(f"UPDATE audit_log SET {sets} WHERE seq = ?", (*changes.values(), seq))
-        rows = [dict(r) for r in conn.execute(
-            "SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq", (seq,))]
-        prev = conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq - 1,)).fetchone()
+            sets = ", ".join(f"{k} = :{k}" for k in changes)
+            conn.execute(text(f"UPDATE audit_log SET {sets} WHERE seq = :seq"),
+                         {**changes, "seq": seq})
+        rows = [dict(r._mapping) for r in conn.execute(
+            text("SELECT * FROM audit_log WHERE seq >= :seq ORDER BY seq"), {"seq": seq})]
+        prev = conn.execute(text("SELECT hash FROM audit_log WHERE seq = :seq"),
+                            {"seq": seq - 1}).first()
         prev_hash = prev[0] if prev else "0" * 64
         for row in rows:
             row["prev_hash"] = prev_hash
             prev_hash = chain_hash(prev_hash, dict(row, timestamp=row["ts"]))
             # the outcome hash is keyless too; only its seal needs the key
             bound = outcome_hash(prev_hash, row)
-            conn.execute("UPDATE audit_log SET prev_hash = ?, hash = ?, outcome_hash = ? "
-                         "WHERE seq = ?", (row["prev_hash"], prev_hash, bound, row["seq"]))
+            conn.execute(text("UPDATE audit_log SET prev_hash = :p, hash = :h, "
+                              "outcome_hash = :o WHERE seq = :s"),
+                         {"p": row["prev_hash"], "h": prev_hash, "o": bound, "s": row["seq"]})
             if checkpoints:
-                conn.execute("UPDATE audit_checkpoints SET hash = ? WHERE seq = ?",
-                             (prev_hash, row["seq"]))
+                conn.execute(text("UPDATE audit_checkpoints SET hash = :h WHERE seq = :s"),
+                             {"h": prev_hash, "s": row["seq"]})
         if head:
-            conn.execute("UPDATE audit_head SET hash = ?", (prev_hash,))
-    conn.close()
+            conn.execute(text("UPDATE audit_head SET hash = :h"), {"h": prev_hash})
+    engine.dispose()
 
 
 def test_the_data_dir_gets_a_private_audit_key_and_verify_checks_seals(db: Path) -> None:
@@ -474,8 +480,10 @@ def test_another_key_does_not_verify_and_no_key_checks_only_the_chain(db: Path) 
 def test_a_database_from_before_seals_is_sealed_once_when_opened(db: Path) -> None:
     audit, _ = seeded(db, 25, checkpoint_every=10)
     audit.close()
+    # such a database also predates the schema migrations (which now add the columns)
     tamper(db, *((f"ALTER TABLE {t} DROP COLUMN mac", ())
-                 for t in ("audit_head", "audit_checkpoints", "audit_anchors")))
+                 for t in ("audit_head", "audit_checkpoints", "audit_anchors")),
+           ("DROP TABLE alembic_version", ()))
     reopened = open_log(db, checkpoint_every=10)
     assert reopened.verify().ok and reopened.verify(fast=True).from_checkpoint
     # from then on a removed seal is a broken one

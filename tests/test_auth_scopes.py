@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from monstrum_tui.client.models import SCOPES, scope_grants
+from tests.databases import stored_bytes
 
 NO_KEY = "no key"
 ANY_KEY = "any key"
@@ -281,11 +282,7 @@ def test_a_new_keys_secret_is_shown_once_and_stored_hashed(http, server) -> None
     listed = http.get("/v1/api-keys", params={"limit": 500}, headers=admin).text
     assert made["secret"] not in listed
     assert made["id"] in listed
-    db = (server.data_dir / "monstrum.db").read_bytes()
-    for suffix in ("-wal", ""):
-        path = server.data_dir / f"monstrum.db{suffix}"
-        if path.exists():
-            db += path.read_bytes()
+    db = stored_bytes(server.db_url)
     assert made["secret"].encode() not in db
     assert server.admin_key.encode() not in db
 

@@ -4,15 +4,16 @@ bindings checked against real tools, and deletes refused while bots are bound.""
 from __future__ import annotations
 
 import os
-import sqlite3
 import stat
 import subprocess
 import sys
 import uuid
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from monstrum.exceptions import ConflictError, MonstrumAPIError, NotFoundError
+from tests.databases import stored_bytes
 from tests.test_integrations_api import tracker
 
 REGEX_TYPE = """\
@@ -211,13 +212,12 @@ def test_credentials_are_encrypted_at_rest(server, client, tracker_type) -> None
     make(client, tracker_type, credentials={"token": canary})
     key = server.data_dir / "secret.key"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
-    db = sqlite3.connect(server.data_dir / "monstrum.db")
-    try:
-        db.execute("PRAGMA wal_checkpoint(FULL)")
-        rows = db.execute("SELECT credentials FROM resources").fetchall()
-    finally:
-        db.close()
+    engine = create_engine(server.db_url)
+    with engine.connect() as db:
+        rows = db.execute(text("SELECT credentials FROM resources")).all()
+    engine.dispose()
     assert rows and all(canary not in (r[0] or "") for r in rows)
+    assert canary.encode() not in stored_bytes(server.db_url)
     for path in server.data_dir.iterdir():
         if path.is_file():
             assert canary.encode() not in path.read_bytes(), path

@@ -53,15 +53,32 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         print(line(row))
 
 
-def make_client(args: argparse.Namespace) -> Any:
-    """A sync client from the global flags, the environment and the config file."""
-    from ..client import Client
+#: the local platform this command is attached to (held up until the command exits)
+_attached: list[Any] = []
 
-    return Client(
-        api_key=getattr(args, "api_key", None),
-        api_base=getattr(args, "api_base", None),
-        profile=getattr(args, "profile", None),
-    )
+
+def make_client(args: argparse.Namespace) -> Any:
+    """A sync client from the global flags, the environment and the config file; with
+    none of them, the data dir's local platform (started if it is not running), as the
+    dashboard does."""
+    from ..client import Client
+    from ..client.config import nothing_configured
+
+    chosen = {
+        "api_key": getattr(args, "api_key", None),
+        "api_base": getattr(args, "api_base", None),
+        "profile": getattr(args, "profile", None),
+    }
+    if not nothing_configured(**chosen):
+        return Client(**chosen)
+    from ..server.embedded import EmbeddedStartError, start_embedded_platform
+
+    try:
+        local = start_embedded_platform()
+    except (EmbeddedStartError, OSError) as exc:
+        raise CommandError(f"cannot start the local platform: {exc}") from None
+    _attached.append(local)
+    return Client(settings=local.client_settings())
 
 
 def add_format_flag(parser: argparse.ArgumentParser, *choices: str) -> None:

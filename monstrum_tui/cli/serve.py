@@ -30,7 +30,9 @@ def register(sub: Any) -> None:
     p.add_argument("--port", type=int, default=8400)
     p.add_argument("--uds", help="listen on a Unix socket instead of TCP")
     p.add_argument("--data-dir", type=Path, help="where data lives (or MONSTRUM_DATA_DIR)")
-    p.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir)")
+    p.add_argument("--database-url",
+                   help="postgresql+psycopg://USER:PASSWORD@HOST/DB or sqlite:///PATH (or "
+                   "MONSTRUM_DATABASE_URL; default: SQLite in the data dir)")
     p.add_argument("--rate-limit", type=float, default=200.0, metavar="N",
                    help="requests per second per API key (0 = unlimited; default 200)")
     p.add_argument("--audit-retention", type=retention_days, metavar="DAYS",
@@ -59,6 +61,14 @@ def run(args: argparse.Namespace) -> int:
     for flag in ("max_running_tasks", "max_running_per_bot", "max_steps", "task_timeout"):
         if getattr(args, flag) <= 0:
             raise CommandError(f"--{flag.replace('_', '-')} must be more than 0")
+    if args.database_url or os.environ.get("MONSTRUM_DATABASE_URL"):
+        from ..server.store.database import BadDatabaseUrl, normalize_database_url
+
+        try:
+            normalize_database_url(args.database_url or os.environ["MONSTRUM_DATABASE_URL"])
+        except BadDatabaseUrl as exc:
+            flag = "--database-url" if args.database_url else "MONSTRUM_DATABASE_URL"
+            raise CommandError(f"{flag}: {exc}") from None
     # the data dir holds the database, keys and credentials: nothing in it is for others
     os.umask(0o077)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
@@ -73,13 +83,18 @@ def run(args: argparse.Namespace) -> int:
         max_steps=args.max_steps,
         task_timeout_s=args.task_timeout,
     )
+    from sqlalchemy.exc import OperationalError
+
     from ..server.audit.log import AuditKeyMissing
     from ..server.credentials import SecretKeyError
+    from ..server.store.migrate import SchemaError
 
     try:
         run_server(
             settings, host=args.host, port=args.port, uds=args.uds, log_level=args.log_level
         )
-    except (SecretKeyError, AuditKeyMissing) as exc:
+    except (SecretKeyError, SchemaError, AuditKeyMissing) as exc:
         raise CommandError(str(exc)) from None
+    except OperationalError as exc:  # the database is unreachable, or refuses us
+        raise CommandError(f"cannot open the database: {exc.orig}") from None
     return 0

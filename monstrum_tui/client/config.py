@@ -74,6 +74,20 @@ def missing_key_message(profile: str = "default") -> str:
     )
 
 
+def nothing_configured(
+    *, api_key: str | None = None, api_base: str | None = None, profile: str | None = None,
+) -> bool:
+    """No flag, no ``MONSTRUM_API_BASE``/``_API_KEY``/``_PROFILE``, and no config-file
+    ``[default]`` with an ``api_key``: the dashboard and the CLI then use the local
+    platform of the data dir."""
+    env = os.environ
+    if api_base or api_key or profile or env.get("MONSTRUM_API_BASE") \
+            or env.get("MONSTRUM_API_KEY") or env.get("MONSTRUM_PROFILE"):
+        return False
+    section = load_config_file().get("default")
+    return not (isinstance(section, dict) and bool(section.get("api_key")))
+
+
 def resolve_settings(
     *,
     api_key: str | None = None,

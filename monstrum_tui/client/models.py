@@ -18,6 +18,7 @@ T = TypeVar("T")
 BotStatus = Literal["active", "paused"]
 TaskStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
 FINISHED_TASK_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+UNFINISHED_TASK_STATUSES: tuple[str, ...] = ("queued", "running")
 EventType = Literal["started", "message", "tool_call", "result", "denied", "error", "complete"]
 AuditStatus = Literal["success", "error", "denied", "pending", "unknown"]
 #: every audit status, in the order filters offer them: ``pending`` is a call decided and

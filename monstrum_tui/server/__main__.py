@@ -1,4 +1,4 @@
-"""``python -m monstrum_tui.server``: the embedded platform's process."""
+"""``python -m monstrum_tui.server``: the local platform's process (server/embedded.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m monstrum_tui.server")
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--uds", required=True, help="Unix socket to listen on")
-    parser.add_argument("--parent-pid", type=int, default=None)
+    parser.add_argument("--idle-exit", type=float, default=10.0, metavar="SECONDS",
+                        help="stop after this long with no client attached and no task")
     parser.add_argument("--seed-demo", action="store_true")
     args = parser.parse_args()
     os.umask(0o077)  # everything this process writes in the data dir is private
@@ -29,7 +30,7 @@ def main() -> None:
     settings = ServerSettings(data_dir=args.data_dir, seed_demo=args.seed_demo)
     try:
         run_server(
-            settings, uds=args.uds, parent_pid=args.parent_pid, announce_key=False,
+            settings, uds=args.uds, idle_exit=args.idle_exit, announce_key=False,
             log_level="warning",
         )
     except (AuditKeyMissing, SecretKeyError) as exc:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from sqlalchemy.engine import make_url
 
 from .audit import AuditLog
 from .audit.log import audit_key_for
@@ -22,6 +19,8 @@ from .manifests.shipped import install_builtin_integrations
 from .ratelimit import TokenBucketLimiter
 from .settings import ServerSettings
 from .store import Store
+from .store.database import make_sqlite_file_private
+from .store.migrate import startup_lock
 
 if TYPE_CHECKING:
     from .runner import TaskRunner
@@ -53,30 +52,36 @@ class Platform:
 
     @classmethod
     def open(cls, settings: ServerSettings) -> Platform:
-        """Open the data dir and store; on first start create the admin key."""
+        """Open the data dir and store; on first start create the admin key.
+
+        All of it under the database's start-up lock (store/migrate.py): servers
+        starting together on one database upgrade its schema, install the built-in
+        integrations and create the admin key once, one after the other.
+        """
         from .runner import TaskRunner
 
         data_dir = prepare_data_dir(Path(settings.data_dir))
-        _make_sqlite_file_private(settings.db_url)
-        store = Store(settings.db_url)
-        audit = AuditLog(store.engine, seal_key=audit_key_for(data_dir, store.engine),
-                         data_dir=data_dir)
-        cipher = CredentialCipher.for_data_dir(data_dir)
-        executors = ExecutorRegistry.default()
-        catalog = ToolCatalog(store, cipher, executors, private_zone(data_dir))
-        calls = ToolCalls(store, catalog, audit)
-        runner = TaskRunner(settings, store, audit, calls)
-        platform = cls(
-            settings=settings, store=store, limiter=TokenBucketLimiter(settings.rate_limit),
-            audit=audit, cipher=cipher, executors=executors, catalog=catalog, calls=calls,
-            runner=runner,
-        )
-        install_builtin_integrations(store)
-        if store.keys.count() == 0:
-            _, secret = store.keys.create("admin", ["admin"])
-            write_private(data_dir / ADMIN_KEY_FILE, secret + "\n")
-            platform.new_admin_key = secret
-            log.info("created the admin API key in %s", data_dir / ADMIN_KEY_FILE)
+        make_sqlite_file_private(settings.db_url)
+        with startup_lock(settings.db_url):
+            store = Store(settings.db_url)
+            audit = AuditLog(store.engine, seal_key=audit_key_for(data_dir, store.engine),
+                             data_dir=data_dir)
+            cipher = CredentialCipher.for_data_dir(data_dir)
+            executors = ExecutorRegistry.default()
+            catalog = ToolCatalog(store, cipher, executors, private_zone(data_dir))
+            calls = ToolCalls(store, catalog, audit)
+            runner = TaskRunner(settings, store, audit, calls)
+            platform = cls(
+                settings=settings, store=store, limiter=TokenBucketLimiter(settings.rate_limit),
+                audit=audit, cipher=cipher, executors=executors, catalog=catalog, calls=calls,
+                runner=runner,
+            )
+            install_builtin_integrations(store)
+            if store.keys.count() == 0:
+                _, secret = store.keys.create("admin", ["admin"])
+                write_private(data_dir / ADMIN_KEY_FILE, secret + "\n")
+                platform.new_admin_key = secret
+                log.info("created the admin API key in %s", data_dir / ADMIN_KEY_FILE)
         return platform
 
     async def start(self) -> None:
@@ -91,21 +96,3 @@ class Platform:
     def close(self) -> None:
         self.audit.close()
         self.store.close()
-
-
-def _make_sqlite_file_private(url: str) -> None:
-    """Create a SQLite database file as 0600 before SQLite does (it would use the umask).
-
-    SQLite gives the ``-wal`` and ``-shm`` files the database file's mode, so this
-    keeps all three private whatever the process's umask.
-    """
-    parsed = make_url(url)
-    if not parsed.drivername.startswith("sqlite"):
-        return
-    database = parsed.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    path = Path(database)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)

@@ -28,7 +28,7 @@ from ..client.errors import (
     ConfigurationError,
     MonstrumAPIError,
 )
-from ..client.models import WhoAmI, can_write
+from ..client.models import UNFINISHED_TASK_STATUSES, WhoAmI, can_write
 from .binding_catalog import binding_catalog
 from .clipboard import tmux_copy_sequence
 from .commands import DashboardCommands
@@ -46,6 +46,7 @@ from .hangup import HangupWatch
 from .keymap import load_dashboard_config, unknown_ids
 from .messages import ScreenRequest
 from .navigation import SCREENS, entry_accepting, screen_entry
+from .screens.confirm import ConfirmScreen
 from .screens.help import HelpScreen
 from .screens.jump import JumpScreen
 from .widgets.too_small import MIN_HEIGHT, MIN_WIDTH
@@ -60,6 +61,8 @@ EMBEDDED_POLL = 1.0
 #: a hung-up terminal can make Textual's shutdown block on writes; never outlive it by more
 HANGUP_EXIT_DEADLINE = 5.0
 EXIT_HANGUP = 129
+#: seconds the quit key waits to learn whether the local platform still has tasks
+QUIT_CHECK_TIMEOUT = 2.0
 
 
 def _nav_bindings() -> list[BindingType]:
@@ -121,6 +124,7 @@ class MonstrumApp(App[int]):
         self._mode_history: list[str] = []
         self._hangup: HangupWatch | None = None
         self._embedded_lock = threading.Lock()
+        self._asking_to_quit = False
         self._focus_before_small: dict[Screen[Any], Widget | None] = {}
         self.set_reactive(MonstrumApp.connection, self._initial_status())
 
@@ -186,18 +190,19 @@ class MonstrumApp(App[int]):
         if self.client is not None:
             with contextlib.suppress(Exception):
                 await self.client.aclose()
-        self.stop_embedded()
+        self.detach_embedded()
 
-    def stop_embedded(self) -> None:
-        """Stop the embedded platform if this dashboard started it (idempotent)."""
+    def detach_embedded(self) -> None:
+        """Let go of the local platform (idempotent): its tasks keep running, and it
+        stops by itself once they are done and no dashboard or CLI is attached."""
         with self._embedded_lock:
             platform, self.embedded = self.embedded, None
         if platform is not None:
-            platform.stop()
+            platform.detach()
 
     def _terminal_gone(self) -> None:
-        """SIGHUP or a dead terminal: stop the platform and leave, promptly."""
-        self.stop_embedded()
+        """SIGHUP or a dead terminal: leave promptly (the local platform's tasks go on)."""
+        self.detach_embedded()
         timer = threading.Timer(HANGUP_EXIT_DEADLINE, os._exit, args=(EXIT_HANGUP,))
         timer.daemon = True
         timer.start()
@@ -225,8 +230,7 @@ class MonstrumApp(App[int]):
 
     def _embedded_exited(self) -> bool:
         platform = self.embedded
-        process = platform.process if platform is not None else None
-        return process is not None and process.poll() is not None
+        return platform is not None and platform.exited()
 
     async def _open_client(self) -> AsyncClient:
         if self.target.settings is not None:
@@ -240,10 +244,9 @@ class MonstrumApp(App[int]):
     async def _drop_client(self) -> None:
         """Forget a client whose embedded platform died, so the next attempt restarts it."""
         if self.target.embedded and self.embedded is not None:
-            process = self.embedded.process
-            if process is not None and process.poll() is None:
+            if not self.embedded.exited():
                 return
-            self.stop_embedded()
+            self.detach_embedded()
         elif not self.target.embedded:
             return
         if self.client is not None:
@@ -314,11 +317,52 @@ class MonstrumApp(App[int]):
     def action_jump(self) -> None:
         def chosen(name: object) -> None:
             if name == "quit":
-                self.exit()
+                self.action_quit()
             elif isinstance(name, str):
                 self.go(name)
 
         self.push_screen(JumpScreen([e.name for e in SCREENS]), chosen)
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        """Quit; while the local platform still has tasks, first say that they go on."""
+        if self._asking_to_quit or not self.target.embedded or self.client is None:
+            self.exit()  # a second q while asked means "quit anyway"
+            return
+        self._ask_before_quitting()
+
+    @work(exclusive=True, group="quit", exit_on_error=False)
+    async def _ask_before_quitting(self) -> None:
+        try:
+            waiting = await asyncio.wait_for(self._unfinished_tasks(), QUIT_CHECK_TIMEOUT)
+        except Exception:  # cannot tell: its tasks go on regardless, so just quit
+            waiting = 0
+        if not waiting:
+            self.exit()
+            return
+        where = self.embedded.data_dir if self.embedded is not None else "the data dir"
+        self._asking_to_quit = True
+
+        def answered(quit_now: bool | None) -> None:
+            self._asking_to_quit = False
+            if quit_now:
+                self.exit()
+
+        noun = "task is" if waiting == 1 else "tasks are"
+        self.push_screen(ConfirmScreen(
+            f"{waiting} {noun} still queued or running.",
+            f"They keep running in the local platform ({where}), which stops by itself "
+            "once they are done; open the dashboard again, or run `monstrum tasks list`, "
+            "to follow them.",
+            confirm_label="Quit",
+        ), answered)
+
+    async def _unfinished_tasks(self) -> int:
+        assert self.client is not None
+        count = 0
+        for status in UNFINISHED_TASK_STATUSES:
+            page = await self.client.tasks.list(status=status, limit=100).page()
+            count += len(page.data)
+        return count
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
@@ -447,7 +491,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app.run()
     finally:
-        app.stop_embedded()
+        app.detach_embedded()
     sys.exit(app.return_code or 0)
 
 

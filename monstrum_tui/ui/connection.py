@@ -3,18 +3,18 @@
 Resolution, first match wins: explicit ``--api-base``/``--api-key`` flags, then
 ``--profile``, then ``MONSTRUM_API_BASE``/``MONSTRUM_API_KEY``/``MONSTRUM_PROFILE``,
 then a config-file profile that holds an ``api_key``. With none of these the
-dashboard starts the embedded platform on a private Unix socket.
+dashboard attaches to the local platform of the data dir on its private Unix socket,
+starting it if it is not running; it outlives the dashboard while tasks run.
 """
 
 from __future__ import annotations
 
-import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from ..client.config import ClientSettings, load_config_file, resolve_settings
+from ..client.config import ClientSettings, nothing_configured, resolve_settings
 
 if TYPE_CHECKING:  # the UI must not import the server at run time, except lazily below
     from ..server.embedded import EmbeddedPlatform
@@ -62,19 +62,7 @@ def resolve_target(
     data_dir: Path | None = None,
 ) -> ConnectionTarget:
     """Decide where to connect; raises ``ConfigurationError`` for a bad or incomplete setup."""
-    env = os.environ
-    configured = bool(
-        api_base
-        or api_key
-        or profile
-        or env.get("MONSTRUM_API_BASE")
-        or env.get("MONSTRUM_API_KEY")
-        or env.get("MONSTRUM_PROFILE")
-    )
-    if not configured:
-        section = load_config_file().get("default")
-        configured = isinstance(section, dict) and bool(section.get("api_key"))
-    if not configured:
+    if nothing_configured(api_key=api_key, api_base=api_base, profile=profile):
         return ConnectionTarget(settings=None, profile=EMBEDDED_PROFILE, data_dir=data_dir)
     settings = resolve_settings(api_key=api_key, api_base=api_base, profile=profile)
     settings.require_key()
@@ -82,7 +70,8 @@ def resolve_target(
 
 
 def start_embedded(data_dir: Path | None) -> EmbeddedPlatform:
-    """Start (or join) the embedded platform. Blocking: call it from a thread."""
+    """Attach to the local platform, starting it if needed. Blocking: call it from a
+    thread. It outlives the dashboard while it has tasks (server/embedded.py)."""
     # the dashboard's only import from the server package, kept lazy so a dashboard
     # pointed at a remote server never loads it
     from ..server.embedded import start_embedded_platform
@@ -92,12 +81,7 @@ def start_embedded(data_dir: Path | None) -> EmbeddedPlatform:
 
 def embedded_settings(platform: EmbeddedPlatform) -> ClientSettings:
     """Client settings for the embedded platform's socket and admin key."""
-    return ClientSettings(
-        api_key=platform.api_key,
-        api_base=f"unix:{platform.uds}",
-        profile=EMBEDDED_PROFILE,
-        uds=platform.uds,
-    )
+    return platform.client_settings(EMBEDDED_PROFILE)
 
 
 def retry_delay(attempt: int, *, first: float = 1.0, cap: float = 30.0) -> float:

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from ..store.cursor import BadCursor
+from ..store.database import UnstorableText
 
 log = logging.getLogger("monstrum.api")
 
@@ -178,6 +179,11 @@ def install_error_handlers(app: FastAPI) -> None:
             request, 422, "validation_error", "cursor is not valid: pass back a next_cursor "
             "from a previous page", fields=[{"field": "cursor", "message": "not a valid cursor"}],
         )
+
+    @app.exception_handler(UnstorableText)
+    async def _unstorable(request: Request, exc: UnstorableText) -> JSONResponse:
+        return error_response(request, 422, "validation_error", str(exc),
+                              fields=[{"field": "request", "message": str(exc)}])
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

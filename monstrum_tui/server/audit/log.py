@@ -27,13 +27,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, inspect, select, text, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 
 from ...client.models import AUDIT_STATUSES, AuditEntry, AuditVerification
 from ..ids import ordered_id
 from ..redaction import wire_safe
 from ..store.columns import utcnow
 from ..store.database import READ_ONLY, make_engine
+from ..store.migrate import upgrade_schema
 from .chain import FORMAT_2, GENESIS, canonical_json, chain_hash, outcome_hash
 from .query import AuditFilter, list_entries
 from .seal import (
@@ -49,11 +50,7 @@ from .seal import (
     load_audit_key,
 )
 from .tables import (
-    AUDIT_TABLES,
-    FTS_DDL,
     FTS_TABLE,
-    SEALED_TABLES,
-    WRITE_AHEAD_COLUMNS,
     audit_anchors,
     audit_checkpoints,
     audit_head,
@@ -74,6 +71,8 @@ UNKNOWN_REASON = (
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 #: arbitrary constant naming the advisory lock that serializes appends on PostgreSQL
 _PG_LOCK_KEY = 0x6D6F6E61756474
+#: the seal column of rows made before seals, as the schema upgrade (0001) marks them
+PRE_SEAL = "pre-seal"
 
 
 class AuditChainBroken(RuntimeError):
@@ -233,13 +232,8 @@ class AuditLog:
         self.witness = WitnessFile.in_data_dir(data_dir, self.sealer)
         self._lock = threading.Lock()
         self._broken: str | None = None
-        for table in AUDIT_TABLES:
-            table.create(engine, checkfirst=True)
-        self._add_seal_columns()
-        self._add_write_ahead_columns()
-        if self.is_sqlite:
-            with self._write() as conn:
-                conn.exec_driver_sql(FTS_DDL)
+        upgrade_schema(engine)
+        self._seal_pre_seal_rows()
         self._first_witness()
 
     @classmethod
@@ -253,49 +247,31 @@ class AuditLog:
         engine = make_engine(url)
         data_dir = kwargs.pop("data_dir", data_dir_of(url))
         if "seal_key" not in kwargs:
-            for table in AUDIT_TABLES:
-                table.create(engine, checkfirst=True)
+            upgrade_schema(engine)  # the key check reads the log's tables
             kwargs["seal_key"] = (
                 audit_key_for(data_dir, engine) if create_key
                 else load_audit_key(data_dir, create=False)
             )
         return cls(engine, data_dir=data_dir, **kwargs)
 
-    def _add_seal_columns(self) -> None:
-        """Databases made before seals: add the ``mac`` columns, sealing what is there
-        (once, with this key: from here on a missing seal is a removed one)."""
-        existing = {c["name"] for c in inspect(self.engine).get_columns(audit_head.name)}
-        if "mac" in existing:
+    def _seal_pre_seal_rows(self) -> None:
+        """Databases made before seals: the upgrade marked their rows ``PRE_SEAL``; seal
+        them (once, with this key: from here on a missing seal is a removed one)."""
+        if self.sealer is None:
             return
+        tables = ((audit_head, HEAD), (audit_checkpoints, CHECKPOINT), (audit_anchors, ANCHOR))
+        with self._read() as conn:
+            if not any(conn.execute(select(t.c.mac).where(t.c.mac == PRE_SEAL).limit(1)).first()
+                       for t, _ in tables):
+                return
         with self._lock, self._write() as conn:
-            # again inside the write transaction: another process may have just added them
-            if "mac" in {c["name"] for c in inspect(conn).get_columns(audit_head.name)}:
-                return
-            for table in SEALED_TABLES:
-                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN mac VARCHAR(64)"))
-            if self.sealer is None:
-                return
-            for table, kind in ((audit_head, HEAD), (audit_checkpoints, CHECKPOINT),
-                                (audit_anchors, ANCHOR)):
-                for row in conn.execute(select(table)).all():
+            for table, kind in tables:
+                for row in conn.execute(select(table).where(table.c.mac == PRE_SEAL)).all():
                     mac = self.sealer.seal(kind, row.seq, row.entry_id, row.hash)
                     key = table.c.key if table is audit_head else table.c.seq
                     conn.execute(update(table).where(key == getattr(row, key.name))
                                  .values(mac=mac))
-        log.info("audit log: added seals to the chain head, checkpoints and anchors")
-
-    def _add_write_ahead_columns(self) -> None:
-        """Databases made before the write-ahead audit: add its columns (older entries
-        keep format 1 and verify as they always did)."""
-        existing = {c["name"] for c in inspect(self.engine).get_columns(audit_log.name)}
-        missing = [(n, ddl) for n, ddl in WRITE_AHEAD_COLUMNS if n not in existing]
-        if not missing:
-            return
-        with self._lock, self._write() as conn:
-            now = {c["name"] for c in inspect(conn).get_columns(audit_log.name)}
-            for name, ddl in missing:
-                if name not in now:
-                    conn.execute(text(f"ALTER TABLE {audit_log.name} ADD COLUMN {name} {ddl}"))
+        log.info("audit log: sealed the chain head, checkpoints and anchors made before seals")
 
     def _first_witness(self) -> None:
         """A data dir without a witness (first start, or one made before witnesses) gets

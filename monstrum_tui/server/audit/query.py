@@ -9,7 +9,8 @@ first page and the thousandth page cost the same: one index seek, one short scan
 ``q`` (text in params or reason): with a selective filter (task, tool, resource,
 bot) that filter's index drives and ``q`` is a LIKE on each candidate row; otherwise,
 on SQLite and for 3+ characters, the trigram full-text table drives, walked newest
-first within the seq range; else (1-2 characters, or not SQLite) a LIKE scan.
+first within the seq range; else (1-2 characters, or not SQLite) a LIKE scan, which
+on PostgreSQL is an ILIKE that its trigram GIN indexes serve for 3+ characters.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def _driver(flt: AuditFilter) -> str | None:
 
 
 def build_query(
-    flt: AuditFilter, lo: int, hi: int, limit: int, *, fts: bool
+    flt: AuditFilter, lo: int, hi: int, limit: int, *, fts: bool, ilike: bool = False
 ) -> Any:
     """The SELECT for one page (``limit + 1`` rows, to know whether more follow)."""
     driver = _driver(flt)
@@ -140,9 +141,11 @@ def build_query(
         conds.append(_C.ts < flt.end_us)
     if flt.q:
         pattern = _like(flt.q)
-        conds.append(
-            or_(_C.params.like(pattern, escape="\\"), _C.reason.like(pattern, escape="\\"))
-        )
+        # ilike: PostgreSQL's LIKE is case-sensitive (SQLite's, and FTS5's trigrams, are
+        # not); its trigram indexes (migration 0002) serve ILIKE
+        match = "ilike" if ilike else "like"
+        conds.append(or_(getattr(_C.params, match)(pattern, escape="\\"),
+                         getattr(_C.reason, match)(pattern, escape="\\")))
     return (
         select(audit_log)
         .where(_C.seq >= lo, _C.seq <= hi, *conds)
@@ -188,7 +191,8 @@ def list_entries(
     bounds = seq_bounds(conn, flt, cursor)
     if bounds is None:
         return [], None
-    rows = conn.execute(build_query(flt, *bounds, limit, fts=fts)).all()
+    query = build_query(flt, *bounds, limit, fts=fts, ilike=conn.dialect.name == "postgresql")
+    rows = conn.execute(query).all()
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1].ts, rows[-1].seq) if more and rows else None

@@ -102,20 +102,7 @@ audit_head = Table(
     Column("mac", String(64)),
 )
 
-AUDIT_TABLES = (audit_log, audit_checkpoints, audit_anchors, audit_head)
-#: the tables whose rows carry a seal (added to databases made before seals)
-SEALED_TABLES = (audit_checkpoints, audit_anchors, audit_head)
-#: columns added to audit_log by the write-ahead audit, with their DDL type
-WRITE_AHEAD_COLUMNS = (
-    ("fmt", "INTEGER NOT NULL DEFAULT 1"),
-    ("outcome_hash", "VARCHAR(64)"),
-    ("outcome_mac", "VARCHAR(64)"),
-)
-
 # SQLite only: the text that `q` searches (params and reason), as trigrams so any
-# substring of 3+ characters is an index lookup; kept in step by AuditLog's writes
+# substring of 3+ characters is an index lookup; created by the schema migrations
+# (store/migrations), kept in step by AuditLog's writes
 FTS_TABLE = "audit_fts"
-FTS_DDL = (
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
-    "params, reason, content='audit_log', content_rowid='seq', tokenize='trigram')"
-)

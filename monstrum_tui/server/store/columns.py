@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, Text
 from sqlalchemy.types import TypeDecorator
 
 
@@ -38,3 +38,20 @@ class Timestamp(TypeDecorator[datetime]):
 
     def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
         return None if value is None else from_micros(int(value))
+
+
+class ProducedText(TypeDecorator[str]):
+    """Text the platform produces from what tools return (a task's output and error).
+
+    PostgreSQL cannot store NUL characters, and the store refuses them there
+    (database.py); this text is not the caller's to fix, so on PostgreSQL each NUL is
+    stored as U+FFFD instead, and the task still finishes.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        if isinstance(value, str) and dialect.name == "postgresql" and "\x00" in value:
+            return value.replace("\x00", "\ufffd")
+        return value

@@ -14,7 +14,7 @@ from sqlalchemy import (
     Text,
 )
 
-from .columns import Timestamp
+from .columns import ProducedText, Timestamp
 
 metadata = MetaData()
 
@@ -93,8 +93,8 @@ tasks = Table(
     Column("bot_id", String(40), nullable=False),
     Column("status", String(16), nullable=False),
     Column("input", Text, nullable=False, default=""),
-    Column("output", Text),
-    Column("error", Text),
+    Column("output", ProducedText),
+    Column("error", ProducedText),
     Column("metadata", JSON, nullable=False),
     Column("tool_calls", Integer, nullable=False, default=0),
     Column("denials", Integer, nullable=False, default=0),

@@ -12,8 +12,8 @@ from .database import READ_ONLY, make_engine
 from .idempotency import IdempotencyRepository
 from .integrations import IntegrationRepository
 from .keys import KeyRepository
+from .migrate import upgrade_schema
 from .resources import ResourceRepository
-from .schema import metadata
 from .tasks import TaskRepository
 
 
@@ -23,7 +23,7 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: Engine = make_engine(url)
-        metadata.create_all(self.engine)
+        upgrade_schema(self.engine)
         self.keys = KeyRepository(self)
         self.bots = BotRepository(self)
         self.integrations = IntegrationRepository(self)

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 UNFINISHED = ("queued", "running")
 FINISHED = tuple(sorted(FINISHED_TASK_STATUSES))
+#: the largest event seq every database can compare with (PostgreSQL's INTEGER)
+MAX_EVENT_SEQ = 2**31 - 1
 #: the TaskEvent fields kept in their own columns, not in the payload
 _EVENT_COLUMNS = frozenset({"seq", "task_id", "type", "timestamp"})
 
@@ -103,6 +105,13 @@ class TaskRepository:
             ).all()
         return [row_to_task(r) for r in rows]
 
+    def count_unfinished(self) -> int:
+        """How many tasks are queued or running."""
+        with self._store.read() as conn:
+            return int(conn.execute(
+                select(func.count()).select_from(tasks).where(tasks.c.status.in_(UNFINISHED))
+            ).scalar_one())
+
     def update(self, task_id: str, changes: dict[str, Any]) -> None:
         with self._store.write() as conn:
             conn.execute(update(tasks).where(tasks.c.id == task_id).values(**changes))
@@ -153,6 +162,9 @@ class TaskRepository:
 
     def events_after(self, task_id: str, after: int = 0, limit: int = 1000) -> list[TaskEvent]:
         """Up to ``limit`` events with ``seq > after``, in order."""
+        # seq is a 32-bit INTEGER on PostgreSQL, which refuses a larger bound outright;
+        # no task has that many events, so a larger ``after`` means "nothing after"
+        after = min(after, MAX_EVENT_SEQ)
         with self._store.read() as conn:
             rows = conn.execute(
                 select(task_events)
