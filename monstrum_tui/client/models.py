@@ -42,8 +42,14 @@ _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
                            "\u2066\u2067\u2068\u2069")
 
 
+#: names of the control characters people meet (unicodedata has none for them)
+_CONTROL_NAMES = {0: "NUL", 9: "TAB", 10: "LINE FEED", 13: "CARRIAGE RETURN", 27: "ESC",
+                  127: "DEL"}
+
+
 def _describe(char: str) -> str:
-    return f"U+{ord(char):04X} ({unicodedata.name(char, 'a control character')})"
+    name = _CONTROL_NAMES.get(ord(char)) or unicodedata.name(char, "a control character")
+    return f"U+{ord(char):04X} ({name})"
 
 
 def _plain_name(value: str) -> str:
