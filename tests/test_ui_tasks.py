@@ -410,11 +410,11 @@ async def test_a_pane_survives_the_embedded_platform_dying(tmp_path, monkeypatch
         await wait_until(pilot, lambda: pane.event_log.entries.total_events >= 3)
         first = app.embedded.process
         first.kill()
-        await wait_until(pilot, lambda: pane.status == "failed", limit=60)
+        # the platform started again takes the task over and goes on where it stopped
+        await wait_until(pilot, lambda: pane.status == "completed", limit=90)
         assert app.embedded.process is not first and app.client is not client
         entries = pane.event_log.entries
         assert entries.gaps == 0 and entries.end is not None
-        assert entries.end.error.startswith("interrupted")
         assert entries.total_events == entries.last_seq
         assert pane.link_history[-2:] == ["live", "ended"]  # re-attached, then the end
         assert {"reconnecting", "lost"} & set(pane.link_history[:-2])

@@ -17,6 +17,9 @@ from .executors.confinement import private_zone
 from .executors.registry import ExecutorRegistry
 from .manifests.shipped import install_builtin_integrations
 from .ratelimit import TokenBucketLimiter
+from .services.events import EventService
+from .services.policy import PolicyService
+from .services.tasks import TaskService
 from .settings import ServerSettings
 from .store import Store
 from .store.database import make_sqlite_file_private
@@ -47,6 +50,10 @@ class Platform:
     calls: ToolCalls
     #: runs tasks; started by ``start`` (it needs the event loop)
     runner: TaskRunner
+    #: services the routes map onto (server/services)
+    tasks: TaskService
+    events: EventService
+    policy: PolicyService
     #: the admin key's secret, only when this start created it (printed once by `serve`)
     new_admin_key: str | None = None
 
@@ -74,7 +81,8 @@ class Platform:
             platform = cls(
                 settings=settings, store=store, limiter=TokenBucketLimiter(settings.rate_limit),
                 audit=audit, cipher=cipher, executors=executors, catalog=catalog, calls=calls,
-                runner=runner,
+                runner=runner, tasks=TaskService(store, runner),
+                events=EventService(store, runner), policy=PolicyService(calls),
             )
             install_builtin_integrations(store)
             if store.keys.count() == 0:

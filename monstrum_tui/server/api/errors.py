@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from ..services.errors import ConflictError, DomainError, InvalidError, NotFoundError
 from ..store.cursor import BadCursor
 from ..store.database import UnstorableText
 
@@ -87,6 +88,14 @@ class RateLimited(ApiError):
             headers={"Retry-After": str(seconds)},
             retry_after=seconds,
         )
+
+
+#: how a service's refusal reads over HTTP
+_DOMAIN_STATUS: dict[type[DomainError], tuple[int, str]] = {
+    NotFoundError: (404, "not_found"),
+    ConflictError: (409, "conflict"),
+    InvalidError: (422, "validation_error"),
+}
 
 
 def request_id_of(request: Request) -> str | None:
@@ -172,6 +181,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(
             request, 422, "validation_error", f"invalid request: {summary}", fields=fields
         )
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        status, type_ = _DOMAIN_STATUS.get(type(exc), (500, "api_error"))
+        return error_response(request, status, type_, exc.message, **exc.extra)
 
     @app.exception_handler(BadCursor)
     async def _cursor(request: Request, exc: BadCursor) -> JSONResponse:

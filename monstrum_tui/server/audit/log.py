@@ -612,6 +612,13 @@ class AuditLog:
             rows, next_cursor = list_entries(conn, flt, limit, cursor, fts=self.is_sqlite)
         return [row_to_entry(r) for r in rows], next_cursor
 
+    def count_for_task(self, task_id: str) -> int:
+        """How many calls of a task were decided (each has exactly one entry)."""
+        with self._read() as conn:
+            return int(conn.execute(
+                select(func.count()).select_from(audit_log).where(audit_log.c.task_id == task_id)
+            ).scalar_one())
+
     def count(self) -> int:
         with self._read() as conn:
             return int(conn.execute(select(func.count()).select_from(audit_log)).scalar_one())

@@ -1,8 +1,9 @@
 """In-process fan-out of task events to everyone watching a task.
 
-One process only: several server processes would fan out through PostgreSQL
-LISTEN/NOTIFY (DESIGN §7), which is not built. A watcher that falls too far behind is
-marked ``overflowed`` and catches up from the store instead of holding memory.
+Events stored by another process reach this one's watchers as a ``poke`` (from the
+PostgreSQL NOTIFY feed, ``feed.py``) or by their own poll of the store. A watcher that
+falls too far behind is marked ``overflowed`` and catches up from the store instead of
+holding memory.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ class Subscription:
 
     def __init__(self, task_id: str) -> None:
         self.task_id = task_id
-        self.queue: asyncio.Queue[TaskEvent] = asyncio.Queue(QUEUE_LIMIT)
+        #: live events; ``None`` means "events were stored elsewhere: read the store"
+        self.queue: asyncio.Queue[TaskEvent | None] = asyncio.Queue(QUEUE_LIMIT)
         self.overflowed = False
 
-    def offer(self, event: TaskEvent) -> None:
+    def offer(self, event: TaskEvent | None) -> None:
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
@@ -62,6 +64,11 @@ class EventBroker:
     def publish(self, event: TaskEvent) -> None:
         for sub in self._watchers.get(event.task_id, ()):
             sub.offer(event)
+
+    def poke(self, task_id: str) -> None:
+        """Another process stored events of this task: its watchers read the store."""
+        for sub in self._watchers.get(task_id, ()):
+            sub.offer(None)
 
     def watchers(self, task_id: str) -> int:
         """How many watchers follow a task now."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,10 +44,25 @@ class PendingEvent:
     done: asyncio.Future[None] | None
 
 
+class TaskLost(Exception):
+    """The task was taken over by another process: this one may write nothing into it."""
+
+
 class EventRecorder:
-    def __init__(self, store: Store, broker: EventBroker) -> None:
+    def __init__(
+        self,
+        store: Store,
+        broker: EventBroker,
+        *,
+        owner: str | None = None,
+        on_lost: Callable[[set[str]], None] | None = None,
+    ) -> None:
+        """``owner`` fences every write: only events of tasks it holds are stored, the
+        rest are dropped and reported to ``on_lost``."""
         self.store = store
         self.broker = broker
+        self.owner = owner
+        self.on_lost = on_lost
         self._next_seq: dict[str, int] = {}
         self._pending: list[PendingEvent] = []
         self._wake: asyncio.Event | None = None
@@ -75,6 +91,10 @@ class EventRecorder:
             assert self._wake is not None
             self._wake.set()
             await asyncio.shield(last)
+
+    def forget(self, task_id: str) -> None:
+        """Number the task's next event from what the store holds (after a claim)."""
+        self._next_seq.pop(task_id, None)
 
     async def _seq(self, task_id: str) -> int:
         current = self._next_seq.get(task_id)
@@ -120,7 +140,8 @@ class EventRecorder:
     async def _write(self, batch: list[PendingEvent]) -> None:
         rows = [(p.event, p.payload, p.task_changes) for p in batch]
         try:
-            await asyncio.to_thread(self.store.tasks.append_events, rows)
+            lost = await asyncio.to_thread(self.store.tasks.append_events, rows,
+                                           owner=self.owner)
         except Exception as exc:
             log.exception("could not store %d task events", len(batch))
             for p in batch:
@@ -128,9 +149,18 @@ class EventRecorder:
                     p.done.set_exception(exc)
             return
         for p in batch:
+            if p.event.task_id in lost:
+                if p.done is not None and not p.done.done():
+                    p.done.set_exception(TaskLost(p.event.task_id))
+                continue
             self.broker.publish(p.event)
             if p.done is not None and not p.done.done():
                 p.done.set_result(None)
+        if lost:
+            for task_id in lost:
+                self._next_seq.pop(task_id, None)
+            if self.on_lost is not None:
+                self.on_lost(lost)
 
     async def _write_loop(self) -> None:
         assert self._wake is not None

@@ -7,6 +7,7 @@ as the task's events (``denied``, ``tool_call``, then ``result`` or ``error``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -23,11 +24,26 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("monstrum.runner")
 
-__all__ = ["CallableTool", "StepLimitReached", "TaskSession", "ToolOutcome"]
+__all__ = ["CallableTool", "HandedOff", "Progress", "StepLimitReached", "TaskSession",
+           "ToolOutcome"]
 
 
 class StepLimitReached(Exception):
     """The task asked for more tool calls than its step limit allows."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a run did before it was taken over: calls decided, messages said."""
+
+    calls: int = 0
+    messages: int = 0
+    #: the newest message turn, so new messages do not join old ones
+    last_turn: int = 0
+
+
+class HandedOff(Exception):
+    """The server is stopping: the task stops at this call boundary, to go on elsewhere."""
 
 
 @dataclass
@@ -55,6 +71,28 @@ class TaskSession:
     turn: int = 0
     #: secrets of the model provider, redacted from what the model says and asks for
     redactor: Redactor = field(default_factory=Redactor)
+    #: what ran before this run (a task taken over resumes after it)
+    resume_after: Progress = field(default_factory=Progress)
+    #: set when the server stops: the model stops at its next call boundary or wait
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.steps = self.resume_after.calls
+        self.turn = max(self.turn, self.resume_after.last_turn)
+        self.tool_calls = max(self.tool_calls, self.task.tool_calls)
+        self.denials = max(self.denials, self.task.denials)
+
+    def hand_off(self) -> None:
+        """Ask the run to stop at its next call boundary (the server is stopping)."""
+        self.stopping.set()
+
+    async def pause(self, seconds: float) -> None:
+        """Wait (a scripted ``wait``), ended early by a stop: then ``HandedOff``."""
+        try:
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+        except asyncio.TimeoutError:
+            return
+        raise HandedOff
 
     def add_secret(self, value: str) -> None:
         """Redact ``value`` from this task's messages, params and audit entries."""
@@ -106,6 +144,8 @@ class TaskSession:
 
     async def call_tool(self, name: str, params: Any) -> ToolOutcome:
         """Decide, then (if allowed) execute one tool call; every outcome is recorded."""
+        if self.stopping.is_set():
+            raise HandedOff
         self.steps += 1
         if self.steps > self.max_steps:
             raise StepLimitReached(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Index,
     Integer,
@@ -101,9 +102,18 @@ tasks = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("started_at", Timestamp),
     Column("finished_at", Timestamp),
+    # the server process running it (runner/lease.py) and until when its lease holds;
+    # a running task whose lease has passed is taken over by another process
+    Column("owner", String(120)),
+    Column("lease_until", BigInteger),
+    # a cancel asked of a process that does not run the task; its owner acts on it
+    Column("cancel_requested", Text),
+    # how many times the task was taken over from a process that stopped
+    Column("resumes", Integer, nullable=False, default=0, server_default="0"),
     Index("ix_tasks_bot", "bot_id", "id"),
     Index("ix_tasks_status", "status", "id"),
     Index("ix_tasks_created", "created_at"),
+    Index("ix_tasks_owner", "owner"),
 )
 
 # a task's event stream; seq counts from 1 per task and is the SSE id

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, text, update
 
 from ...client.models import FINISHED_TASK_STATUSES, Task, TaskEvent
 from ..ids import new_id
@@ -43,6 +45,35 @@ def row_to_task(row: Any) -> Task:
     )
 
 
+def now_micros() -> int:
+    return time.time_ns() // 1_000
+
+
+#: arbitrary constant naming the advisory lock that serializes claims on PostgreSQL
+_CLAIM_LOCK_KEY = 0x6D6F6E636C61696D
+#: the channel a PostgreSQL store notifies on: events stored, tasks queued, cancels asked
+NOTIFY_CHANNEL = "monstrum_tasks"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A task this process now runs: new from the queue, or taken over from a process
+    whose lease passed (``taken_over``)."""
+
+    task: Task
+    taken_over: bool
+    #: a cancel asked meanwhile (of a process that stopped before acting on it)
+    cancel_requested: str | None = None
+
+
+@dataclass(frozen=True)
+class Held:
+    """A task this process still holds after renewing its leases, and any cancel asked."""
+
+    task_id: str
+    cancel_requested: str | None
+
+
 def row_to_event(row: Any) -> TaskEvent:
     return TaskEvent(
         seq=row.seq, task_id=row.task_id, type=row.type, timestamp=row.timestamp, **row.payload
@@ -70,6 +101,7 @@ class TaskRepository:
         }
         with self._store.write() as conn:
             conn.execute(insert(tasks).values(**row))
+            self._notify(conn, "q")
         return Task.model_validate(row)
 
     def get(self, task_id: str) -> Task | None:
@@ -140,12 +172,31 @@ class TaskRepository:
         return TaskEvent(seq=seq, task_id=task_id, type=type, timestamp=when, **payload)
 
     def append_events(
-        self, rows: list[tuple[TaskEvent, dict[str, Any], dict[str, Any] | None]]
-    ) -> None:
-        """Store numbered events, and each one's task changes, in one transaction."""
+        self,
+        rows: list[tuple[TaskEvent, dict[str, Any], dict[str, Any] | None]],
+        *,
+        owner: str | None = None,
+    ) -> set[str]:
+        """Store numbered events, and each one's task changes, in one transaction.
+
+        With ``owner`` only events of tasks that owner still holds are stored (a process
+        whose task was taken over cannot write into it any more); returns the ids of the
+        tasks whose events were dropped for that reason.
+        """
         if not rows:
-            return
+            return set()
+        ids = sorted({e.task_id for e, _, _ in rows})
         with self._store.write() as conn:
+            dropped: set[str] = set()
+            if owner is not None:
+                held = select(tasks.c.id).where(tasks.c.id.in_(ids), tasks.c.owner == owner)
+                if self._is_postgresql():
+                    held = held.with_for_update()  # a take-over waits for this commit
+                owned = {r[0] for r in conn.execute(held).all()}
+                dropped = set(ids) - owned
+                rows = [r for r in rows if r[0].task_id in owned]
+                if not rows:
+                    return dropped
             conn.execute(
                 insert(task_events),
                 [
@@ -159,6 +210,141 @@ class TaskRepository:
                     conn.execute(
                         update(tasks).where(tasks.c.id == event.task_id).values(**changes)
                     )
+            for task_id in sorted({e.task_id for e, _, _ in rows}):
+                self._notify(conn, f"e:{task_id}")
+        return dropped
+
+    # --- sharing the queue between server processes (runner/loop.py) -------------------
+
+    def _is_postgresql(self) -> bool:
+        return self._store.engine.dialect.name == "postgresql"
+
+    def _notify(self, conn: Connection, payload: str) -> None:
+        """Tell the other processes (PostgreSQL; delivered when the transaction commits)."""
+        if self._is_postgresql():
+            conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": NOTIFY_CHANNEL, "p": payload})
+
+    def running_owners(self) -> list[str]:
+        """The owners holding running tasks now (to spot ones whose process died)."""
+        with self._store.read() as conn:
+            return [r[0] for r in conn.execute(
+                select(tasks.c.owner).where(tasks.c.status == "running",
+                                            tasks.c.owner.is_not(None)).distinct()
+            ).all()]
+
+    def claim(
+        self,
+        owner: str,
+        *,
+        limit: int,
+        per_bot: int,
+        lease_s: float,
+        dead_owners: frozenset[str] = frozenset(),
+    ) -> list[Claimed]:
+        """Claim up to ``limit`` tasks for ``owner``: running ones whose lease passed (or
+        whose owner is known dead) first, then queued ones, oldest first, never more than
+        ``per_bot`` running for one bot across every process.
+
+        One transaction, serialized across processes (``BEGIN IMMEDIATE`` on SQLite, an
+        advisory lock plus ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so a task is never
+        claimed twice.
+        """
+        if limit <= 0:
+            return []
+        now = now_micros()
+        until = now + int(lease_s * 1_000_000)
+        dead = sorted(dead_owners)
+        with self._store.write() as conn:
+            if self._is_postgresql():
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK_KEY})
+            expired = or_(tasks.c.lease_until.is_(None), tasks.c.lease_until < now)
+            if dead:
+                expired = or_(expired, tasks.c.owner.in_(dead))
+            live = select(tasks.c.bot_id, func.count()).where(
+                tasks.c.status == "running", ~expired).group_by(tasks.c.bot_id)
+            running_by_bot: dict[str, int] = {b: int(n) for b, n in conn.execute(live).all()}
+            stale = select(tasks).where(tasks.c.status == "running", expired)
+            queued = select(tasks).where(tasks.c.status == "queued", tasks.c.owner.is_(None))
+            if self._is_postgresql():
+                stale = stale.with_for_update(skip_locked=True)
+                queued = queued.with_for_update(skip_locked=True)
+            candidates = [(row, True) for row in conn.execute(
+                stale.order_by(tasks.c.id).limit(limit)).all()]
+            candidates += [(row, False) for row in conn.execute(
+                queued.order_by(tasks.c.id).limit(limit * 4 + per_bot)).all()]
+            claimed: list[Claimed] = []
+            for row, taken_over in candidates:
+                if len(claimed) >= limit:
+                    break
+                if running_by_bot.get(row.bot_id, 0) >= max(1, per_bot) and not taken_over:
+                    continue
+                values: dict[str, Any] = {"owner": owner, "lease_until": until}
+                if taken_over:
+                    values["resumes"] = tasks.c.resumes + 1
+                    guard = tasks.c.status == "running"
+                else:
+                    values["status"] = "running"
+                    guard = tasks.c.status == "queued"
+                done = conn.execute(update(tasks).where(tasks.c.id == row.id, guard)
+                                    .values(**values))
+                if done.rowcount != 1:
+                    continue
+                if not taken_over:
+                    running_by_bot[row.bot_id] = running_by_bot.get(row.bot_id, 0) + 1
+                fresh = conn.execute(select(tasks).where(tasks.c.id == row.id)).one()
+                claimed.append(Claimed(row_to_task(fresh), taken_over, fresh.cancel_requested))
+        return claimed
+
+    def renew(self, owner: str, lease_s: float) -> list[Held]:
+        """Extend the leases of every running task ``owner`` holds; what it still holds
+        (a task taken over meanwhile is not in the list) and any cancel asked of it."""
+        until = now_micros() + int(lease_s * 1_000_000)
+        with self._store.write() as conn:
+            conn.execute(update(tasks).where(tasks.c.owner == owner,
+                                             tasks.c.status == "running")
+                         .values(lease_until=until))
+            rows = conn.execute(select(tasks.c.id, tasks.c.cancel_requested).where(
+                tasks.c.owner == owner, tasks.c.status == "running")).all()
+        return [Held(r.id, r.cancel_requested) for r in rows]
+
+    def release(self, owner: str, task_ids: list[str]) -> int:
+        """Give tasks back (a server stopping hands them off): another process, or this
+        one when it starts again, takes them over at once."""
+        if not task_ids:
+            return 0
+        with self._store.write() as conn:
+            done = conn.execute(
+                update(tasks).where(tasks.c.owner == owner, tasks.c.id.in_(task_ids),
+                                    tasks.c.status == "running")
+                .values(owner=None, lease_until=0)
+            )
+            self._notify(conn, "q")
+        return int(done.rowcount)
+
+    def take_queued(self, task_id: str, owner: str) -> bool:
+        """Hold a queued task no process has claimed yet (to cancel it here and now)."""
+        with self._store.write() as conn:
+            done = conn.execute(
+                update(tasks).where(tasks.c.id == task_id, tasks.c.status == "queued",
+                                    tasks.c.owner.is_(None)).values(owner=owner)
+            )
+        return done.rowcount == 1
+
+    def request_cancel(self, task_id: str, reason: str) -> bool:
+        """Ask whoever runs the task to cancel it; False if it is already finished."""
+        with self._store.write() as conn:
+            done = conn.execute(
+                update(tasks).where(tasks.c.id == task_id, tasks.c.status.in_(UNFINISHED))
+                .values(cancel_requested=reason)
+            )
+            self._notify(conn, f"c:{task_id}")
+        return done.rowcount == 1
+
+    def notify_queued(self) -> None:
+        """Wake the other processes' claim loops (a task was queued)."""
+        if self._is_postgresql():
+            with self._store.write() as conn:
+                self._notify(conn, "q")
 
     def events_after(self, task_id: str, after: int = 0, limit: int = 1000) -> list[TaskEvent]:
         """Up to ``limit`` events with ``seq > after``, in order."""

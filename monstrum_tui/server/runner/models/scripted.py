@@ -8,7 +8,6 @@ line is ignored.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from typing import TYPE_CHECKING, Any
@@ -49,10 +48,31 @@ def summarise(outcomes: list[ToolOutcome]) -> str:
     return "\n".join(lines)
 
 
+def _parses(raw: str) -> bool:
+    try:
+        json.loads(raw) if raw else {}
+    except json.JSONDecodeError:
+        return False
+    return True
+
+
 class ScriptedModel:
+    #: a run taken over by another server goes on after what it had done
+    resumable = True
+
     async def run(self, session: TaskSession) -> str:
         outcomes: list[ToolOutcome] = []
+        # what the server that stopped already did (its calls, its say lines) is skipped,
+        # so nothing is said or called twice; lines after it run
+        calls_done = session.resume_after.calls
+        said = session.resume_after.messages
         for number, line in enumerate(_LINE_END.split(session.task.input), 1):
+            if calls_done > 0 or said > 0:
+                if (m := _CALL.match(line)) and _parses(m["params"]) and calls_done > 0:
+                    calls_done -= 1
+                elif _SAY.match(line) and said > 0:
+                    said -= 1
+                continue
             if m := _CALL.match(line):
                 tool, raw = m["tool"], m["params"]
                 try:
@@ -68,5 +88,9 @@ class ScriptedModel:
                 session.begin_turn()  # each say line is a message of its own
                 await session.message(m["text"])
             elif m := _WAIT.match(line):
-                await asyncio.sleep(min(float(m["seconds"]), MAX_WAIT))
-        return summarise(outcomes)
+                await session.pause(min(float(m["seconds"]), MAX_WAIT))
+        summary = summarise(outcomes)
+        if session.resume_after.calls or session.resume_after.messages:
+            summary = (f"resumed after {session.resume_after.calls} call(s) decided by a "
+                       f"server that stopped; since then: {summary}")
+        return summary

@@ -1,0 +1,40 @@
+"""``PolicyService``: the questions asked of governance without running anything.
+
+The verdict on one call a bot might make (a dry run of ``decide``) and on every tool it
+is bound to (``tool_access``), read from the store as it is now. Calls themselves go
+through ``ToolCalls`` (server/calls.py), which asks the same governance functions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from ...client.models import Bot, Decision, ToolAccess
+from ..governance import decide, tool_access
+from .errors import NotFoundError
+
+if TYPE_CHECKING:
+    from ..calls import ToolCalls
+
+
+class PolicyService:
+    def __init__(self, calls: ToolCalls) -> None:
+        self._calls = calls
+
+    async def _policy(self, bot_id: str) -> tuple[Bot, dict[str, Any]]:
+        bot, offered = await self._calls.policy(bot_id)
+        if bot is None:
+            raise NotFoundError(f"no bot {bot_id}")
+        return bot, offered
+
+    async def authorize(self, bot_id: str, tool: str, params: Any) -> Decision:
+        """The decision a task would get for this call, without running it."""
+        bot, offered = await self._policy(bot_id)
+        # off the event loop: hostile params may take long to check, and must not stall
+        return await asyncio.to_thread(decide, bot, offered, tool, params)
+
+    async def tools(self, bot_id: str) -> list[ToolAccess]:
+        """Every tool of the bot's bound resources, with the verdict on each."""
+        bot, offered = await self._policy(bot_id)
+        return tool_access(bot, offered)
