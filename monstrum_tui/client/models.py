@@ -311,6 +311,9 @@ class Approval(WireModel):
     reason: str = Field(default="", description="why the call needs approval")
     audit_id: str | None = Field(default=None, description="the audit entry of the call")
     via: Literal["task", "mcp"] = "task"
+    requested_by: str | None = Field(
+        default=None, description="MCP calls: the key that made the call (it cannot approve it)"
+    )
     created_at: datetime
     expires_at: datetime
     decided_at: datetime | None = None
@@ -325,6 +328,12 @@ class ApprovalDecision(WireModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(default="", max_length=2000)
+
+
+class ApprovalSummary(WireModel):
+    """``GET /v1/approvals/summary``: how many calls wait for a person now."""
+
+    pending: int
 
 
 class TaskEvent(WireModel):

@@ -11,6 +11,7 @@ from .sync_bridge import LoopThread, SyncProxy
 from .transport import RetryPolicy
 
 if TYPE_CHECKING:
+    from .api.approvals import Approvals
     from .api.audit import Audit
     from .api.bots import Bots
     from .api.integrations import Integrations
@@ -32,6 +33,7 @@ class Client:
     integrations: Integrations
     audit: Audit
     api_keys: ApiKeys
+    approvals: Approvals
 
     def __init__(
         self,
@@ -57,7 +59,8 @@ class Client:
             self._runner.stop()  # no key, bad config...: do not leave the loop thread behind
             raise
         self._finalizer = weakref.finalize(self, _shutdown, self._async, self._runner)
-        for name in ("bots", "tasks", "resources", "integrations", "audit", "api_keys"):
+        for name in ("bots", "tasks", "resources", "integrations", "audit", "api_keys",
+                     "approvals"):
             setattr(self, name, SyncProxy(getattr(self._async, name), self._runner))
 
     @property

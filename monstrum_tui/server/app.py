@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from .. import __version__
+from .api import approvals, authorize, bots, integrations, keys, meta, resources, tasks
 from .api import audit as audit_api
-from .api import authorize, bots, integrations, keys, meta, resources, tasks
 from .api.errors import install_error_handlers
 from .api.openapi_errors import document_errors
 from .api.request_id import RequestIdMiddleware
@@ -44,7 +44,7 @@ def create_app(settings: ServerSettings | None = None, platform: Platform | None
     install_error_handlers(app)
     document_errors(app)
     app.add_middleware(RequestIdMiddleware)
-    for module in (meta, keys, bots, authorize, tasks, resources, integrations):
+    for module in (meta, keys, bots, authorize, tasks, resources, integrations, approvals):
         app.include_router(module.router)
     app.include_router(audit_api.router)
     return app

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
+from .approvals import ApprovalGate
 from .audit import AuditLog
 from .audit.log import audit_key_for
 from .calls import ToolCalls
@@ -46,6 +47,8 @@ class Platform:
     catalog: ToolCatalog
     #: the one path of every governed tool call (server/calls.py)
     calls: ToolCalls
+    #: tool calls waiting for a person (server/approvals.py)
+    approvals: ApprovalGate
     #: runs tasks; started by ``start`` (it needs the event loop)
     runner: TaskRunner
     #: the admin key's secret, only when this start created it (printed once by `serve`)
@@ -64,12 +67,13 @@ class Platform:
         cipher = CredentialCipher.for_data_dir(data_dir)
         executors = ExecutorRegistry.default()
         catalog = ToolCatalog(store, cipher, executors, private_zone(data_dir))
-        calls = ToolCalls(store, catalog, audit)
-        runner = TaskRunner(settings, store, audit, calls)
+        approvals = ApprovalGate(store, audit)
+        calls = ToolCalls(store, catalog, audit, approvals)
+        runner = TaskRunner(settings, store, audit, calls, approvals)
         platform = cls(
             settings=settings, store=store, limiter=TokenBucketLimiter(settings.rate_limit),
             audit=audit, cipher=cipher, executors=executors, catalog=catalog, calls=calls,
-            runner=runner,
+            approvals=approvals, runner=runner,
         )
         install_builtin_integrations(store)
         if store.keys.count() == 0:

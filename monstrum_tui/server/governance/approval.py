@@ -21,6 +21,9 @@ from .decide import (
 )
 from .scope import matcher_for, values_at
 
+#: the check a call fails when its approval is rejected, expires or cannot be had
+APPROVAL = "approval"
+
 
 @dataclass(frozen=True)
 class ApprovalNeed:

@@ -1,6 +1,7 @@
 """``TaskRunner``: the task loop of one server process.
 
-Tasks go ``queued -> running -> completed | failed | cancelled``. Each running task is
+Tasks go ``queued -> running -> completed | failed | cancelled``, and ``running <->
+waiting_approval`` while a tool call waits for a person. Each running task is
 an asyncio task, so cancelling it is prompt. Limits: tasks running at once per server
 and per bot (the rest wait, in order), tool calls per task, wall-clock time per task.
 Tasks a previous process left unfinished are failed ("interrupted") on start.
@@ -25,6 +26,7 @@ from .recorder import EventRecorder
 from .session import StepLimitReached, TaskSession
 
 if TYPE_CHECKING:
+    from ..approvals import ApprovalGate
     from ..audit import AuditLog
     from ..calls import ToolCalls
     from ..settings import ServerSettings
@@ -43,12 +45,14 @@ class TaskFailed(Exception):
 
 class TaskRunner:
     def __init__(
-        self, settings: ServerSettings, store: Store, audit: AuditLog, calls: ToolCalls
+        self, settings: ServerSettings, store: Store, audit: AuditLog, calls: ToolCalls,
+        approvals: ApprovalGate,
     ) -> None:
         self.settings = settings
         self.store = store
         self.audit = audit
         self.calls = calls
+        self.approvals = approvals
         self.broker = EventBroker()
         self.recorder = EventRecorder(store, self.broker)
         self._queue: dict[str, str] = {}  # task id -> bot id, in arrival order
@@ -64,6 +68,8 @@ class TaskRunner:
         """Fail what a previous process left unfinished; then accept tasks."""
         self.recorder.start()
         unfinished = await asyncio.to_thread(self.store.tasks.unfinished)
+        # calls that were waiting for a person never ran: they are denied, not unknown
+        await asyncio.to_thread(self.approvals.sweep, [t.id for t in unfinished])
         # calls that were running when the server stopped: their outcome is unknown
         await asyncio.to_thread(self.audit.resolve_pending, [t.id for t in unfinished])
         for task in unfinished:

@@ -138,6 +138,8 @@ approvals = Table(
     Column("reason", Text, nullable=False, default=""),
     Column("audit_id", String(40)),
     Column("via", String(8), nullable=False, default="task"),
+    # the API key that made the call (MCP calls); it may not approve its own call
+    Column("requested_by", String(40)),
     Column("created_at", Timestamp, nullable=False),
     Column("expires_at", Timestamp, nullable=False),
     Column("decided_at", Timestamp),

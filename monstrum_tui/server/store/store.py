@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine
 
+from .approvals import ApprovalRepository
 from .bots import BotRepository
 from .database import READ_ONLY, make_engine
 from .integrations import IntegrationRepository
@@ -28,6 +29,7 @@ class Store:
         self.integrations = IntegrationRepository(self)
         self.resources = ResourceRepository(self)
         self.tasks = TaskRepository(self)
+        self.approvals = ApprovalRepository(self)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

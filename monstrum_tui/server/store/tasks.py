@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from .store import Store
 
-UNFINISHED = ("queued", "running")
+UNFINISHED = ("queued", "running", "waiting_approval")
 FINISHED = tuple(sorted(FINISHED_TASK_STATUSES))
 #: the TaskEvent fields kept in their own columns, not in the payload
 _EVENT_COLUMNS = frozenset({"seq", "task_id", "type", "timestamp"})
