@@ -36,6 +36,7 @@ class Bots(Namespace):
         status: str = "active",
         allowed_operations: list[str] | None = None,
         resource_bindings: list[ResourceBinding | dict[str, Any]] | None = None,
+        enforce: str = "enforce",
     ) -> Bot:
         # the server validates (a 422 names each bad field, which the dashboard shows next
         # to the field); checking here too would raise a different, untyped error
@@ -46,6 +47,7 @@ class Bots(Namespace):
             "status": status,
             "allowed_operations": allowed_operations or [],
             "resource_bindings": jsonable(resource_bindings or []),
+            "enforce": enforce,
         }
         data = await self._transport.request("POST", "/v1/bots", json=body)
         return Bot.model_validate(data)

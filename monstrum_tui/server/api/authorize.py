@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 
 from ...client.models import AuthorizeRequest, Bot, BotTools, Decision
 from ..auth import Principal
-from ..governance import decide, tool_access
+from ..governance import approval_needed, decide, in_shadow, runs_in_shadow, tool_access
 from ..platform import Platform
 from .deps import PlatformDep, require
 from .errors import NotFound
@@ -30,11 +30,21 @@ async def _bot_or_404(platform: Platform, bot_id: str) -> Bot:
 async def authorize(
     bot_id: str, body: AuthorizeRequest, platform: PlatformDep, _: Reader
 ) -> Decision:
-    """Decide ``{tool, params}`` for this bot as a task would (a dry run: nothing runs)."""
+    """Decide ``{tool, params}`` for this bot as a task would (a dry run: nothing runs):
+    also whether the call would wait for a person, and whether shadow mode would run it."""
     bot = await _bot_or_404(platform, bot_id)
     ids = [b.resource_id for b in bot.resource_bindings]
     offered = await asyncio.to_thread(platform.catalog.offered, ids)
-    return decide(bot, offered, body.tool, body.params)
+    decision = decide(bot, offered, body.tool, body.params)
+    shadowed = runs_in_shadow(bot, decision)
+    if not (decision.allowed or shadowed):
+        return decision
+    judged = decision if decision.allowed else decision.model_copy(update={"allowed": True})
+    need = approval_needed(bot, offered, judged, body.params)
+    return decision.model_copy(update={
+        "approval_required": need.reason if need else None,
+        "enforce": "log_only" if shadowed or in_shadow(bot, decision.resource_id) else None,
+    })
 
 
 @router.get("/{bot_id}/tools", response_model=BotTools)
