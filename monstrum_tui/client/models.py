@@ -269,6 +269,44 @@ class Integration(WireModel):
     outcome: Literal["created", "upgraded", "unchanged"] | None = Field(
         default=None, description="on upload: what the upload did"
     )
+    mcp: dict[str, Any] | None = Field(
+        default=None, description="the MCP server its executor: mcp tools run on"
+    )
+    notes: list[str] = Field(
+        default_factory=list, description="on upload: what was checked, or could not be"
+    )
+
+
+class McpImportRequest(WireModel):
+    """``POST /v1/integrations/import-mcp``: list an MCP server's tools as a manifest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64, description="the integration's name")
+    version: str = "1.0.0"
+    description: str = Field(default="", max_length=2000)
+    operation_prefix: str | None = Field(
+        default=None, max_length=64, description="operations are PREFIX.read/.write/"
+        ".destructive (default: the name)",
+    )
+    server: dict[str, Any] = Field(
+        description="the manifest's mcp: block: command/args/env, or url/headers"
+    )
+    config: dict[str, Any] = Field(
+        default_factory=dict, description="values for {config.X} while listing"
+    )
+    credentials: dict[str, Any] = Field(
+        default_factory=dict,
+        description="values for {credentials.X} while listing; used once, never stored",
+    )
+
+
+class McpImportProposal(WireModel):
+    """The proposed manifest (YAML text to review, then upload) and what it holds."""
+
+    manifest: str
+    tools: list[dict[str, Any]] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list, description="tools left out, and why")
 
 
 # --- tasks ------------------------------------------------------------------
