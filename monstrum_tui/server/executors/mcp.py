@@ -69,6 +69,7 @@ class McpTarget:
     url: str | None
     headers: tuple[tuple[str, str], ...]
     timeout: float
+    start_timeout: float
     max_message_bytes: int
     #: rendered values that carry credentials (redacted wherever they show up)
     secrets: tuple[str, ...] = field(default=(), repr=False)
@@ -115,6 +116,7 @@ def render_target(
     return McpTarget(
         command=spec.command, args=tuple(spec.args), env=env, cwd=spec.cwd, url=url,
         headers=headers, timeout=float(spec.timeout_s),
+        start_timeout=float(spec.start_timeout_s),
         max_message_bytes=int(spec.max_message_bytes), secrets=tuple(secrets),
     )
 
@@ -173,14 +175,15 @@ class McpSession:
         self._owner = asyncio.create_task(self._own(), name=f"mcp {self.target.label}")
         waiter = asyncio.create_task(self._ready.wait())
         try:
-            done, _ = await asyncio.wait({waiter, self._owner}, timeout=self.target.timeout,
+            done, _ = await asyncio.wait({waiter, self._owner},
+                                         timeout=self.target.start_timeout,
                                          return_when=asyncio.FIRST_COMPLETED)
         finally:
             waiter.cancel()
         if not self.alive:
             if not done:
                 self.peer.problem = (f"no answer to the MCP handshake within "
-                                     f"{self.target.timeout:g}s")
+                                     f"{self.target.start_timeout:g}s")
             await self.close()
             raise self.problem("to start")
 
@@ -189,8 +192,10 @@ class McpSession:
 
         try:
             async with AsyncExitStack() as stack:
+                # the default covers the handshake; calls and listings set their own
                 client = Client(self._transport(stack), mode="legacy", cache=None,
-                                read_timeout_seconds=self.target.timeout,
+                                read_timeout_seconds=max(self.target.timeout,
+                                                         self.target.start_timeout),
                                 message_handler=self._on_message)
                 await stack.enter_async_context(client)
                 self._client = client
@@ -264,6 +269,7 @@ class McpSession:
 
     async def call(self, name: str, arguments: dict[str, Any], timeout: float) -> Any:
         from mcp.shared.exceptions import MCPError
+        from mcp_types import CONNECTION_CLOSED
 
         client = self._client
         if client is None:
@@ -278,7 +284,9 @@ class McpSession:
             raise ToolFailure(f"{name} on the MCP server {self.target.label} did not answer "
                               f"within {timeout:g}s; its session was closed") from None
         except MCPError as exc:
-            if not self.alive:
+            if exc.code == CONNECTION_CLOSED or self.peer.problem or not self.alive:
+                self._failure = self._failure or exc
+                await self.close()  # the next call starts a fresh session
                 raise self.problem(f"during {name}") from None
             raise ToolFailure(f"{name} failed on the MCP server: {_describe(exc)}") from None
         except Exception as exc:
@@ -390,7 +398,7 @@ class McpExecutor:
                 "refused until the manifest is re-imported (monstrum integrations import-mcp), "
                 "reviewed and uploaded as a new version", check=RE_REVIEW,
             )
-        result = await session.call(upstream_name, call.params, call.timeout)
+        result = await session.call(upstream_name, call.params, target.timeout)
         data = result_data(result)
         if result.is_error:
             raise ToolFailure(f"{call.tool.name} failed on the MCP server: {result_text(data)}",

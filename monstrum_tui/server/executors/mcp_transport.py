@@ -141,9 +141,8 @@ async def _stop(process: Any) -> None:
         if process.returncode is not None:
             break
     _signal_group(process.pid, signal.SIGKILL)  # children it left behind
-    for stream in (process.stdout, process.stderr):
-        with contextlib.suppress(Exception):
-            await stream.aclose()
+    with anyio.move_on_after(STOP_GRACE_S), contextlib.suppress(Exception):
+        await process.aclose()  # reaps it and closes the pipes and their transport
 
 
 class _BoundedStream(httpx2.AsyncByteStream):

@@ -630,7 +630,8 @@ def _check_param_path(
 MCP_EXECUTOR = "mcp"
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 DIGEST_RE = re.compile(r"^[0-9a-f]{64}$")
-_MCP_LIMITS = {"timeout_s": (0.1, 3600.0), "listing_ttl_s": (0.0, 86_400.0),
+_MCP_LIMITS = {"timeout_s": (0.1, 3600.0), "start_timeout_s": (0.1, 600.0),
+               "listing_ttl_s": (0.0, 86_400.0),
                "max_message_bytes": (1024, 64 * 1024 * 1024)}
 
 

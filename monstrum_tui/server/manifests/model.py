@@ -119,8 +119,10 @@ class McpServerSpec(ManifestPart):
     cwd: str | None = None
     url: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
-    #: seconds for the handshake and for each call
+    #: seconds for each call (and each tools/list)
     timeout_s: int | float = 30
+    #: seconds for the server to start and answer the handshake
+    start_timeout_s: int | float = 30
     #: seconds a tools/list answer is trusted before the schemas are checked again
     listing_ttl_s: int | float = 5
     #: the largest message (and so result) read from the server
