@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from .. import __version__
 from .api import approvals, authorize, bots, integrations, keys, meta, resources, tasks
 from .api import audit as audit_api
+from .api.bot_mcp import BotMcpEndpoint, mcp_route
 from .api.errors import install_error_handlers
 from .api.openapi_errors import document_errors
 from .api.request_id import RequestIdMiddleware
@@ -21,6 +22,7 @@ from .settings import ServerSettings
 def create_app(settings: ServerSettings | None = None, platform: Platform | None = None) -> FastAPI:
     """Build the app; the platform is opened here unless one is given."""
     platform = platform or Platform.open(settings or ServerSettings())
+    bot_mcp = BotMcpEndpoint(platform)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -29,6 +31,7 @@ def create_app(settings: ServerSettings | None = None, platform: Platform | None
         try:
             yield
         finally:
+            await bot_mcp.stop()
             await platform.stop()
             if retention is not None:
                 retention.cancel()
@@ -47,4 +50,5 @@ def create_app(settings: ServerSettings | None = None, platform: Platform | None
     for module in (meta, keys, bots, authorize, tasks, resources, integrations, approvals):
         app.include_router(module.router)
     app.include_router(audit_api.router)
+    app.router.routes.append(mcp_route(bot_mcp))
     return app
