@@ -165,8 +165,19 @@ def propose_manifest(
     )
     if skipped:
         header += "# Left out:\n" + "".join(f"#   {_comment(s)}\n" for s in skipped)
-    text = header + yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=100)
-    return Proposal(yaml_text=text, tools=tools, skipped=skipped)
+    return Proposal(yaml_text=header + dump_manifest(manifest), tools=tools, skipped=skipped)
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a value that appears twice out twice: manifests refuse anchors and aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump_manifest(data: dict[str, Any]) -> str:
+    """Manifest data as YAML that uploads (no aliases, keys in their order)."""
+    return yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 def _comment(text: str) -> str:
