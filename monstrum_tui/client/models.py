@@ -278,7 +278,7 @@ class Integration(WireModel):
 
 
 class McpImportRequest(WireModel):
-    """``POST /v1/integrations/import-mcp``: list an MCP server's tools as a manifest."""
+    """``POST /v1/integrations/import/mcp``: list an MCP server's tools as a manifest."""
 
     model_config = ConfigDict(extra="forbid")
 

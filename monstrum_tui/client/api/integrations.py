@@ -54,6 +54,6 @@ class Integrations(Namespace):
                 "description": description, "operation_prefix": operation_prefix,
                 "config": config or {}, "credentials": credentials or {}}
         data = await self._transport.request(
-            "POST", "/v1/integrations/import-mcp", json=body, max_retries=0,
+            "POST", "/v1/integrations/import/mcp", json=body, max_retries=0,
         )
         return McpImportProposal.model_validate(data)

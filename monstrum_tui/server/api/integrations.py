@@ -7,7 +7,7 @@ content is the same and a 409 if not; a higher version upgrades the type in plac
 A manifest with an ``mcp:`` server is also checked against that server's tool listing
 (when it can be reached without credentials: otherwise each call checks it), and one
 whose server is a ``command`` needs the ``admin`` scope, since uploading it means running
-that program on the platform's machine. ``POST /v1/integrations/import-mcp`` lists a
+that program on the platform's machine. ``POST /v1/integrations/import/mcp`` lists a
 server's tools and proposes the manifest, for the author to review and upload.
 """
 
@@ -150,7 +150,7 @@ async def upload_integration(
     return integration.model_copy(update={"notes": notes})
 
 
-@router.post("/import-mcp", response_model=McpImportProposal)
+@router.post("/import/mcp", response_model=McpImportProposal)
 async def import_mcp(
     body: McpImportRequest, platform: PlatformDep, principal: Writer
 ) -> McpImportProposal:
