@@ -170,3 +170,30 @@ def test_snapshot_approvals(gated, snap_compare, monkeypatch, size) -> None:
     srv, _, _ = gated
     assert snap_compare(make_app(srv, initial_screen="approvals"), terminal_size=size,
                         run_before=_snapshot_before(size))
+
+
+async def test_the_audit_filter_offers_would_deny_and_shows_shadow_runs(new_server, tmp_path):
+    from monstrum_tui.ui.screens.audit import AuditScreen
+    from tests.test_ui_audit import apply_filters, audit_loaded, shown_entries
+
+    srv = new_server("--rate-limit", "0")
+    folder = tmp_path / "shadow"
+    folder.mkdir()
+    with monstrum.Client(api_key=srv.admin_key, api_base=srv.url) as c:
+        res = c.resources.create(type="shell", name="shadow-shell", config={
+            "allowed_commands": ["echo", "date"], "working_dir": str(folder)})
+        bot = c.bots.create(name="shadowed", allowed_operations=["shell.exec"], enforce="log_only",
+                            resource_bindings=[{"resource_id": res.id,
+                                                "allowed_tools": ["run_command"],
+                                                "scope_constraints": {"commands": ["echo"]}}])
+        c.tasks.run(bot_id=bot.id, input='call run_command {"command": "echo"}\n'
+                                         'call run_command {"command": "date"}')
+    app = make_app(srv, initial_screen="audit")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await audit_loaded(pilot)
+        assert isinstance(app.screen, AuditScreen)
+        # a value the Select does not offer would raise here
+        await apply_filters(pilot, status="would_deny", time="all")
+        rows = shown_entries(app)
+        assert [e.status for e in rows] == ["would_deny"]
+        assert "would_deny" in screen_text(app)
