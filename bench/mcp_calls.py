@@ -1,6 +1,6 @@
 """MCP bench: what governing an MCP server costs, both ways, against the real platform.
 
-    .venv/bin/python bench/mcp.py [--calls 200]
+    .venv/bin/python bench/mcp_calls.py [--calls 200]
 
 Starts ``monstrum serve`` and the shipped notes MCP server over Streamable HTTP, then
 times ``read_note`` calls, each with the official SDK's client, in the same minute:
