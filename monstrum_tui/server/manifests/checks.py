@@ -630,6 +630,12 @@ def _check_param_path(
 MCP_EXECUTOR = "mcp"
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 DIGEST_RE = re.compile(r"^[0-9a-f]{64}$")
+#: variables that change what a program loads or runs: their values are written out, never
+#: filled from a resource's config (whoever creates a resource would choose the code)
+_LOADER_ENV = re.compile(
+    r"^(LD_\w*|DYLD_\w*|PATH|PYTHON\w*|NODE_OPTIONS|NODE_PATH|PERL5\w*|RUBY\w*|BASH_ENV|ENV"
+    r"|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|GIT_\w*)$"
+)
 _MCP_LIMITS = {"timeout_s": (0.1, 3600.0), "start_timeout_s": (0.1, 600.0),
                "listing_ttl_s": (0.0, 86_400.0),
                "max_message_bytes": (1024, 64 * 1024 * 1024)}
@@ -702,6 +708,11 @@ def _check_mcp_server(ctx: _Context) -> None:
             if isinstance(name, str) and not ENV_NAME_RE.match(name):
                 ctx.problems.add((*loc, "env", name), f"'{name}' is not an environment "
                                  "variable name", key=True)
+            elif isinstance(name, str) and _LOADER_ENV.match(name) and isinstance(value, str) \
+                    and ("{" in value or "}" in value):
+                ctx.problems.add((*loc, "env", name), f"{name} decides what the server loads "
+                                 "and runs: write its value out, templates are not allowed")
+                continue
             ctx.template(value, (*loc, "env", name), None)
     headers = spec.get("headers")
     if isinstance(headers, dict):
