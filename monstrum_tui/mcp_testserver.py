@@ -20,11 +20,12 @@ import contextvars
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mcp_types as types
-from mcp.server import Server
-from mcp.server.context import ServerRequestContext
+if TYPE_CHECKING:  # the SDK is imported when serving: seeding the demo only reads TOOLS
+    import mcp_types as types
+    from mcp.server import Server
+    from mcp.server.context import ServerRequestContext
 
 DEMO_NOTES: dict[str, str] = {
     "release-2.4.1": "Fix basket totals for JPY; new sku index on the catalogue.",
@@ -32,9 +33,9 @@ DEMO_NOTES: dict[str, str] = {
     "ideas/search": "Try typo-tolerant search on product names.",
 }
 
-_READ_ONLY = types.ToolAnnotations(read_only_hint=True)
-_WRITES = types.ToolAnnotations(read_only_hint=False, destructive_hint=False)
-_DESTROYS = types.ToolAnnotations(read_only_hint=False, destructive_hint=True)
+_READ_ONLY = {"read_only_hint": True}
+_WRITES = {"read_only_hint": False, "destructive_hint": False}
+_DESTROYS = {"read_only_hint": False, "destructive_hint": True}
 
 #: the token of the HTTP request being served (stdio servers read NOTES_TOKEN)
 _request_token: contextvars.ContextVar[str] = contextvars.ContextVar("token", default="")
@@ -48,34 +49,45 @@ def _schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
 TITLE = {"type": "string", "description": "the note's title, e.g. release-2.4.1"}
 
 
-def tool_definitions() -> list[types.Tool]:
-    """The tools this server lists (``read_note``'s schema may be replaced, see above)."""
+def tool_specs() -> list[dict[str, Any]]:
+    """The tools this server lists, as plain data (``read_note``'s schema may be replaced,
+    see above): name, description, input_schema, annotations."""
     read_schema = _schema({"title": TITLE}, ["title"])
     override = os.environ.get("NOTES_SCHEMA_FILE")
     if override and Path(override).is_file():
         read_schema = json.loads(Path(override).read_text(encoding="utf-8"))
+
+    def tool(name: str, description: str, schema: dict[str, Any],
+             hints: dict[str, bool]) -> dict[str, Any]:
+        return {"name": name, "description": description, "input_schema": schema,
+                "annotations": hints}
+
     return [
-        types.Tool(name="list_notes", description="List the titles of the notes, optionally "
-                   "those under a prefix", input_schema=_schema(
-                       {"prefix": {"type": "string", "default": ""}}, []),
-                   annotations=_READ_ONLY),
-        types.Tool(name="read_note", description="Read one note", input_schema=read_schema,
-                   annotations=_READ_ONLY),
-        types.Tool(name="add_note", description="Add or replace a note", input_schema=_schema(
+        tool("list_notes", "List the titles of the notes, optionally those under a prefix",
+             _schema({"prefix": {"type": "string", "default": ""}}, []), _READ_ONLY),
+        tool("read_note", "Read one note", read_schema, _READ_ONLY),
+        tool("add_note", "Add or replace a note", _schema(
             {"title": TITLE, "text": {"type": "string", "maxLength": 4000}}, ["title", "text"]),
-                   annotations=_WRITES),
-        types.Tool(name="delete_note", description="Delete a note",
-                   input_schema=_schema({"title": TITLE}, ["title"]), annotations=_DESTROYS),
-        types.Tool(name="echo_token", description="Return the token this server was given "
-                   "(a server that leaks credentials)", input_schema=_schema({}, []),
-                   annotations=_READ_ONLY),
-        types.Tool(name="fail_with_token", description="Fail with the token in the error",
-                   input_schema=_schema({}, []), annotations=_READ_ONLY),
-        types.Tool(name="huge", description="Return a text of `size` characters",
-                   input_schema=_schema({"size": {"type": "integer", "minimum": 0}}, ["size"]),
-                   annotations=_READ_ONLY),
-        types.Tool(name="hang", description="Never answer", input_schema=_schema({}, []),
-                   annotations=_READ_ONLY),
+             _WRITES),
+        tool("delete_note", "Delete a note", _schema({"title": TITLE}, ["title"]), _DESTROYS),
+        tool("echo_token", "Return the token this server was given (a server that leaks "
+             "credentials)", _schema({}, []), _READ_ONLY),
+        tool("fail_with_token", "Fail with the token in the error", _schema({}, []),
+             _READ_ONLY),
+        tool("huge", "Return a text of `size` characters",
+             _schema({"size": {"type": "integer", "minimum": 0}}, ["size"]), _READ_ONLY),
+        tool("hang", "Never answer", _schema({}, []), _READ_ONLY),
+    ]
+
+
+def tool_definitions() -> list[types.Tool]:
+    """The tools as the SDK's ``Tool`` models (what ``tools/list`` answers)."""
+    import mcp_types as types
+
+    return [
+        types.Tool(name=t["name"], description=t["description"], input_schema=t["input_schema"],
+                   annotations=types.ToolAnnotations(**t["annotations"]))
+        for t in tool_specs()
     ]
 
 
@@ -84,6 +96,8 @@ def _token() -> str:
 
 
 def _text(text: str, *, error: bool = False, structured: Any = None) -> types.CallToolResult:
+    import mcp_types as types
+
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=text)], is_error=error,
         structured_content=structured,
@@ -99,6 +113,8 @@ class NotesServer:
     async def list_tools(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
+        import mcp_types as types
+
         return types.ListToolsResult(tools=tool_definitions())
 
     async def call_tool(
@@ -148,6 +164,8 @@ def _bind_request_token(ctx: ServerRequestContext[Any]) -> None:
 
 
 def build_server() -> Server[Any]:
+    from mcp.server import Server
+
     notes = NotesServer()
     return Server(
         "monstrum-notes", version="1.0.0",

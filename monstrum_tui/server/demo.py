@@ -131,10 +131,15 @@ def demo_notes_manifest() -> str:
     ``titles`` scope dimension. The server is this Python running the shipped module."""
     import yaml
 
-    from ..mcp_testserver import tool_definitions
+    from ..mcp_testserver import tool_specs
     from .manifests.mcp_import import ListedTool, dump_manifest, propose_manifest
 
-    listed = [ListedTool.of(t) for t in tool_definitions() if t.name in DEMO_NOTES_TOOLS]
+    listed = [
+        ListedTool(name=t["name"], description=t["description"], input_schema=t["input_schema"],
+                   read_only=t["annotations"].get("read_only_hint"),
+                   destructive=t["annotations"].get("destructive_hint"))
+        for t in tool_specs() if t["name"] in DEMO_NOTES_TOOLS
+    ]
     server = {"command": sys.executable, "args": ["-m", "monstrum_tui.mcp_testserver", "stdio"],
               "env": {"NOTES_TOKEN": "{credentials.token}"}}
     proposal = propose_manifest(name="notes", server=server, listed=listed,
