@@ -78,8 +78,11 @@ def test_shadow_does_not_wake_a_paused_bot_or_fix_bad_params(client, files):
     _, bot = _bot(client, files, "shadow-limits", bot_enforce="log_only")
     decision = client.bots.authorize(bot.id, tool="read_file", params={"path": 7})
     assert not decision.allowed and decision.check == "input_schema"
-    _, entries = _run(client, bot, "call read_file {\"path\": 7}", "call nope {}")
-    assert [e.status for e in entries] == ["denied", "denied"]
+    # a tool the binding does not allow, with params its schema refuses: denied, not run
+    _, entries = _run(client, bot, "call read_file {\"path\": 7}", "call nope {}",
+                      "call search_files {\"query\": 5}")
+    assert [e.status for e in entries] == ["denied", "denied", "denied"]
+    assert entries[2].decision["check"] == "allowed_tools"
     client.bots.update(bot.id, status="paused")
     decision = client.bots.authorize(bot.id, tool="read_file", params={"path": "x"})
     assert decision.check == "bot_active"

@@ -188,7 +188,7 @@ class ToolCalls:
         tool_name = decision.tool_name or bare
         where = {"bot_id": bot_id, "task_id": task_id, "tool_name": tool_name,
                  "operation": decision.operation, "params": safe_params}
-        shadowed = bot is not None and runs_in_shadow(bot, decision)
+        shadowed = bot is not None and runs_in_shadow(bot, offered, decision, params)
 
         if bot is None or not (decision.allowed or shadowed):
             entry = await self._record(

@@ -36,7 +36,7 @@ async def authorize(
     ids = [b.resource_id for b in bot.resource_bindings]
     offered = await asyncio.to_thread(platform.catalog.offered, ids)
     decision = decide(bot, offered, body.tool, body.params)
-    shadowed = runs_in_shadow(bot, decision)
+    shadowed = runs_in_shadow(bot, offered, decision, body.params)
     if not (decision.allowed or shadowed):
         return decision
     judged = decision if decision.allowed else decision.model_copy(update={"allowed": True})

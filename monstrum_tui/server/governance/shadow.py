@@ -8,8 +8,11 @@ decision that failed stay denied: there is nothing safe to run.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...client.models import Bot, Decision
-from .decide import ALLOWED_OPERATIONS, ALLOWED_TOOLS, SCOPE
+from .decide import ALLOWED_OPERATIONS, ALLOWED_TOOLS, SCOPE, Offered, split_tool_name
+from .schemas import schema_error
 
 #: the checks whose denials a log_only bot or binding runs (and audits as would_deny)
 SHADOWABLE_CHECKS = frozenset({ALLOWED_TOOLS, ALLOWED_OPERATIONS, SCOPE})
@@ -25,11 +28,25 @@ def in_shadow(bot: Bot, resource_id: str | None) -> bool:
     )
 
 
-def runs_in_shadow(bot: Bot, decision: Decision) -> bool:
-    """Whether a denied decision runs anyway (audited as ``would_deny``)."""
-    return (
-        not decision.allowed
-        and decision.check in SHADOWABLE_CHECKS
-        and decision.resource_id is not None
-        and in_shadow(bot, decision.resource_id)
+def runs_in_shadow(bot: Bot, offered: Offered, decision: Decision, params: Any) -> bool:
+    """Whether a denied decision runs anyway (audited as ``would_deny``).
+
+    A call denied before its params were checked (by ``allowed_tools`` or
+    ``allowed_operations``) runs only if they fit the tool's schema: shadow mode loosens
+    what a binding allows, never what a tool accepts.
+    """
+    if (
+        decision.allowed
+        or decision.check not in SHADOWABLE_CHECKS
+        or decision.resource_id is None
+        or not in_shadow(bot, decision.resource_id)
+    ):
+        return False
+    if decision.check == SCOPE:
+        return True  # the schema check came first and held
+    _, bare = split_tool_name(decision.tool_name or "")
+    tool = next((t.tool for t in offered.get(decision.resource_id, ()) if t.tool.name == bare),
+                None)
+    return tool is not None and isinstance(params, dict) and (
+        schema_error(tool.input_schema, params) is None
     )
