@@ -16,6 +16,7 @@ import asyncio
 import os
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +57,11 @@ DEMO_ACTIVITY: tuple[tuple[str, str], ...] = (
                       'call read_file {"path": "missing.md"}\ncall run_command {"command": "ls"}'),
     ("ops-runner", 'call run_command {"command": "uname"}\n'
                    'call run_command {"command": "rm", "args": ["-rf", "/"]}'),
+    ("notes-keeper", 'call list_notes {}\ncall read_note {"title": "oncall-handover"}'),
 )
+
+#: a call left waiting for a person (the Approvals screen, the header's count)
+GATED_TASK: tuple[str, str] = ("notes-keeper", 'call delete_note {"title": "ideas/search"}')
 
 #: a task still running while the screenshots are taken (a pane mid-stream)
 LIVE_TASK: tuple[str, str] = (
@@ -75,6 +80,12 @@ def seed_activity(server: ServerProcess) -> None:
         for name, script in DEMO_ACTIVITY:
             if name in bots:
                 client.tasks.run(bot_id=bots[name], input=script)
+        if GATED_TASK[0] in bots:
+            gated = client.tasks.create(bot_id=bots[GATED_TASK[0]], input=GATED_TASK[1])
+            for _ in range(600):
+                if list(client.approvals.list(status="pending", task_id=gated.id)):
+                    break
+                time.sleep(0.1)
         if LIVE_TASK[0] in bots:
             # left running: the newest task, so the Tasks screen's pane shows it mid-stream
             client.tasks.create(bot_id=bots[LIVE_TASK[0]], input=LIVE_TASK[1])
@@ -106,6 +117,8 @@ async def shoot(server: ServerProcess, out: Path, size: tuple[int, int]) -> list
             if keys:
                 await pilot.press(*keys)
                 await settle(app, pilot)
+            app.clear_notifications()  # the approvals toast: every screen would show it
+            await pilot.pause(0.2)
             path = out / f"{file_name}{suffix}.svg"
             app.save_screenshot(str(path))
             written.append(path)

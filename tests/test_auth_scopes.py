@@ -35,6 +35,8 @@ CONTRACT: list[tuple[frozenset[str], str, str]] = [
     (frozenset({"POST", "PUT", "PATCH", "DELETE"}), "/v1/integrations", "resources:write"),
     (frozenset({"GET", "POST"}), "/v1/audit", "audit:read"),
     (frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"}), "/v1/api-keys", "admin"),
+    (frozenset({"GET"}), "/v1/approvals", "approvals:read"),
+    (frozenset({"POST"}), "/v1/approvals", "approvals:write"),
 ]
 # asking what a bot may do is reading the bot, even though it is a POST
 SPECIAL = {("POST", "/v1/bots/{bot_id}/authorize"): "bots:read"}
@@ -94,7 +96,8 @@ class Keys:
         if wanted not in self._made:
             r = self.http.post(
                 "/v1/api-keys",
-                json={"name": "scopes-" + "-".join(sorted(wanted)), "scopes": sorted(wanted)},
+                json={"name": ("scopes-" + "-".join(sorted(wanted)))[:100],
+                      "scopes": sorted(wanted)},
                 headers={"Authorization": f"Bearer {self.admin}"},
             )
             assert r.status_code == 201, r.text

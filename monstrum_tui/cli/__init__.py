@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import audit, bots, db, integrations, keys, resources, serve, tasks
+from . import approvals, audit, bots, db, integrations, keys, resources, serve, tasks
 from .output import CommandError, fail
 
-COMMAND_MODULES = [serve, db, bots, keys, audit, integrations, resources, tasks]
+COMMAND_MODULES = [serve, db, bots, keys, audit, integrations, resources, tasks, approvals]
 
 
 def build_parser() -> argparse.ArgumentParser:

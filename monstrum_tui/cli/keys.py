@@ -20,7 +20,8 @@ def register(sub: Any) -> None:
     mk.add_argument("name")
     mk.add_argument("--scope", dest="scopes", action="append", required=True,
                     help="a scope (repeat): bots:read, bots:write, tasks:read, tasks:write, "
-                    "resources:read, resources:write, audit:read, admin")
+                    "resources:read, resources:write, audit:read, approvals:read, "
+                    "approvals:write, mcp:call, mcp:call:BOT_ID, admin")
     mk.set_defaults(handler=create_key)
     rm = s.add_parser("delete", help="revoke an API key")
     rm.add_argument("key_id")

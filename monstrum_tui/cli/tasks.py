@@ -10,6 +10,7 @@ import json
 import sys
 from typing import Any
 
+from ..client.models import TASK_STATUSES
 from .output import CommandError, add_format_flag, make_client, print_json, print_table
 
 #: characters of a result or params shown per event line (JSON lines are never cut)
@@ -39,8 +40,7 @@ def register(sub: Any) -> None:
 
     ls = s.add_parser("list", help="recent tasks, newest first")
     ls.add_argument("--bot", help="only this bot's (id or exact name)")
-    ls.add_argument("--status", choices=["queued", "running", "completed", "failed",
-                                          "cancelled"])
+    ls.add_argument("--status", choices=list(TASK_STATUSES))
     ls.add_argument("--limit", type=int, default=20)
     add_format_flag(ls)
     ls.set_defaults(handler=list_tasks)

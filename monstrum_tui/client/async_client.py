@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from .api.approvals import Approvals
 from .api.audit import Audit
 from .api.bots import Bots
 from .api.integrations import Integrations
@@ -54,6 +55,7 @@ class AsyncClient:
         self.integrations = Integrations(self._transport)
         self.audit = Audit(self._transport)
         self.api_keys = ApiKeys(self._transport)
+        self.approvals = Approvals(self._transport)
 
     @property
     def api_base(self) -> str:

@@ -16,14 +16,30 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 T = TypeVar("T")
 
 BotStatus = Literal["active", "paused"]
-TaskStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
+#: ``waiting_approval``: a tool call of the task waits for a person to approve it
+TaskStatus = Literal["queued", "running", "waiting_approval", "completed", "failed", "cancelled"]
+TASK_STATUSES: tuple[str, ...] = (
+    "queued", "running", "waiting_approval", "completed", "failed", "cancelled",
+)
 FINISHED_TASK_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
-UNFINISHED_TASK_STATUSES: tuple[str, ...] = ("queued", "running")
-EventType = Literal["started", "message", "tool_call", "result", "denied", "error", "complete"]
-AuditStatus = Literal["success", "error", "denied", "pending", "unknown"]
+UNFINISHED_TASK_STATUSES: tuple[str, ...] = tuple(
+    s for s in TASK_STATUSES if s not in FINISHED_TASK_STATUSES
+)
+EventType = Literal[
+    "started", "message", "tool_call", "result", "denied", "error", "complete", "approval",
+]
+AuditStatus = Literal["success", "error", "denied", "pending", "unknown", "would_deny"]
 #: every audit status, in the order filters offer them: ``pending`` is a call decided and
-#: running, ``unknown`` one whose outcome the server never learned (it stopped mid-call)
-AUDIT_STATUSES: tuple[str, ...] = ("success", "error", "denied", "pending", "unknown")
+#: running (or waiting for approval), ``unknown`` one whose outcome the server never learned
+#: (it stopped mid-call), ``would_deny`` a call that policy would deny but that ran because
+#: its bot or binding is in shadow mode (``enforce: log_only``)
+AUDIT_STATUSES: tuple[str, ...] = ("success", "error", "denied", "pending", "unknown", "would_deny")
+#: how a bot or binding applies its policy: ``log_only`` runs calls that would be denied
+#: and audits them as ``would_deny`` (shadow mode)
+Enforcement = Literal["enforce", "log_only"]
+ApprovalStatus = Literal["pending", "approved", "rejected", "expired", "cancelled"]
+#: every approval status; ``pending`` waits for a person, the others are final
+APPROVAL_STATUSES: tuple[str, ...] = ("pending", "approved", "rejected", "expired", "cancelled")
 
 SCOPES: tuple[str, ...] = (
     "bots:read",
@@ -33,8 +49,15 @@ SCOPES: tuple[str, ...] = (
     "resources:read",
     "resources:write",
     "audit:read",
+    #: list the calls waiting for a person (``approvals:write`` also decides them)
+    "approvals:read",
+    "approvals:write",
+    #: act as a bot over MCP (``/v1/bots/{id}/mcp``): every bot; ``mcp:call:BOT_ID`` one bot
+    "mcp:call",
     "admin",
 )
+#: the prefix of a scope that lets a key reach one bot's MCP endpoint only
+MCP_BOT_SCOPE_PREFIX = "mcp:call:"
 
 
 #: characters that reorder or hide text on screen (bidi controls)
@@ -94,12 +117,38 @@ class Page(WireModel, Generic[T]):
 # --- bots -------------------------------------------------------------------
 
 
+class ApprovalRule(WireModel):
+    """Which calls of a binding wait for a person's approval, and for how long."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tools: list[str] = Field(
+        default_factory=list, description="tool names (globs): every call of these waits"
+    )
+    scope: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="scope dimension key -> values (matched as the dimension matches): a call "
+        "with a value that matches one of them waits",
+    )
+    timeout_s: float = Field(
+        default=600.0, gt=0, le=7 * 24 * 3600,
+        description="seconds to wait for a decision; then the call is rejected",
+    )
+
+
 class ResourceBinding(WireModel):
     """A bot's access to one resource: which tools, under which scope constraints."""
 
     resource_id: str
     allowed_tools: list[str] = Field(default_factory=list)
     scope_constraints: dict[str, list[str]] = Field(default_factory=dict)
+    require_approval: ApprovalRule | None = Field(
+        default=None, description="calls that wait for a person's approval before they run"
+    )
+    enforce: Enforcement = Field(
+        default="enforce",
+        description="log_only: calls this binding would deny run and are audited as would_deny",
+    )
 
 
 class Bot(WireModel):
@@ -110,6 +159,11 @@ class Bot(WireModel):
     status: BotStatus = "active"
     allowed_operations: list[str] = Field(default_factory=list)
     resource_bindings: list[ResourceBinding] = Field(default_factory=list)
+    enforce: Enforcement = Field(
+        default="enforce",
+        description="log_only (shadow mode): calls that would be denied run and are audited "
+        "as would_deny",
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -123,6 +177,7 @@ class BotCreate(WireModel):
     status: BotStatus = "active"
     allowed_operations: list[str] = Field(default_factory=list)
     resource_bindings: list[ResourceBinding] = Field(default_factory=list)
+    enforce: Enforcement = "enforce"
 
 
 class BotUpdate(WireModel):
@@ -134,6 +189,7 @@ class BotUpdate(WireModel):
     status: BotStatus | None = None
     allowed_operations: list[str] | None = None
     resource_bindings: list[ResourceBinding] | None = None
+    enforce: Enforcement | None = None
 
 
 # --- resources and integrations --------------------------------------------
@@ -258,6 +314,44 @@ class Integration(WireModel):
     outcome: Literal["created", "upgraded", "unchanged"] | None = Field(
         default=None, description="on upload: what the upload did"
     )
+    mcp: dict[str, Any] | None = Field(
+        default=None, description="the MCP server its executor: mcp tools run on"
+    )
+    notes: list[str] = Field(
+        default_factory=list, description="on upload: what was checked, or could not be"
+    )
+
+
+class McpImportRequest(WireModel):
+    """``POST /v1/integrations/import/mcp``: list an MCP server's tools as a manifest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64, description="the integration's name")
+    version: str = "1.0.0"
+    description: str = Field(default="", max_length=2000)
+    operation_prefix: str | None = Field(
+        default=None, max_length=64, description="operations are PREFIX.read/.write/"
+        ".destructive (default: the name)",
+    )
+    server: dict[str, Any] = Field(
+        description="the manifest's mcp: block: command/args/env, or url/headers"
+    )
+    config: dict[str, Any] = Field(
+        default_factory=dict, description="values for {config.X} while listing"
+    )
+    credentials: dict[str, Any] = Field(
+        default_factory=dict,
+        description="values for {credentials.X} while listing; used once, never stored",
+    )
+
+
+class McpImportProposal(WireModel):
+    """The proposed manifest (YAML text to review, then upload) and what it holds."""
+
+    manifest: str
+    tools: list[dict[str, Any]] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list, description="tools left out, and why")
 
 
 # --- tasks ------------------------------------------------------------------
@@ -286,6 +380,45 @@ class TaskCreate(WireModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+class Approval(WireModel):
+    """A tool call waiting for (or decided by) a person: approve it and it runs."""
+
+    id: str
+    status: ApprovalStatus
+    bot_id: str
+    task_id: str | None = Field(default=None, description="None for a call made over MCP")
+    resource_id: str
+    tool_name: str
+    operation: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict, description="secrets redacted")
+    reason: str = Field(default="", description="why the call needs approval")
+    audit_id: str | None = Field(default=None, description="the audit entry of the call")
+    via: Literal["task", "mcp"] = "task"
+    requested_by: str | None = Field(
+        default=None, description="MCP calls: the key that made the call (it cannot approve it)"
+    )
+    created_at: datetime
+    expires_at: datetime
+    decided_at: datetime | None = None
+    decided_by: str | None = Field(default=None, description="the approver's API key id")
+    decided_by_name: str | None = Field(default=None, description="the approver's key name")
+    decision_reason: str = Field(default="", description="what the approver wrote")
+
+
+class ApprovalDecision(WireModel):
+    """``POST /v1/approvals/{id}/approve`` or ``/reject``: the approver's reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="", max_length=2000)
+
+
+class ApprovalSummary(WireModel):
+    """``GET /v1/approvals/summary``: how many calls wait for a person now."""
+
+    pending: int
+
+
 class TaskEvent(WireModel):
     """One event of a task's stream; which fields are set depends on ``type``."""
 
@@ -312,6 +445,11 @@ class TaskEvent(WireModel):
     audit_id: str | None = Field(
         default=None, description="tool calls: the audit entry that records this call"
     )
+    approval: Approval | None = Field(
+        default=None,
+        description="approval events: the call waiting for a person (status pending), then "
+        "the decision (approved, rejected, expired, cancelled)",
+    )
 
     @property
     def is_terminal(self) -> bool:
@@ -332,6 +470,14 @@ class Decision(WireModel):
     param_path: str | None = None
     value: Any = None
     allowed_patterns: list[str] | None = None
+    approval_required: str | None = Field(
+        default=None, description="allowed calls that wait for a person: why"
+    )
+    enforce: Enforcement | None = Field(
+        default=None,
+        description="log_only when the bot or binding is in shadow mode: a denied call with "
+        "this runs anyway and is audited as would_deny",
+    )
 
 
 class BotTools(WireModel):
@@ -469,9 +615,12 @@ class ErrorResponse(WireModel):
 
 
 def scope_grants(held: list[str] | set[str] | tuple[str, ...], required: str) -> bool:
-    """Whether the held scopes grant ``required``: admin grants all, :write grants :read."""
+    """Whether the held scopes grant ``required``: admin grants all, :write grants :read,
+    ``mcp:call`` grants ``mcp:call:BOT_ID`` for every bot."""
     if "admin" in held or required in held:
         return True
+    if required.startswith(MCP_BOT_SCOPE_PREFIX):
+        return "mcp:call" in held
     if required.endswith(":read"):
         return required[: -len(":read")] + ":write" in held
     return False

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from .api.approvals import Approvals
 from .api.audit import Audit
 from .api.bots import Bots
 from .api.integrations import Integrations
@@ -23,11 +24,14 @@ from .api.tasks import Tasks
 from .models import (
     ApiKey,
     ApiKeyCreated,
+    Approval,
+    ApprovalSummary,
     AuditEntry,
     AuditVerification,
     Bot,
     Decision,
     Integration,
+    McpImportProposal,
     Resource,
     ResourceBinding,
     Task,
@@ -79,6 +83,7 @@ class SyncBots(SyncNamespace):
         status: str = "active",
         allowed_operations: builtins.list[str] | None = None,
         resource_bindings: builtins.list[ResourceBinding | dict[str, Any]] | None = None,
+        enforce: str = "enforce",
         idempotency_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Bot:
@@ -86,7 +91,7 @@ class SyncBots(SyncNamespace):
         return self._bridge.run(self._api.create(
             name=name, description=description, model=model, status=status,
             allowed_operations=allowed_operations, resource_bindings=resource_bindings,
-            idempotency_key=idempotency_key, extra_headers=extra_headers,
+            enforce=enforce, idempotency_key=idempotency_key, extra_headers=extra_headers,
         ))
 
     def update(self, bot_id: str, **changes: Any) -> Bot:
@@ -289,6 +294,23 @@ class SyncIntegrations(SyncNamespace):
             manifest=manifest, idempotency_key=idempotency_key, extra_headers=extra_headers
         ))
 
+    def import_mcp(
+        self,
+        *,
+        name: str,
+        server: dict[str, Any],
+        version: str = "1.0.0",
+        description: str = "",
+        operation_prefix: str | None = None,
+        config: dict[str, Any] | None = None,
+        credentials: dict[str, Any] | None = None,
+    ) -> McpImportProposal:
+        """List an MCP server's tools and get a manifest proposal (YAML text) back."""
+        return self._bridge.run(self._api.import_mcp(
+            name=name, server=server, version=version, description=description,
+            operation_prefix=operation_prefix, config=config, credentials=credentials,
+        ))
+
 
 class SyncAudit(SyncNamespace):
     """``client.audit``: the log of every tool call the platform decided on."""
@@ -374,3 +396,38 @@ SYNC_NAMESPACES: dict[str, tuple[type[SyncNamespace], type[Any]]] = {
     "audit": (SyncAudit, Audit),
     "api_keys": (SyncApiKeys, ApiKeys),
 }
+
+
+class SyncApprovals(SyncNamespace):
+    """``client.approvals``: tool calls waiting for a person, and deciding them."""
+
+    @property
+    def _api(self) -> Approvals:
+        return self._bridge.client.approvals
+
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        task_id: str | None = None,
+        bot_id: str | None = None,
+        limit: int | None = None,
+    ) -> SyncPager[Approval]:
+        """Approvals, newest first; ``status="pending"`` for the calls waiting now."""
+        return SyncPager(self._bridge, self._api.list(
+            status=status, task_id=task_id, bot_id=bot_id, limit=limit))
+
+    def get(self, approval_id: str) -> Approval:
+        return self._bridge.run(self._api.get(approval_id))
+
+    def summary(self) -> ApprovalSummary:
+        """How many calls wait for a person now."""
+        return self._bridge.run(self._api.summary())
+
+    def approve(self, approval_id: str, *, reason: str = "") -> Approval:
+        """Let the waiting call run (needs ``approvals:write``); the reason is audited."""
+        return self._bridge.run(self._api.approve(approval_id, reason=reason))
+
+    def reject(self, approval_id: str, *, reason: str = "") -> Approval:
+        """Refuse the waiting call: it does not run, and the model is told the reason."""
+        return self._bridge.run(self._api.reject(approval_id, reason=reason))

@@ -7,7 +7,15 @@ from typing import Any
 from .async_client import AsyncClient
 from .config import ClientSettings
 from .models import Health, WhoAmI
-from .sync_api import SyncApiKeys, SyncAudit, SyncBots, SyncIntegrations, SyncResources, SyncTasks
+from .sync_api import (
+    SyncApiKeys,
+    SyncApprovals,
+    SyncAudit,
+    SyncBots,
+    SyncIntegrations,
+    SyncResources,
+    SyncTasks,
+)
 from .sync_bridge import SyncBridge
 from .transport import RetryPolicy
 
@@ -28,6 +36,7 @@ class Client:
     integrations: SyncIntegrations
     audit: SyncAudit
     api_keys: SyncApiKeys
+    approvals: SyncApprovals
 
     def __init__(
         self,
@@ -54,6 +63,7 @@ class Client:
         self.integrations = SyncIntegrations(self._bridge)
         self.audit = SyncAudit(self._bridge)
         self.api_keys = SyncApiKeys(self._bridge)
+        self.approvals = SyncApprovals(self._bridge)
 
     @property
     def settings(self) -> ClientSettings:

@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from .. import __version__
+from .api import approvals, authorize, bots, integrations, keys, meta, resources, tasks
 from .api import audit as audit_api
-from .api import authorize, bots, integrations, keys, meta, resources, tasks
 from .api.body_limit import BodyLimitMiddleware
+from .api.bot_mcp import BotMcpEndpoint, mcp_route
 from .api.errors import install_error_handlers
 from .api.idempotency import install_idempotency
 from .api.openapi_errors import document_errors
@@ -23,6 +24,7 @@ from .settings import ServerSettings
 def create_app(settings: ServerSettings | None = None, platform: Platform | None = None) -> FastAPI:
     """Build the app; the platform is opened here unless one is given."""
     platform = platform or Platform.open(settings or ServerSettings())
+    bot_mcp = BotMcpEndpoint(platform)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -31,6 +33,7 @@ def create_app(settings: ServerSettings | None = None, platform: Platform | None
         try:
             yield
         finally:
+            await bot_mcp.stop()
             await platform.stop()
             if retention is not None:
                 retention.cancel()
@@ -49,7 +52,8 @@ def create_app(settings: ServerSettings | None = None, platform: Platform | None
     # added last, so it runs first: every answer, even a 413, carries the request id
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestIdMiddleware)
-    for module in (meta, keys, bots, authorize, tasks, resources, integrations):
+    for module in (meta, keys, bots, authorize, tasks, resources, integrations, approvals):
         app.include_router(module.router)
     app.include_router(audit_api.router)
+    app.router.routes.append(mcp_route(bot_mcp))
     return app

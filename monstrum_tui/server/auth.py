@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 
-from ..client.models import SCOPES, scope_grants
+from ..client.models import MCP_BOT_SCOPE_PREFIX, SCOPES, scope_grants
 
 KEY_PREFIX = "mst_"
 
@@ -27,8 +28,12 @@ def key_matches(secret: str, stored_hash: str) -> bool:
     return hmac.compare_digest(hash_key(secret), stored_hash)
 
 
+#: ``mcp:call:BOT_ID``: the key may act as that one bot over MCP
+_MCP_BOT_SCOPE = re.compile(re.escape(MCP_BOT_SCOPE_PREFIX) + r"bot_[a-z0-9]{1,40}$")
+
+
 def unknown_scopes(scopes: list[str]) -> list[str]:
-    return [s for s in scopes if s not in SCOPES]
+    return [s for s in scopes if s not in SCOPES and not _MCP_BOT_SCOPE.match(s)]
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..client.models import ResourceBinding
+from ..client.models import ApprovalRule, ResourceBinding
 from .api.errors import Invalid
 from .governance import tool_pattern_matches
 from .governance.regex import regex_problem
@@ -66,5 +66,45 @@ def check_bindings(store: Store, bindings: list[ResourceBinding]) -> None:
                     problem = regex_problem(value, f" for the regex dimension '{key}'")
                     if problem is not None:
                         problems.append({"field": f"{where}[{k}]", "message": problem})
+        if binding.require_approval is not None:
+            problems.extend(_approval_problems(
+                f"{field}.require_approval", binding.require_approval, rid, types[rid],
+                tool_names, keys, modes,
+            ))
     if problems:
         raise Invalid("; ".join(p["message"] for p in problems), fields=problems)
+
+
+def _approval_problems(
+    field: str, rule: ApprovalRule, rid: str, type_id: str, tool_names: list[str],
+    keys: set[str], modes: dict[str, set[str]],
+) -> list[dict[str, Any]]:
+    """A ``require_approval`` that could never match (or never compile) is a mistake."""
+    problems: list[dict[str, Any]] = []
+    for j, pattern in enumerate(rule.tools):
+        if not any(tool_pattern_matches(pattern, name) for name in tool_names):
+            problems.append({
+                "field": f"{field}.tools[{j}]",
+                "message": f"require_approval.tools entry '{pattern}' matches none of the tools "
+                f"of {rid} ({type_id}): {', '.join(tool_names) or 'it has none'}",
+            })
+    for key, values in rule.scope.items():
+        where = f"{field}.scope.{key}"
+        if key not in keys:
+            problems.append({
+                "field": where,
+                "message": f"require_approval.scope names '{key}', which is not a scope "
+                f"dimension of {type_id} (its dimensions: {', '.join(sorted(keys)) or 'none'})",
+            })
+            continue
+        if not values:
+            problems.append({"field": where, "message": "an empty list matches nothing; "
+                             "list values ('*' for every call) or leave the key out"})
+        if "regex" in modes.get(key, set()):
+            for k, value in enumerate(values):
+                if value == "*":
+                    continue
+                problem = regex_problem(value, f" for the regex dimension '{key}'")
+                if problem is not None:
+                    problems.append({"field": f"{where}[{k}]", "message": problem})
+    return problems

@@ -13,6 +13,19 @@ order is the same for all (DESIGN §2):
    denial; the outcome completes the audit entry (an outcome that cannot be written
    leaves the entry pending, which the next start records as ``unknown``).
 
+Two governed variations on step 4 (DESIGN §2):
+
+- a binding's ``require_approval`` makes an allowed call wait for a person: the entry is
+  written first (``pending``, its decision naming why approval is needed), then the
+  approval row; the task shows ``waiting_approval`` until someone decides. Approved, the
+  call runs and the entry's outcome names the approver's key and reason; rejected,
+  expired or abandoned, it does not run and the entry is completed as ``denied``. A call
+  whose approval cannot be recorded or waited for does not run either.
+- shadow mode (``enforce: log_only`` on the bot or binding): a call denied by a check a
+  binding sets (allowed tools, operations, scope) runs anyway, and so does one whose
+  executor's scope guard would refuse a value; the entry's status is ``would_deny`` with
+  the reason, and the outcome of the run.
+
 Params are redacted (secret-looking keys) and made storable before they reach the
 audit log or a listener; results and errors come back from the catalog with every
 credential already replaced by ``***``.
@@ -27,12 +40,14 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from ..client.models import Bot, Decision
+from ..client.models import Approval, Bot, Decision
+from .approvals import ApprovalGate, outcome_text
 from .audit import AuditLog
 from .audit.log import PendingEntry
 from .catalog import ResolvedTool, ToolCatalog
-from .governance import decide, split_tool_name
-from .governance.guard import guard_for
+from .governance import approval_needed, decide, in_shadow, runs_in_shadow, split_tool_name
+from .governance.approval import APPROVAL, ApprovalNeed
+from .governance.guard import ScopeGuard, ShadowGuard, guard_for
 from .ids import new_id
 from .redaction import Redactor, redact_params, wire_safe
 from .store import Store
@@ -74,8 +89,26 @@ class ToolOutcome:
         return json.dumps(body, ensure_ascii=False, default=str)
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who asks on the bot's behalf when it is not one of its tasks (an MCP client's key);
+    recorded in the audit entry's decision."""
+
+    via: str
+    key_id: str
+    key_name: str
+
+    def as_audit(self) -> dict[str, str]:
+        return {"via": self.via, "key_id": self.key_id, "key_name": self.key_name}
+
+
 class CallListener(Protocol):
     """Told what happens to each call (a task records these as its events)."""
+
+    async def approval(
+        self, call_id: str, tool_name: str, resource_id: str, params: dict[str, Any],
+        approval: Approval,
+    ) -> None: ...
 
     async def denied(
         self, call_id: str, tool_name: str, resource_id: str | None, params: dict[str, Any],
@@ -117,10 +150,13 @@ def _as_mapping(params: Any) -> dict[str, Any]:
 
 
 class ToolCalls:
-    def __init__(self, store: Store, catalog: ToolCatalog, audit: AuditLog) -> None:
+    def __init__(
+        self, store: Store, catalog: ToolCatalog, audit: AuditLog, approvals: ApprovalGate
+    ) -> None:
         self._store = store
         self._catalog = catalog
         self._audit = audit
+        self._approvals = approvals
 
     def _policy(self, bot_id: str) -> tuple[Bot | None, dict[str, list[ResolvedTool]]]:
         bot = self._store.bots.get(bot_id)
@@ -149,6 +185,7 @@ class ToolCalls:
         timeout: float = 30.0,
         listener: CallListener | None = None,
         redactor: Redactor | None = None,
+        caller: Caller | None = None,
     ) -> ToolOutcome:
         """Decide one call and, if allowed, run it; every outcome is audited.
 
@@ -172,11 +209,12 @@ class ToolCalls:
         tool_name = decision.tool_name or bare
         where = {"bot_id": bot_id, "task_id": task_id, "tool_name": tool_name,
                  "operation": decision.operation, "params": safe_params}
+        shadowed = bot is not None and runs_in_shadow(bot, offered, decision, params)
 
-        if not decision.allowed or bot is None:
+        if bot is None or not (decision.allowed or shadowed):
             entry = await self._record(
                 resource_id=decision.resource_id, status="denied", reason=decision.message,
-                decision=decision.model_dump(mode="json"), **where,
+                decision=_audited(decision, caller), **where,
             )
             if listener is not None:
                 await listener.denied(call_id, tool_name, decision.resource_id, safe_params,
@@ -186,20 +224,44 @@ class ToolCalls:
 
         resource_id = decision.resource_id
         assert resource_id is not None
+        # a shadowed denial is judged as if allowed from here: it may still need a person
+        judged = decision if decision.allowed else decision.model_copy(update={"allowed": True})
+        shadow = shadowed or in_shadow(bot, resource_id)
+        need = approval_needed(bot, offered, judged, params)
+        audited = decision.model_copy(update={
+            "approval_required": need.reason if need else None,
+            "enforce": "log_only" if shadow else None,
+        })
         try:
-            guard = guard_for(bot, offered, decision)
+            guard: ScopeGuard = guard_for(bot, offered, judged)
         except LookupError as exc:  # cannot happen for a decision made on this offer
             raise AuditUnavailable(f"the call cannot be guarded: {exc}") from None
+        if shadow:
+            guard = ShadowGuard.over(guard)
         try:
             pending = await asyncio.to_thread(
                 self._audit.begin, resource_id=resource_id,
-                decision=decision.model_dump(mode="json"), **where,
+                decision=_audited(audited, caller), **where,
             )
         except Exception as exc:
             log.error("the audit log could not record a call, so it was not run: %s", exc)
             raise AuditUnavailable(
                 f"the call was not run: the audit log cannot record it: {exc}"
             ) from None
+
+        approval_note = ""
+        if need is not None:
+            waited = time.monotonic()
+            verdict = await self._await_approval(
+                need, pending, bot_id=bot_id, task_id=task_id, call_id=call_id,
+                resource_id=resource_id, tool_name=tool_name, decision=judged,
+                params=safe_params, listener=listener, caller=caller,
+            )
+            if isinstance(verdict, ToolOutcome):
+                return verdict
+            approval_note = outcome_text(verdict)
+            timeout = max(0.1, timeout - (time.monotonic() - waited))
+
         if listener is not None:
             await listener.started(call_id, tool_name, resource_id, safe_params, pending.id)
         started = time.perf_counter()
@@ -221,7 +283,8 @@ class ToolCalls:
             raise
         if result.refused is not None:
             refusal = result.refused
-            await self._complete(pending, status="denied", reason=refusal.message,
+            await self._complete(pending, status="denied",
+                                 reason=_joined(approval_note, refusal.message),
                                  duration_ms=result.duration_ms, result_size=0)
             if listener is not None:
                 await listener.denied(call_id, tool_name, resource_id, safe_params, refusal,
@@ -233,9 +296,17 @@ class ToolCalls:
         error = result.error or ("the tool failed" if not result.ok else None)
         if redactor:
             data, error = redactor.value(data), redactor.text(error) if error else error
+        status = "success" if result.ok else "error"
+        reason = decision.message if result.ok else (error or "error")
+        would_deny = decision if shadowed else (
+            guard.noted[0] if isinstance(guard, ShadowGuard) and guard.noted else None
+        )
+        if would_deny is not None:
+            ran = "it succeeded" if result.ok else f"it failed: {error}"
+            status = "would_deny"
+            reason = f"would deny: {would_deny.message}; ran in shadow mode (log_only) and {ran}"
         await self._complete(
-            pending, status="success" if result.ok else "error",
-            reason=decision.message if result.ok else (error or "error"),
+            pending, status=status, reason=_joined(approval_note, reason),
             duration_ms=result.duration_ms, result_size=result.size,
         )
         if listener is not None:
@@ -248,6 +319,57 @@ class ToolCalls:
         return ToolOutcome("error", tool_name, call_id, error=error,
                            duration_ms=result.duration_ms, audit_id=pending.id)
 
+    async def _await_approval(
+        self, need: ApprovalNeed, pending: PendingEntry, *, bot_id: str, task_id: str | None,
+        call_id: str, resource_id: str, tool_name: str, decision: Decision,
+        params: dict[str, Any], listener: CallListener | None, caller: Caller | None,
+    ) -> Approval | ToolOutcome:
+        """Wait for a person: the approved approval, or the call's denial (it did not run)."""
+
+        async def refuse(message: str) -> ToolOutcome:
+            refusal = Decision(
+                allowed=False, check=APPROVAL, message=message, tool_name=tool_name,
+                resource_id=resource_id, operation=decision.operation,
+                approval_required=need.reason,
+            )
+            await self._complete(pending, status="denied",
+                                 reason=f"{message}; the call did not run")
+            if listener is not None:
+                await listener.denied(call_id, tool_name, resource_id, params, refusal,
+                                      pending.id)
+            return ToolOutcome("denied", tool_name, call_id, decision=refusal, error=message,
+                               audit_id=pending.id)
+
+        try:
+            approval = await self._approvals.request(
+                bot_id=bot_id, task_id=task_id, resource_id=resource_id, tool_name=tool_name,
+                operation=decision.operation, params=params, reason=need.reason,
+                audit_id=pending.id, via=caller.via if caller else "task",
+                timeout_s=need.timeout_s, requested_by=caller.key_id if caller else None,
+            )
+        except Exception as exc:
+            log.error("could not record an approval request: %s", exc)
+            return await refuse(f"the call needs approval ({need.reason}), but the request "
+                                f"for it could not be recorded: {type(exc).__name__}")
+        if listener is not None:
+            await listener.approval(call_id, tool_name, resource_id, params, approval)
+        try:
+            final = await self._approvals.wait(approval)
+        except asyncio.CancelledError:
+            await self._approvals.cancel(approval, "the task ended while the call waited")
+            await self._complete(pending, status="denied", reason="approval cancelled: the "
+                                 "task ended while the call waited; the call did not run")
+            raise
+        except Exception as exc:
+            log.error("could not wait for approval %s: %s", approval.id, exc)
+            return await refuse(f"the approval of this call could not be read: "
+                                f"{type(exc).__name__}")
+        if listener is not None:
+            await listener.approval(call_id, tool_name, resource_id, params, final)
+        if final.status != "approved":
+            return await refuse(outcome_text(final))
+        return final
+
     async def _complete(self, pending: PendingEntry, **outcome: Any) -> None:
         try:
             # shielded: a task cancelled mid-call still gets its entry completed
@@ -255,3 +377,15 @@ class ToolCalls:
         except Exception as exc:
             # the call ran; its entry stays pending and is recorded as unknown on restart
             log.error("could not record the outcome of audit entry %s: %s", pending.id, exc)
+
+
+def _audited(decision: Decision, caller: Caller | None) -> dict[str, Any]:
+    """The decision as the audit entry keeps it (with who asked, when not a task)."""
+    body = decision.model_dump(mode="json")
+    if caller is not None:
+        body["caller"] = caller.as_audit()
+    return body
+
+
+def _joined(note: str, reason: str) -> str:
+    return f"{note}; {reason}" if note else reason

@@ -1,12 +1,16 @@
-"""The demo workspace: a folder of files, filesystem and shell resources on it, and bots
-bound to them, all working offline."""
+"""The demo workspace: a folder of files, filesystem and shell resources on it, an MCP
+server of notes (the shipped test server, over stdio), and bots bound to them, all
+working offline. Deleting a note waits for a person's approval."""
 
 from __future__ import annotations
 
+import secrets
+import sys
 from pathlib import Path
 
 from ..client.models import BotCreate
 from .datadir import SHARED_FOLDERS
+from .manifests import manifest_digest, parse_manifest
 from .platform import Platform
 from .resource_values import with_defaults
 
@@ -34,6 +38,20 @@ DEMO_BOTS: list[dict[str, object]] = [
                 "resource_id": "res_demo_shell",
                 "allowed_tools": ["run_command"],
                 "scope_constraints": {"commands": ["echo", "date", "uname"]},
+            }
+        ],
+    },
+    {
+        "name": "notes-keeper",
+        "description": "Keeps the team's notes on an MCP server; deleting one needs approval",
+        "model": "scripted",
+        "allowed_operations": ["notes.read", "notes.write", "notes.destructive"],
+        "resource_bindings": [
+            {
+                "resource_id": "res_demo_notes",
+                "allowed_tools": ["list_notes", "read_note", "add_note", "delete_note"],
+                "scope_constraints": {"titles": ["*"]},
+                "require_approval": {"tools": ["delete_note"], "timeout_s": 900},
             }
         ],
     },
@@ -103,12 +121,58 @@ def _seed_demo_resources(platform: Platform) -> None:
         )
 
 
+#: the demo's MCP tools (the test server lists more: those are for the tests' attacks)
+DEMO_NOTES_TOOLS = ("list_notes", "read_note", "add_note", "delete_note")
+
+
+def demo_notes_manifest() -> str:
+    """The notes integration, made as ``import-mcp`` makes one (from the server's own tool
+    definitions, so no child process is started to seed), reviewed: four tools and a
+    ``titles`` scope dimension. The server is this Python running the shipped module."""
+    import yaml
+
+    from ..mcp_testserver import tool_specs
+    from .manifests.mcp_import import ListedTool, dump_manifest, propose_manifest
+
+    listed = [
+        ListedTool(name=t["name"], description=t["description"], input_schema=t["input_schema"],
+                   read_only=t["annotations"].get("read_only_hint"),
+                   destructive=t["annotations"].get("destructive_hint"))
+        for t in tool_specs() if t["name"] in DEMO_NOTES_TOOLS
+    ]
+    server = {"command": sys.executable, "args": ["-m", "monstrum_tui.mcp_testserver", "stdio"],
+              "env": {"NOTES_TOKEN": "{credentials.token}"}}
+    proposal = propose_manifest(name="notes", server=server, listed=listed,
+                                description="Team notes on an MCP server (the demo's, offline)",
+                                type_name="Notes (MCP)")
+    data = yaml.safe_load(proposal.yaml_text)
+    data["scope_dimensions"] = [{
+        "key": "titles", "param_paths": ["title", "prefix"], "match_mode": "pattern",
+        "description": "which notes a bot may touch",
+        "error_template": "note {value} is outside this bot's notes",
+    }]
+    return dump_manifest(data)
+
+
+def _seed_demo_notes(platform: Platform) -> None:
+    if platform.store.resources.get("res_demo_notes") is not None:
+        return
+    text = demo_notes_manifest()
+    manifest = parse_manifest(text)
+    platform.store.integrations.install(manifest, text, manifest_digest(manifest))
+    platform.store.resources.create(
+        "res_demo_notes", "notes", "Team notes (MCP, stdio)", {},
+        platform.cipher.encrypt({"token": "demo-" + secrets.token_urlsafe(12)}), ["token"],
+    )
+
+
 def seed_demo_workspace(platform: Platform) -> bool:
     """Seed the demo workspace once per data dir (deleting demo bots keeps them deleted)."""
     marker = Path(platform.settings.data_dir) / MARKER
     if marker.exists():
         return False
     _seed_demo_resources(platform)
+    _seed_demo_notes(platform)
     for spec in DEMO_BOTS:
         platform.store.bots.create(BotCreate.model_validate(spec))
     marker.write_text("seeded\n", encoding="utf-8")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .approvals import ApprovalGate
 from .audit import AuditLog
 from .audit.log import audit_key_for
 from .calls import ToolCalls
@@ -48,6 +49,8 @@ class Platform:
     catalog: ToolCatalog
     #: the one path of every governed tool call (server/calls.py)
     calls: ToolCalls
+    #: tool calls waiting for a person (server/approvals.py)
+    approvals: ApprovalGate
     #: runs tasks; started by ``start`` (it needs the event loop)
     runner: TaskRunner
     #: services the routes map onto (server/services)
@@ -76,12 +79,13 @@ class Platform:
             cipher = CredentialCipher.for_data_dir(data_dir)
             executors = ExecutorRegistry.default()
             catalog = ToolCatalog(store, cipher, executors, private_zone(data_dir))
-            calls = ToolCalls(store, catalog, audit)
-            runner = TaskRunner(settings, store, audit, calls)
+            approvals = ApprovalGate(store, audit)
+            calls = ToolCalls(store, catalog, audit, approvals)
+            runner = TaskRunner(settings, store, audit, calls, approvals)
             platform = cls(
                 settings=settings, store=store, limiter=TokenBucketLimiter(settings.rate_limit),
                 audit=audit, cipher=cipher, executors=executors, catalog=catalog, calls=calls,
-                runner=runner, tasks=TaskService(store, runner),
+                approvals=approvals, runner=runner, tasks=TaskService(store, runner),
                 events=EventService(store, runner), policy=PolicyService(calls),
             )
             install_builtin_integrations(store)

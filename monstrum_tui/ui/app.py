@@ -27,6 +27,10 @@ from ..client.errors import (
     AuthenticationError,
     ConfigurationError,
     MonstrumAPIError,
+    MonstrumError,
+)
+from ..client.errors import (
+    PermissionError as ScopeMissing,
 )
 from ..client.models import UNFINISHED_TASK_STATUSES, WhoAmI, can_write
 from .binding_catalog import binding_catalog
@@ -56,6 +60,8 @@ if TYPE_CHECKING:
 
 #: seconds between health checks while connected
 HEARTBEAT = 15.0
+#: seconds between looks at how many calls wait for approval (the header's count)
+APPROVALS_POLL = 3.0
 #: seconds between checks that the embedded platform's process is still alive
 EMBEDDED_POLL = 1.0
 #: a hung-up terminal can make Textual's shutdown block on writes; never outlive it by more
@@ -91,6 +97,8 @@ class MonstrumApp(App[int]):
     ]
 
     connection: var[ConnectionStatus] = var(ConnectionStatus("connecting"))
+    #: calls waiting for a person (None: unknown, or the key may not see approvals)
+    pending_approvals: var[int | None] = var(None)
 
     def __init__(
         self,
@@ -181,6 +189,7 @@ class MonstrumApp(App[int]):
                     self._hangup = HangupWatch(self._terminal_gone)
                     self._hangup.start()
         self.maintain_connection()
+        self.follow_approvals()
         if self.initial_screen and self.initial_screen != self.current_mode:
             self.go(self.initial_screen)
 
@@ -292,6 +301,25 @@ class MonstrumApp(App[int]):
             self._set_status(state, f"{problem} · retrying in {delay:.0f}s")
             await self._pause(delay)
             self._set_status("reconnecting", f"{problem} · retrying now…")
+
+    @work(exclusive=True, group="approvals-count", exit_on_error=False)
+    async def follow_approvals(self) -> None:
+        """Keep ``pending_approvals`` current; a rise is a toast (the header shows the count)."""
+        while True:
+            client = await self.wait_for_client()
+            try:
+                count: int | None = (await client.approvals.summary()).pending
+            except ScopeMissing:
+                count = None  # this key cannot see approvals: no count, no toasts
+            except MonstrumError:
+                count = self.pending_approvals
+            previous = self.pending_approvals
+            self.pending_approvals = count
+            if count and (previous is None or count > previous):
+                waiting = f"{count} call{'s' if count != 1 else ''} wait"
+                self.notify(f"{waiting} for approval · press 6 for Approvals",
+                            title="approval needed", severity="warning", timeout=8)
+            await asyncio.sleep(APPROVALS_POLL)
 
     # --- navigation ---------------------------------------------------------
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from textual.screen import Screen
 
 from .messages import OpenTaskRequested, RunBotRequested, ScreenRequest, ShowAuditRequested
+from .screens.approvals import ApprovalsScreen
 from .screens.audit import AuditScreen
 from .screens.bots import BotsScreen
 from .screens.integrations import IntegrationsScreen
@@ -46,6 +47,8 @@ SCREENS: tuple[ScreenEntry, ...] = (
                 "allowed or denied", accepts=(ShowAuditRequested,)),
     ScreenEntry("integrations", "Integrations", "5", IntegrationsScreen,
                 "installed integrations (resource types); upload a manifest"),
+    ScreenEntry("approvals", "Approvals", "6", ApprovalsScreen,
+                "tool calls waiting for a person: approve or reject them"),
 )
 
 

@@ -17,7 +17,7 @@ from ..client.models import TaskEvent
 #: entries a pane keeps; older ones are dropped (and counted) so memory stays flat
 MAX_ENTRIES = 5_000
 
-EntryKind = Literal["started", "message", "call", "denied", "error", "end"]
+EntryKind = Literal["started", "message", "call", "denied", "error", "end", "approval"]
 
 
 @dataclass(eq=False)
@@ -94,7 +94,7 @@ def _kind_of(event: TaskEvent) -> EntryKind:
         return "end"
     if event.type == "tool_call":
         return "call"
-    if event.type in ("started", "message", "denied"):
+    if event.type in ("started", "message", "denied", "approval"):
         return event.type  # type: ignore[return-value]
     return "error"
 

@@ -39,6 +39,7 @@ class Bots(Namespace):
         status: str = "active",
         allowed_operations: builtins.list[str] | None = None,
         resource_bindings: builtins.list[ResourceBinding | dict[str, Any]] | None = None,
+        enforce: str = "enforce",
         idempotency_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Bot:
@@ -52,6 +53,7 @@ class Bots(Namespace):
             "status": status,
             "allowed_operations": allowed_operations or [],
             "resource_bindings": jsonable(resource_bindings or []),
+            "enforce": enforce,
         }
         data = await self._transport.request(
             "POST", "/v1/bots", json=body, headers=extra_headers,

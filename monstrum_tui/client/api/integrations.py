@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from ..models import Integration
+from ..models import Integration, McpImportProposal
 from ..namespace import Namespace, id_segment
 from ..pagination import AsyncPager
 
@@ -41,3 +42,28 @@ class Integrations(Namespace):
             idempotency_key=idempotency_key,
         )
         return Integration.model_validate(data)
+
+    async def import_mcp(
+        self,
+        *,
+        name: str,
+        server: dict[str, Any],
+        version: str = "1.0.0",
+        description: str = "",
+        operation_prefix: str | None = None,
+        config: dict[str, Any] | None = None,
+        credentials: dict[str, Any] | None = None,
+    ) -> McpImportProposal:
+        """List an MCP server's tools and get a manifest proposal (YAML text) back.
+
+        ``server`` is the manifest's ``mcp:`` block (``command``/``args``/``env``, or
+        ``url``/``headers``); ``config`` and ``credentials`` fill its templates for this
+        listing only (nothing is stored). Review the YAML, add scope dimensions, upload it.
+        """
+        body = {"name": name, "server": server, "version": version,
+                "description": description, "operation_prefix": operation_prefix,
+                "config": config or {}, "credentials": credentials or {}}
+        data = await self._transport.request(
+            "POST", "/v1/integrations/import/mcp", json=body, max_retries=0,
+        )
+        return McpImportProposal.model_validate(data)

@@ -14,6 +14,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: the largest request body accepted, in bytes
 MAX_BODY_BYTES = 1024 * 1024
+#: how much of a refused body is read and thrown away, so the client (which sends it
+#: all before reading the answer) gets the 413 instead of a reset connection
+DRAIN_BYTES = 16 * 1024 * 1024
 
 
 class BodyTooLarge(Exception):
@@ -34,6 +37,16 @@ class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
         self.limit = limit
+
+    async def _drain(self, receive: Receive) -> None:
+        drained = 0
+        while drained <= DRAIN_BYTES:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            drained += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         request_id = scope.get("state", {}).get("request_id") or "req_" + secrets.token_hex(12)
@@ -58,6 +71,7 @@ class BodyLimitMiddleware:
                 except ValueError:
                     declared = 0
                 if declared > self.limit:
+                    await self._drain(receive)
                     await self._refuse(scope, send)
                     return
         received = 0
@@ -82,4 +96,5 @@ class BodyLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not started:
+                await self._drain(receive)
                 await self._refuse(scope, send)

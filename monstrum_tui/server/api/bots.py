@@ -59,7 +59,8 @@ def update_bot(bot_id: str, body: BotUpdate, platform: PlatformDep, _: Writer) -
     if platform.store.bots.get(bot_id) is None:
         raise NotFound(f"no bot {bot_id}")
     changes = body.model_dump(mode="json", exclude_unset=True)
-    for name in ("name", "model", "status", "allowed_operations", "resource_bindings"):
+    for name in ("name", "description", "model", "status", "allowed_operations",
+                 "resource_bindings", "enforce"):
         if name in changes and changes[name] is None:
             raise Invalid(f"{name} cannot be null", fields=[{"field": name, "message": "null"}])
     if body.allowed_operations is not None:

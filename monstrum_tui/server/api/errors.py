@@ -44,9 +44,10 @@ class PermissionDenied(ApiError):
     status_code = 403
     type = "permission_error"
 
-    def __init__(self, required_scope: str) -> None:
+    def __init__(self, required_scope: str, message: str | None = None) -> None:
         super().__init__(
-            f"this API key lacks the '{required_scope}' scope", required_scope=required_scope
+            message or f"this API key lacks the '{required_scope}' scope",
+            required_scope=required_scope,
         )
 
 

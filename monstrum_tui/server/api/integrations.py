@@ -3,23 +3,36 @@
 An upload is checked as a whole: a bad manifest is a 422 whose ``fields`` name every
 problem with its path and line. The same name and version again is a no-op if the
 content is the same and a 409 if not; a higher version upgrades the type in place.
+
+A manifest with an ``mcp:`` server is also checked against that server's tool listing
+(when it can be reached without credentials: otherwise each call checks it), and one
+whose server is a ``command`` needs the ``admin`` scope, since uploading it means running
+that program on the platform's machine. ``POST /v1/integrations/import/mcp`` lists a
+server's tools and proposes the manifest, for the author to review and upload.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from ...client.models import Integration, Page
+from ...client.models import Integration, McpImportProposal, McpImportRequest, Page
 from ..auth import Principal
-from ..manifests import ManifestInvalid, manifest_digest, parse_manifest
+from ..executors.call import ToolFailure
+from ..executors.mcp import McpExecutor, render_target
+from ..manifests import Manifest, ManifestInvalid, manifest_digest, parse_manifest
+from ..manifests.mcp_import import listing_problems, propose_manifest
+from ..manifests.model import McpServerSpec
+from ..manifests.problems import format_loc
+from ..manifests.semver import is_semver
 from ..manifests.yamlsource import MAX_MANIFEST_BYTES
 from ..platform import Platform
+from ..redaction import Redactor
 from ..store.integrations import IntegrationConflict
 from .deps import PlatformDep, page_limit, require
-from .errors import Conflict, Invalid, NotFound, TooLarge
+from .errors import Conflict, Invalid, NotFound, PermissionDenied, TooLarge
 from .idempotency import Once
 
 router = APIRouter(prefix="/v1/integrations", tags=["integrations"])
@@ -38,11 +51,55 @@ _YAML_BODY = {
 }
 
 
-def _install(platform: Platform, text: str) -> Integration:
+def _parse(text: str) -> Manifest:
     try:
-        manifest = parse_manifest(text)
+        return parse_manifest(text)
     except ManifestInvalid as exc:
         raise Invalid(str(exc), fields=[p.as_field() for p in exc.problems]) from None
+
+
+def _mcp_executor(platform: Platform) -> McpExecutor:
+    executor = platform.executors.get("mcp")
+    assert isinstance(executor, McpExecutor)
+    return executor
+
+
+def _may_run(principal: Principal, server: McpServerSpec | dict[str, Any]) -> None:
+    command = server.get("command") if isinstance(server, dict) else server.command
+    if command is not None and not principal.allows("admin"):
+        raise PermissionDenied(
+            "admin", message="an MCP server given as a command runs that program on the "
+            "platform's machine: only a key with the admin scope may install or list one",
+        )
+
+
+async def _check_mcp(platform: Platform, manifest: Manifest, principal: Principal) -> list[str]:
+    """Check the manifest's mcp tools against the server's listing; notes on what was done."""
+    if manifest.mcp is None:
+        return []
+    _may_run(principal, manifest.mcp)
+    config = {f.field: f.default for f in manifest.config_schema if f.default is not None}
+    try:
+        render_target(manifest.mcp, config, {})
+    except ToolFailure as exc:
+        return [f"the MCP server was not listed at upload ({exc.message}); every call checks "
+                "its tools against this manifest"]
+    try:
+        listed, _ = await _mcp_executor(platform).list_tools(manifest.mcp, config, {})
+    except ToolFailure as exc:
+        raise Invalid(
+            f"cannot list the tools of the MCP server to check this manifest: {exc.message}",
+            fields=[{"field": "mcp", "message": exc.message}],
+        ) from None
+    problems = listing_problems(manifest, listed)
+    if problems:
+        raise Invalid("; ".join(f"{format_loc(loc)}: {m}" for loc, m in problems),
+                      fields=[{"field": format_loc(loc), "message": m} for loc, m in problems])
+    count = sum(1 for t in manifest.tools if t.executor == "mcp")
+    return [f"checked {count} MCP tool(s) against the server's listing"]
+
+
+def _install(platform: Platform, manifest: Manifest, text: str) -> Integration:
     try:
         installed, outcome = platform.store.integrations.install(
             manifest, text, manifest_digest(manifest)
@@ -71,7 +128,8 @@ def list_integrations(
     responses={200: {"description": "upgraded, or the same manifest was installed already"}},
 )
 async def upload_integration(
-    request: Request, response: Response, platform: PlatformDep, _: Writer, once: Once
+    request: Request, response: Response, platform: PlatformDep, principal: Writer,
+    once: Once,
 ) -> Integration:
     raw = await request.body()
     if len(raw) > MAX_MANIFEST_BYTES:
@@ -84,10 +142,51 @@ async def upload_integration(
             "the manifest must be UTF-8 text (send the YAML file's contents)",
             fields=[{"field": "manifest", "message": "not UTF-8 text"}],
         ) from None
-    integration = await run_in_threadpool(_install, platform, text)
+    manifest = await run_in_threadpool(_parse, text)
+    notes = await _check_mcp(platform, manifest, principal)
+    integration = await run_in_threadpool(_install, platform, manifest, text)
     if integration.outcome != "created":
         response.status_code = 200
-    return integration
+    return integration.model_copy(update={"notes": notes})
+
+
+@router.post("/import/mcp", response_model=McpImportProposal)
+async def import_mcp(
+    body: McpImportRequest, platform: PlatformDep, principal: Writer
+) -> McpImportProposal:
+    """List an MCP server's tools and propose a manifest for them (nothing is installed):
+    review it, add scope dimensions, then upload it."""
+    _may_run(principal, body.server)
+    server = {k: v for k, v in body.server.items() if v not in (None, [], {})}
+    try:
+        spec = McpServerSpec.model_validate(server)
+    except ValueError as exc:
+        raise Invalid(f"server is not an mcp: block: {exc}",
+                      fields=[{"field": "server", "message": "not an mcp: block"}]) from None
+    if (spec.command is None) == (spec.url is None):
+        raise Invalid("server needs exactly one of command or url",
+                      fields=[{"field": "server", "message": "command or url"}])
+    if not is_semver(body.version):
+        raise Invalid(f"'{body.version}' is not a semantic version",
+                      fields=[{"field": "version", "message": "not MAJOR.MINOR.PATCH"}])
+    redactor = Redactor(body.credentials.values())
+    try:
+        listed, _ = await _mcp_executor(platform).list_tools(spec, body.config, body.credentials)
+    except ToolFailure as exc:
+        message = redactor.text(exc.message)
+        raise Invalid(f"cannot list the MCP server's tools: {message}",
+                      fields=[{"field": "server", "message": message}]) from None
+    try:
+        proposal = propose_manifest(
+            name=body.name, server=server, listed=listed, version=body.version,
+            description=body.description, operation_prefix=body.operation_prefix,
+        )
+    except ValueError as exc:
+        raise Invalid(str(exc), fields=[{"field": "name", "message": str(exc)}]) from None
+    return McpImportProposal(
+        manifest=redactor.text(proposal.yaml_text), tools=redactor.value(proposal.tools),
+        skipped=[redactor.text(s) for s in proposal.skipped],
+    )
 
 
 @router.get("/{name}", response_model=Integration)

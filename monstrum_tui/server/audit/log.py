@@ -459,6 +459,18 @@ class AuditLog:
                 (seq, params, outcome["reason"]),
             )
 
+    def pending_entry(self, entry_id: str) -> PendingEntry | None:
+        """An entry still waiting for its outcome (a call waiting for approval that the
+        process which began it can no longer complete), to be completed by another."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(audit_log.c.seq, audit_log.c.id, audit_log.c.hash, audit_log.c.params)
+                .where(audit_log.c.id == entry_id, audit_log.c.status == PENDING)
+            ).first()
+        if row is None:
+            return None
+        return PendingEntry(seq=row.seq, id=row.id, hash=row.hash, params=row.params)
+
     def resolve_pending(
         self, task_ids: Iterable[str] | None = None, reason: str = UNKNOWN_REASON
     ) -> int:

@@ -30,6 +30,8 @@ ACTIONS: dict[str, dict[str, ActionSpec]] = {
     "shell": {
         "run": ActionSpec(params=("command",), config=("allowed_commands",)),
     },
+    # ``executor: mcp`` names no action: the tool's ``mcp:`` block names the server's tool
+    "mcp": {},
 }
 
 #: ``KIND.ACTION`` -> what it needs (the names manifests may write as ``executor:``)

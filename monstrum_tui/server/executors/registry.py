@@ -10,13 +10,16 @@ from ..manifests.model import ToolSpec
 from .confinement import PrivateZone
 from .filesystem import FilesystemExecutor
 from .http import HttpExecutor
+from .mcp import McpExecutor
 from .protocol import ToolExecutor
 from .shell import ShellExecutor
 
 log = logging.getLogger("monstrum.executors")
 
 #: the executor classes of the platform; a new kind is one more entry here
-EXECUTOR_CLASSES: tuple[type[ToolExecutor], ...] = (HttpExecutor, FilesystemExecutor, ShellExecutor)
+EXECUTOR_CLASSES: tuple[type[ToolExecutor], ...] = (
+    HttpExecutor, FilesystemExecutor, ShellExecutor, McpExecutor,
+)
 
 
 
@@ -39,6 +42,10 @@ class ExecutorRegistry:
     @classmethod
     def default(cls) -> ExecutorRegistry:
         return cls(factory() for factory in EXECUTOR_CLASSES)
+
+    def get(self, kind: str) -> ToolExecutor | None:
+        """The executor of a kind (``mcp``...), if registered."""
+        return self._by_kind.get(kind)
 
     def kinds(self) -> list[str]:
         return sorted(self._by_kind)

@@ -8,7 +8,7 @@ rules, so confinement is judged by what is really touched.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...client.models import Bot, Decision, ScopeDimension
@@ -84,3 +84,21 @@ def guard_for(bot: Bot, offered: Offered, decision: Decision) -> ScopeGuard:
         ),
     )
 
+
+
+@dataclass(frozen=True)
+class ShadowGuard(ScopeGuard):
+    """A guard in shadow mode: what it would refuse is noted (``noted``), not refused."""
+
+    noted: list[Decision] = field(default_factory=list, compare=False)
+
+    @classmethod
+    def over(cls, guard: ScopeGuard) -> ShadowGuard:
+        return cls(tool_name=guard.tool_name, resource_id=guard.resource_id,
+                   operation=guard.operation, checks=guard.checks)
+
+    def refusal(self, param_path: str, value: Any) -> Decision | None:
+        refused = super().refusal(param_path, value)
+        if refused is not None:
+            self.noted.append(refused)
+        return None

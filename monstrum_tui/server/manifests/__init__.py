@@ -61,8 +61,11 @@ def parse_manifest(text: str) -> Manifest:
 
 def manifest_digest(manifest: Manifest) -> str:
     """A hash of the manifest's meaning (not its formatting or comments)."""
-    canonical = json.dumps(
-        manifest.model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    data = manifest.model_dump(mode="json")
+    # keys added after manifests were first stored hash as if absent when unset, so the
+    # digest of a manifest that does not use them is what it always was
+    for part in (data, *data.get("tools", [])):
+        if part.get("mcp") is None:
+            part.pop("mcp", None)
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -23,6 +23,8 @@ from .model import (
     AuthMethod,
     HttpSpec,
     Manifest,
+    McpServerSpec,
+    McpToolSpec,
     ResourceTypeSpec,
     SchemaField,
     ScopeDimensionSpec,
@@ -54,6 +56,8 @@ _KNOWN_KEYS: dict[tuple[str, ...], list[str]] = {
     ("tools", "http"): list(HttpSpec.model_fields),
     ("tools", "scope_dimensions"): list(ScopeDimensionSpec.model_fields),
     ("scope_dimensions",): list(ScopeDimensionSpec.model_fields),
+    ("mcp",): list(McpServerSpec.model_fields),
+    ("tools", "mcp"): list(McpToolSpec.model_fields),
 }
 
 
@@ -212,6 +216,7 @@ def check_semantics(data: dict[str, Any], problems: Problems) -> None:
     _check_auth_methods(ctx)
     _check_tools(ctx)
     _check_dimensions(ctx, data.get("scope_dimensions"), ("scope_dimensions",), None)
+    _check_mcp_server(ctx)
 
 
 def _check_identity(ctx: _Context) -> None:
@@ -469,8 +474,13 @@ def _check_executor(ctx: _Context, tool: dict[str, Any], loc: Loc, params: set[s
             "a tool takes either an http block or a built-in executor, not both",
             key=True,
         )
-    if isinstance(executor, str):
+    if executor == MCP_EXECUTOR:
+        _check_mcp_tool(ctx, tool, loc)
+    elif isinstance(executor, str):
         _check_builtin(ctx, executor, loc, params)
+    if tool.get("mcp") is not None and executor != MCP_EXECUTOR:
+        ctx.problems.add((*loc, "mcp"), "an mcp: block belongs to a tool with executor: mcp",
+                         key=True)
     if isinstance(http, dict):
         _check_http(ctx, http, (*loc, "http"), params)
 
@@ -642,3 +652,105 @@ def _check_param_path(
             f"param_paths names '{head}', which is not a property of input_schema in any tool"
             f"{suggest(head, every)}",
         )
+
+
+MCP_EXECUTOR = "mcp"
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+DIGEST_RE = re.compile(r"^[0-9a-f]{64}$")
+#: variables that change what a program loads or runs: their values are written out, never
+#: filled from a resource's config (whoever creates a resource would choose the code)
+_LOADER_ENV = re.compile(
+    r"^(LD_\w*|DYLD_\w*|PATH|PYTHON\w*|NODE_OPTIONS|NODE_PATH|PERL5\w*|RUBY\w*|BASH_ENV|ENV"
+    r"|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|GIT_\w*)$"
+)
+_MCP_LIMITS = {"timeout_s": (0.1, 3600.0), "start_timeout_s": (0.1, 600.0),
+               "listing_ttl_s": (0.0, 86_400.0),
+               "max_message_bytes": (1024, 64 * 1024 * 1024)}
+
+
+def _check_mcp_tool(ctx: _Context, tool: dict[str, Any], loc: Loc) -> None:
+    if not isinstance(ctx.data.get("mcp"), dict):
+        ctx.problems.add((*loc, "executor"), "executor: mcp needs the manifest's top-level "
+                         "mcp: block (a command or a url)")
+    spec = tool.get("mcp")
+    if spec is None:
+        ctx.problems.add(loc, "an executor: mcp tool needs mcp: {tool: NAME, schema_digest: "
+                         "...}; monstrum integrations import-mcp writes it")
+        return
+    if not isinstance(spec, dict):
+        return
+    digest = _str(spec.get("schema_digest"))
+    if digest is not None and not DIGEST_RE.match(digest):
+        ctx.problems.add((*loc, "mcp", "schema_digest"), "schema_digest must be the 64 "
+                         "hexadecimal characters import-mcp wrote for this tool")
+    name = _str(spec.get("tool"))
+    if name is not None and not (0 < len(name) <= 128):
+        ctx.problems.add((*loc, "mcp", "tool"), "the MCP tool name must be 1-128 characters")
+
+
+def _literal(ctx: _Context, value: Any, loc: Loc, what: str) -> None:
+    if isinstance(value, str) and ("{" in value or "}" in value):
+        ctx.problems.add(loc, f"{what} is run as written: templates are not allowed here "
+                         "(put values from config or credentials in env)")
+    if isinstance(value, str) and "\x00" in value:
+        ctx.problems.add(loc, f"{what} contains a NUL character")
+
+
+def _check_mcp_server(ctx: _Context) -> None:
+    """The ``mcp:`` block: one transport, literal commands, templates only where a value
+    reaches the server at call time (env values, the URL, header values)."""
+    spec = ctx.data.get("mcp")
+    if not isinstance(spec, dict):
+        return
+    loc: Loc = ("mcp",)
+    command, url = spec.get("command"), spec.get("url")
+    if (command is None) == (url is None):
+        ctx.problems.add(loc, "mcp needs exactly one of command (a stdio server) or url (a "
+                         "Streamable HTTP server)")
+    if command is not None:
+        _literal(ctx, command, (*loc, "command"), "command")
+        if isinstance(command, str) and not command.strip():
+            ctx.problems.add((*loc, "command"), "command is empty")
+        for i, arg in enumerate(spec.get("args") or [] if isinstance(spec.get("args"), list)
+                                else []):
+            _literal(ctx, arg, (*loc, "args", i), "an argument")
+        _literal(ctx, spec.get("cwd"), (*loc, "cwd"), "cwd")
+        if spec.get("headers"):
+            ctx.problems.add((*loc, "headers"), "headers apply to url servers; a stdio "
+                             "server gets credentials through env", key=True)
+    if url is not None:
+        ctx.template(url, (*loc, "url"), None)
+        if isinstance(url, str) and "credentials." in url:
+            ctx.problems.add((*loc, "url"), "the url must not carry credentials (URLs end up "
+                             "in logs): send them in headers")
+        elif isinstance(url, str) and "{" not in url and not re.match(r"^https?://[^/\s]+", url):
+            ctx.problems.add((*loc, "url"), f"{_short(url)} is not an http(s) URL")
+        for key in ("args", "env", "cwd"):
+            if spec.get(key):
+                ctx.problems.add((*loc, key), f"{key} applies to command servers; a url "
+                                 "server gets credentials through headers", key=True)
+    env = spec.get("env")
+    if isinstance(env, dict):
+        for name, value in env.items():
+            if isinstance(name, str) and not ENV_NAME_RE.match(name):
+                ctx.problems.add((*loc, "env", name), f"'{name}' is not an environment "
+                                 "variable name", key=True)
+            elif isinstance(name, str) and _LOADER_ENV.match(name) and isinstance(value, str) \
+                    and ("{" in value or "}" in value):
+                ctx.problems.add((*loc, "env", name), f"{name} decides what the server loads "
+                                 "and runs: write its value out, templates are not allowed")
+                continue
+            ctx.template(value, (*loc, "env", name), None)
+    headers = spec.get("headers")
+    if isinstance(headers, dict):
+        for name, value in headers.items():
+            if isinstance(name, str) and not HEADER_RE.match(name):
+                ctx.problems.add((*loc, "headers", name), f"'{name}' is not a valid HTTP "
+                                 "header name", key=True)
+            ctx.template(value, (*loc, "headers", name), None)
+    for key, (low, high) in _MCP_LIMITS.items():
+        value = spec.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not (
+            low <= value <= high
+        ):
+            ctx.problems.add((*loc, key), f"{key} must be between {low:g} and {high:g}")

@@ -94,6 +94,7 @@ class CompiledManifest:
             credential_schema=[f.model_dump(exclude_none=True) for f in m.credential_schema],
             config_schema=[f.model_dump(exclude_none=True) for f in m.config_schema],
             auth_methods=[a.model_dump(exclude_none=True) for a in m.auth_methods],
+            mcp=m.mcp.model_dump(exclude_none=True) if m.mcp is not None else None,
             builtin=builtin,
             installed_at=installed_at,
             digest=self.digest,

@@ -19,7 +19,26 @@ one of:
 - ``executor: BUILTIN.ACTION``, a built-in Python executor: ``filesystem.list``,
   ``filesystem.read``, ``filesystem.search``, ``shell.run``.
 
-A tool with neither uploads fine and fails with a clear "no executor" error when called.
+- ``executor: mcp``, a tool of the MCP server the manifest's top-level ``mcp:`` block
+  declares (``McpServerSpec``), with the tool's ``mcp:`` naming the server's tool and
+  the digest of its input schema when the manifest was made::
+
+      mcp:
+        command: /usr/local/bin/notes-mcp      # stdio: a program and its arguments,
+        args: [--stdio]                        #   literal (no templates)
+        env: {NOTES_TOKEN: "{credentials.token}"}   # templates: config, credentials
+        # or: url: "{config.mcp_url}"          # Streamable HTTP (a template over config)
+        #     headers: {Authorization: "Bearer {credentials.token}"}
+      tools:
+        - name: read_note
+          operation: notes.read
+          executor: mcp
+          mcp: {tool: read_note, schema_digest: 3f2a...}
+          input_schema: {...}                  # as the server lists it (or tighter)
+
+  ``monstrum integrations import-mcp`` writes these from the server's own listing.
+
+A tool with none uploads fine and fails with a clear "no executor" error when called.
 """
 
 from __future__ import annotations
@@ -91,6 +110,32 @@ class ScopeDimensionSpec(ManifestPart):
     description: str = ""
 
 
+class McpServerSpec(ManifestPart):
+    """The MCP server a manifest's ``executor: mcp`` tools run on (stdio or HTTP)."""
+
+    command: str | None = None
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+    url: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    #: seconds for each call (and each tools/list)
+    timeout_s: int | float = 30
+    #: seconds for the server to start and answer the handshake
+    start_timeout_s: int | float = 30
+    #: seconds a tools/list answer is trusted before the schemas are checked again
+    listing_ttl_s: int | float = 5
+    #: the largest message (and so result) read from the server
+    max_message_bytes: int = 4 * 1024 * 1024
+
+
+class McpToolSpec(ManifestPart):
+    """Which tool of the MCP server this is, and its input schema's digest at import."""
+
+    tool: str | None = None
+    schema_digest: str
+
+
 class ToolSpec(ManifestPart):
     name: str
     description: str = ""
@@ -102,6 +147,7 @@ class ToolSpec(ManifestPart):
     scope_dimensions: list[ScopeDimensionSpec] = Field(default_factory=list)
     http: HttpSpec | None = None
     executor: str | None = None
+    mcp: McpToolSpec | None = None
 
 
 class Manifest(ManifestPart):
@@ -114,3 +160,4 @@ class Manifest(ManifestPart):
     auth_methods: list[AuthMethod] = Field(default_factory=list)
     tools: list[ToolSpec] = Field(min_length=1)
     scope_dimensions: list[ScopeDimensionSpec] = Field(default_factory=list)
+    mcp: McpServerSpec | None = None

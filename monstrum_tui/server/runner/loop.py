@@ -1,6 +1,7 @@
 """``TaskRunner``: the task loop of one server process, sharing the queue with any others.
 
-Tasks go ``queued -> running -> completed | failed | cancelled``. Any process queues a
+Tasks go ``queued -> running -> completed | failed | cancelled``, and ``running <->
+waiting_approval`` while a tool call waits for a person. Any process queues a
 task (a row in the store); each process's claim loop takes tasks from the store (one
 transaction, never twice: ``TaskRepository.claim``) as its limits allow, and holds each
 with a lease it renews while the task runs. So:
@@ -45,6 +46,7 @@ from .recorder import EventRecorder, TaskLost
 from .session import HandedOff, Progress, StepLimitReached, TaskSession
 
 if TYPE_CHECKING:
+    from ..approvals import ApprovalGate
     from ..audit import AuditLog
     from ..calls import ToolCalls
     from ..settings import ServerSettings
@@ -103,6 +105,7 @@ class TaskFailed(Exception):
 class TaskRunner:
     def __init__(
         self, settings: ServerSettings, store: Store, audit: AuditLog, calls: ToolCalls,
+        approvals: ApprovalGate,
         feed: EventFeed | None = None,
     ) -> None:
         self.settings = settings
@@ -111,6 +114,7 @@ class TaskRunner:
         self.calls = calls
         self.owner = runner_identity()
         self.feed = feed if feed is not None else feed_for(settings.db_url)
+        self.approvals = approvals
         self.broker = EventBroker()
         self.recorder = EventRecorder(store, self.broker, owner=self.owner,
                                       on_lost=self._lost)
@@ -343,8 +347,10 @@ class TaskRunner:
         task_id = claimed.task.id
         try:
             if claimed.taken_over:
-                # the process that ran it stopped: the call it had in flight has an
-                # unknown outcome, and is never re-run
+                # the process that ran it stopped: a call waiting for a person never ran
+                # (it is denied); one that was running has an unknown outcome; neither is
+                # ever run again
+                await asyncio.to_thread(self.approvals.sweep, [task_id])
                 await asyncio.to_thread(self.audit.resolve_pending, [task_id])
                 if claimed.cancel_requested:  # asked of the process that stopped
                     reason = claimed.cancel_requested

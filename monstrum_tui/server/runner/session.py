@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ...client.models import Bot, Decision, Task, Tool
+from ...client.models import Approval, Bot, Decision, Task, Tool
 from ..calls import ToolOutcome
 from ..governance import callable_tools
 from ..redaction import Redactor
@@ -159,6 +159,20 @@ class TaskSession:
         )
 
     # --- CallListener: the call's events ------------------------------------------------
+
+    async def approval(
+        self, call_id: str, tool_name: str, resource_id: str, params: dict[str, Any],
+        approval: Approval,
+    ) -> None:
+        waiting = approval.status == "pending"
+        await self.recorder.record(
+            self.task_id, "approval",
+            task_changes={"status": "waiting_approval" if waiting else "running"},
+            tool_name=tool_name, resource_id=resource_id, call_id=call_id, params=params,
+            approval=approval.model_dump(mode="json"),
+            status="waiting_approval" if waiting else "running",
+            wait=True,
+        )
 
     async def denied(
         self, call_id: str, tool_name: str, resource_id: str | None, params: dict[str, Any],

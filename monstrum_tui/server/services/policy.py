@@ -11,7 +11,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from ...client.models import Bot, Decision, ToolAccess
-from ..governance import decide, tool_access
+from ..governance import approval_needed, decide, in_shadow, runs_in_shadow, tool_access
 from .errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -29,10 +29,20 @@ class PolicyService:
         return bot, offered
 
     async def authorize(self, bot_id: str, tool: str, params: Any) -> Decision:
-        """The decision a task would get for this call, without running it."""
+        """The decision a task would get for this call, without running it: also whether
+        it would wait for a person, and whether shadow mode would run it."""
         bot, offered = await self._policy(bot_id)
         # off the event loop: hostile params may take long to check, and must not stall
-        return await asyncio.to_thread(decide, bot, offered, tool, params)
+        decision = await asyncio.to_thread(decide, bot, offered, tool, params)
+        shadowed = runs_in_shadow(bot, offered, decision, params)
+        if not (decision.allowed or shadowed):
+            return decision
+        judged = decision if decision.allowed else decision.model_copy(update={"allowed": True})
+        need = approval_needed(bot, offered, judged, params)
+        return decision.model_copy(update={
+            "approval_required": need.reason if need else None,
+            "enforce": "log_only" if shadowed or in_shadow(bot, decision.resource_id) else None,
+        })
 
     async def tools(self, bot_id: str) -> list[ToolAccess]:
         """Every tool of the bot's bound resources, with the verdict on each."""

@@ -25,6 +25,7 @@ def row_to_bot(row: Any) -> Bot:
         status=row.status,
         allowed_operations=list(row.allowed_operations),
         resource_bindings=list(row.resource_bindings),
+        enforce=row.enforce or "enforce",
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -55,6 +56,7 @@ class BotRepository:
             "status": spec.status,
             "allowed_operations": list(spec.allowed_operations),
             "resource_bindings": bindings,
+            "enforce": spec.enforce,
             "created_at": now,
             "updated_at": now,
         }

@@ -43,6 +43,8 @@ bots = Table(
     Column("resource_bindings", JSON, nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+    # enforce | log_only (shadow mode: would-be denials run and are audited as would_deny)
+    Column("enforce", String(16), nullable=False, server_default="enforce"),
 )
 
 # which resources each bot is bound to, kept in step with bots.resource_bindings so
@@ -149,4 +151,34 @@ idempotency_keys = Table(
     Column("completed_at", Timestamp),
     PrimaryKeyConstraint("scope", "key_hash", name="pk_idempotency_keys"),
     Index("ix_idempotency_keys_created", "created_at"),
+)
+
+# tool calls waiting for a person (and the decisions): data, so any server process sees
+# them; the process that runs the call waits on its row, an approver updates it once
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    # pending | approved | rejected | expired | cancelled
+    Column("status", String(16), nullable=False),
+    Column("bot_id", String(40), nullable=False),
+    Column("task_id", String(40)),
+    Column("resource_id", String(80), nullable=False),
+    Column("tool_name", String(200), nullable=False),
+    Column("operation", String(200)),
+    # secrets redacted, as in the audit log
+    Column("params", JSON, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("audit_id", String(40)),
+    Column("via", String(8), nullable=False, default="task"),
+    # the API key that made the call (MCP calls); it may not approve its own call
+    Column("requested_by", String(40)),
+    Column("created_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp, nullable=False),
+    Column("decided_at", Timestamp),
+    Column("decided_by", String(40)),
+    Column("decided_by_name", String(100)),
+    Column("decision_reason", Text, nullable=False, default=""),
+    Index("ix_approvals_status", "status", "id"),
+    Index("ix_approvals_task", "task_id"),
 )

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine
 
+from .approvals import ApprovalRepository
 from .bots import BotRepository
 from .database import READ_ONLY, make_engine
 from .idempotency import IdempotencyRepository
@@ -30,6 +31,7 @@ class Store:
         self.resources = ResourceRepository(self)
         self.tasks = TaskRepository(self)
         self.idempotency = IdempotencyRepository(self)
+        self.approvals = ApprovalRepository(self)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, or_, select, text, update
 
-from ...client.models import FINISHED_TASK_STATUSES, Task, TaskEvent
+from ...client.models import FINISHED_TASK_STATUSES, UNFINISHED_TASK_STATUSES, Task, TaskEvent
 from ..ids import new_id
 from .columns import utcnow
 from .cursor import keyset_page
@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
     from .store import Store
 
-UNFINISHED = ("queued", "running")
+UNFINISHED = UNFINISHED_TASK_STATUSES
+#: a task some process holds: running, or waiting for a person between two steps
+HELD = ("running", "waiting_approval")
 FINISHED = tuple(sorted(FINISHED_TASK_STATUSES))
 #: the largest event seq every database can compare with (PostgreSQL's INTEGER)
 MAX_EVENT_SEQ = 2**31 - 1
@@ -228,7 +230,7 @@ class TaskRepository:
         """The owners holding running tasks now (to spot ones whose process died)."""
         with self._store.read() as conn:
             return [r[0] for r in conn.execute(
-                select(tasks.c.owner).where(tasks.c.status == "running",
+                select(tasks.c.owner).where(tasks.c.status.in_(HELD),
                                             tasks.c.owner.is_not(None)).distinct()
             ).all()]
 
@@ -261,9 +263,9 @@ class TaskRepository:
             if dead:
                 expired = or_(expired, tasks.c.owner.in_(dead))
             live = select(tasks.c.bot_id, func.count()).where(
-                tasks.c.status == "running", ~expired).group_by(tasks.c.bot_id)
+                tasks.c.status.in_(HELD), ~expired).group_by(tasks.c.bot_id)
             running_by_bot: dict[str, int] = {b: int(n) for b, n in conn.execute(live).all()}
-            stale = select(tasks).where(tasks.c.status == "running", expired)
+            stale = select(tasks).where(tasks.c.status.in_(HELD), expired)
             queued = select(tasks).where(tasks.c.status == "queued", tasks.c.owner.is_(None))
             if self._is_postgresql():
                 stale = stale.with_for_update(skip_locked=True)
@@ -281,7 +283,7 @@ class TaskRepository:
                 values: dict[str, Any] = {"owner": owner, "lease_until": until}
                 if taken_over:
                     values["resumes"] = tasks.c.resumes + 1
-                    guard = tasks.c.status == "running"
+                    guard = tasks.c.status.in_(HELD)
                 else:
                     values["status"] = "running"
                     guard = tasks.c.status == "queued"
@@ -301,10 +303,10 @@ class TaskRepository:
         until = now_micros() + int(lease_s * 1_000_000)
         with self._store.write() as conn:
             conn.execute(update(tasks).where(tasks.c.owner == owner,
-                                             tasks.c.status == "running")
+                                             tasks.c.status.in_(HELD))
                          .values(lease_until=until))
             rows = conn.execute(select(tasks.c.id, tasks.c.cancel_requested).where(
-                tasks.c.owner == owner, tasks.c.status == "running")).all()
+                tasks.c.owner == owner, tasks.c.status.in_(HELD))).all()
         return [Held(r.id, r.cancel_requested) for r in rows]
 
     def release(self, owner: str, task_ids: list[str]) -> int:
@@ -315,7 +317,7 @@ class TaskRepository:
         with self._store.write() as conn:
             done = conn.execute(
                 update(tasks).where(tasks.c.owner == owner, tasks.c.id.in_(task_ids),
-                                    tasks.c.status == "running")
+                                    tasks.c.status.in_(HELD))
                 .values(owner=None, lease_until=0)
             )
             self._notify(conn, "q")

@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Input, Label
 
 from ...client.errors import APIConnectionError, ConflictError, MonstrumError, NotFoundError
 from ...client.models import Task
+from ..approval_actions import ask_and_decide
 from ..connection import ConnectionStatus
 from ..messages import OpenTaskRequested, RunBotRequested
 from ..widgets.event_log import EventLog
@@ -42,6 +43,7 @@ FINISHED = frozenset({"completed", "failed", "cancelled"})
 STATUS_STYLES = {
     "queued": "dim",
     "running": "bold yellow",
+    "waiting_approval": "bold magenta",
     "completed": "green",
     "failed": "bold red",
     "cancelled": "magenta",
@@ -547,6 +549,10 @@ class TasksScreen(MonstrumScreen):
                           confirm_label="Cancel task"),
             answered,
         )
+
+    @on(TaskPane.DecisionRequested)
+    def _decision_requested(self, message: TaskPane.DecisionRequested) -> None:
+        ask_and_decide(self, message.approval, approve=message.approve)
 
     @work(group="task-cancel", exit_on_error=False)
     async def cancel_task(self, task_id: str) -> None:

@@ -73,6 +73,9 @@ class AuditTable(ScrollView, can_focus=True):
         "audit-table--success",
         "audit-table--error",
         "audit-table--denied",
+        "audit-table--would_deny",
+        "audit-table--pending",
+        "audit-table--unknown",
         "audit-table--placeholder",
     }
 
@@ -208,7 +211,9 @@ class AuditTable(ScrollView, can_focus=True):
     def _row(self, entry: AuditEntry, width: int, cursor: bool) -> Strip:
         base = self.rich_style
         cursor_style = self.get_component_rich_style("audit-table--cursor") if cursor else None
-        status_style = self.get_component_rich_style(f"audit-table--{entry.status}")
+        status_class = f"audit-table--{entry.status}"
+        status_style = (self.get_component_rich_style(status_class)
+                        if status_class in self.COMPONENT_CLASSES else base)
         time_style = self.get_component_rich_style("audit-table--time")
         cells: list[tuple[str, Style]] = [
             (entry.timestamp.strftime(TIME_FORMAT), time_style),

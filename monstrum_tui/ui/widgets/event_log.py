@@ -338,6 +338,8 @@ class EventLog(ScrollView, can_focus=True):
             line.append(f"⊘ denied {event.tool_name or '?'}: ", style + Style(bold=True))
             line.append(str(reason.get("message") or reason.get("check") or "denied"), style)
             line.append(" " + compact_json(event.params or {}), style)
+        elif entry.kind == "approval":
+            self._approval_summary(line, event)
         elif entry.kind == "error":
             label = f"! error {event.tool_name}: " if event.tool_name else "! error: "
             line.append(label + (event.error or ""), self._style("error"))
@@ -351,9 +353,24 @@ class EventLog(ScrollView, can_focus=True):
             line.append(" ▸", self._style("label"))
         return line
 
+    def _approval_summary(self, line: Text, event: TaskEvent) -> None:
+        approval = event.approval
+        tool = event.tool_name or "?"
+        if approval is None or approval.status == "pending":
+            line.append(f"◆ waiting for approval: {tool} ", self._style("call") + Style(bold=True))
+            line.append(compact_json(event.params or {}))
+            if approval is not None:
+                line.append(f" · {approval.reason}", self._style("label"))
+            return
+        who = approval.decided_by_name or approval.decided_by or ""
+        said = f": {approval.decision_reason}" if approval.decision_reason else ""
+        style = self._style("ok") if approval.status == "approved" else self._style("denied")
+        by = f" by {who}" if who and approval.status in ("approved", "rejected") else ""
+        line.append(f"◇ {approval.status}{by} {tool}{said}", style)
+
     @staticmethod
     def _expandable(entry: EventEntry) -> bool:
-        return entry.kind in ("call", "denied", "message") or (
+        return entry.kind in ("call", "denied", "message", "approval") or (
             entry.kind == "end" and bool(entry.event.output)
         )
 
@@ -392,6 +409,9 @@ class EventLog(ScrollView, can_focus=True):
             return self._block("reason", event.reason or {}) + self._block(
                 "params", event.params or {}
             )
+        if entry.kind == "approval" and event.approval is not None:
+            return self._block("approval", event.approval.model_dump(
+                mode="json", exclude_none=True, exclude={"params"}))
         if entry.kind == "end" and event.output:
             return self._wrapped(event.output, width)
         return []

@@ -1,4 +1,5 @@
-"""The header: profile, server address, connection state, and a read-only badge."""
+"""The header: profile, server address, connection state, calls waiting for approval, and a
+read-only badge."""
 
 from __future__ import annotations
 
@@ -26,10 +27,18 @@ class StatusHeader(Horizontal):
         yield Label("", id="header-profile")
         yield Label("", id="header-server")
         yield Label("", id="header-state")
+        yield Label("", id="header-approvals")
         yield Label("READ-ONLY", id="header-readonly")
 
     def on_mount(self) -> None:
         self.watch(self.app, "connection", self.show_status)
+        if hasattr(self.app, "pending_approvals"):
+            self.watch(self.app, "pending_approvals", self.show_approvals)
+
+    def show_approvals(self, count: int | None) -> None:
+        label = self.query_one("#header-approvals", Label)
+        label.update(f"◆ {count} approval{'s' if count != 1 else ''}" if count else "")
+        label.set_class(bool(count), "-shown")
 
     def show_status(self, status: ConnectionStatus) -> None:
         self.query_one("#header-profile", Label).update(

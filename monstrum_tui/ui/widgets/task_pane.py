@@ -21,7 +21,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Label
 
 from ...client.errors import APIConnectionError, MonstrumAPIError, MonstrumError, NotFoundError
-from ...client.models import Task, TaskEvent
+from ...client.models import Approval, Task, TaskEvent
 from ...client.sse import StreamStatus
 from ..messages import ShowAuditRequested
 from ..task_entries import MAX_ENTRIES
@@ -64,6 +64,8 @@ class TaskPane(Vertical):
         Binding("N", "find(-1)", "Previous match", id="pane.prev_match", show=False),
         Binding("y,c", "copy", "Copy event", id="pane.copy"),
         Binding("x", "cancel_task", "Cancel task", id="pane.cancel"),
+        Binding("a", "decide(True)", "Approve call", id="pane.approve"),
+        Binding("d", "decide(False)", "Reject call", id="pane.reject"),
         Binding("A", "show_audit", "Audit", id="pane.audit", show=False),
         Binding("w", "close_pane", "Close pane", id="pane.close"),
     ]
@@ -81,6 +83,15 @@ class TaskPane(Vertical):
         def __init__(self, pane: TaskPane) -> None:
             super().__init__()
             self.pane = pane
+
+    class DecisionRequested(Message):
+        """The user asked to approve or reject the call the task waits on."""
+
+        def __init__(self, pane: TaskPane, approval: Approval, approve: bool) -> None:
+            super().__init__()
+            self.pane = pane
+            self.approval = approval
+            self.approve = approve
 
     class Progress(Message):
         """The pane's stream changed the task's status or counts (the table follows)."""
@@ -116,6 +127,8 @@ class TaskPane(Vertical):
         self._drained = asyncio.Event()
         self._dirty = True
         self._flush_timer: Timer | None = None
+        #: the task's call waiting for a person, as its last approval event said
+        self.waiting_approval: Approval | None = None
 
     def compose(self) -> ComposeResult:
         yield Label("", classes="pane-title", markup=False)
@@ -212,12 +225,24 @@ class TaskPane(Vertical):
                 batch, self.buffer = self.buffer[:FLUSH_MAX], self.buffer[FLUSH_MAX:]
             self.event_log.add_events(batch)
             self._dirty = True
+            self._note_approvals(batch)
             self._report_progress(batch)
             if len(self.buffer) < BUFFER_HIGH:
                 self._drained.set()
         if self._dirty:
             self._dirty = False
             self.show_state()
+
+    def _note_approvals(self, batch: list[TaskEvent]) -> None:
+        before = self.waiting_approval
+        for event in batch:
+            if event.type == "approval" and event.approval is not None:
+                pending = event.approval.status == "pending"
+                self.waiting_approval = event.approval if pending else None
+            elif event.is_terminal:
+                self.waiting_approval = None
+        if self.waiting_approval is not before:
+            self.refresh_bindings()
 
     def _report_progress(self, batch: list[TaskEvent]) -> None:
         entries = self.event_log.entries
@@ -338,6 +363,10 @@ class TaskPane(Vertical):
     def action_cancel_task(self) -> None:
         self.post_message(self.CancelRequested(self))
 
+    def action_decide(self, approve: bool) -> None:
+        if self.waiting_approval is not None:
+            self.post_message(self.DecisionRequested(self, self.waiting_approval, approve))
+
     def action_show_audit(self) -> None:
         self.post_message(ShowAuditRequested(task_id=self.task_id))
 
@@ -345,6 +374,10 @@ class TaskPane(Vertical):
         self.post_message(self.CloseRequested(self))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "decide":
+            if self.waiting_approval is None or self.monstrum.connection.read_only:
+                return None
+            return True
         if action == "cancel_task":
             if self.monstrum.connection.read_only:
                 return None
