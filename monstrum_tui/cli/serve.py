@@ -73,12 +73,13 @@ def run(args: argparse.Namespace) -> int:
         max_steps=args.max_steps,
         task_timeout_s=args.task_timeout,
     )
+    from ..server.audit.log import AuditKeyMissing
     from ..server.credentials import SecretKeyError
 
     try:
         run_server(
             settings, host=args.host, port=args.port, uds=args.uds, log_level=args.log_level
         )
-    except SecretKeyError as exc:
+    except (SecretKeyError, AuditKeyMissing) as exc:  # the operator's to fix: no traceback
         raise CommandError(str(exc)) from None
     return 0

@@ -108,7 +108,7 @@ DECIDE_INLINE_BYTES = 16 * 1024
 def _large(params: Any) -> bool:
     try:
         return len(json.dumps(params, separators=(",", ":"), default=str)) > DECIDE_INLINE_BYTES
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return True
 
 
