@@ -60,7 +60,9 @@ class Api:
                           headers=self.headers, timeout=120) as stream:
             assert stream.status_code == 200, stream.read()
             body = "".join(stream.iter_text())
-        events = [json.loads(line[6:]) for line in body.splitlines() if line.startswith("data: ")]
+        # SSE lines end at CR, LF or CRLF only (str.splitlines would also cut at U+0085...)
+        lines = re.split("\r\n|\r|\n", body)
+        events = [json.loads(line[6:]) for line in lines if line.startswith("data: ")]
         assert events and events[-1].get("status") in ("completed", "failed", "cancelled"), (
             body[-2000:])
         return self.ok("GET", f"/v1/tasks/{task['id']}"), body

@@ -167,7 +167,7 @@ def test_2_unreadable_numbers_and_nesting_on_a_call_line_are_that_lines_problem(
         call_line("run_command", {"command": "echo", "args": ["still running"]}),
     ])
     assert task["status"] == "completed" and "still running" in task["output"]
-    problems = [json.loads(line[6:]) for line in stream.splitlines()
+    problems = [json.loads(line[6:]) for line in stream.split("\n")
                 if line.startswith("data: ") and '"type":"error"' in line]
     assert len(problems) == 2 and all("not valid JSON" in p["error"] for p in problems)
     assert "Traceback" not in admin.server.log()
