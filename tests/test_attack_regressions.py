@@ -438,6 +438,46 @@ def test_7_a_replaced_audit_key_stops_appends_and_fails_verify(used, upstream) -
     assert verify_offline(server.data_dir).returncode == 1
 
 
+def _roll_back_and_drop_the_witness(server: ServerProcess, admin: Api, bot: str) -> None:
+    """Copy the (validly sealed) database, make more calls, put the old copy back and
+    delete the witness that would show the log was cut."""
+    import shutil
+
+    old = server.data_dir.parent / "old.db"
+    shutil.copy(server.data_dir / "monstrum.db", old)
+    server.start()
+    admin.run(bot, [call_line("ping", {"n": f"later-{i}", "mode": "m"}) for i in range(3)])
+    server.stop()
+    shutil.copy(old, server.data_dir / "monstrum.db")
+    for extra in ("monstrum.db-wal", "monstrum.db-shm"):
+        (server.data_dir / extra).unlink(missing_ok=True)
+    (server.data_dir / "audit.witness").unlink()
+
+
+def test_7_verify_reports_a_deleted_witness_instead_of_writing_a_new_one(used) -> None:
+    """Found while attacking: ``audit verify`` made a new witness from whatever head the
+    database had, so a rolled-back log with its witness deleted verified as ok."""
+    server, admin, bot = used
+    _roll_back_and_drop_the_witness(server, admin, bot)
+    done = verify_offline(server.data_dir)
+    assert done.returncode == 1 and "witness (audit.witness) is missing" in done.stderr
+    assert not (server.data_dir / "audit.witness").exists()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the server's start makes a new witness when the file is missing, as it must for a "
+    "data dir that never had one (a log from before witnesses, or another machine's "
+    "server on a shared PostgreSQL): a deleted witness cannot be told from those without "
+    "recording in the database which data dirs have witnessed it"))
+def test_7_a_server_start_does_not_bless_a_rolled_back_log(used) -> None:
+    server, admin, bot = used
+    _roll_back_and_drop_the_witness(server, admin, bot)
+    server.start()
+    health = httpx.get(server.url + "/v1/health", timeout=10).json()
+    server.stop()
+    assert health["audit_ok"] is False
+
+
 # --- 8. one request stalled the server ----------------------------------------------------
 
 

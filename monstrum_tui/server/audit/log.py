@@ -222,10 +222,13 @@ class AuditLog:
         checkpoint_every: int = 10_000,
         seal_key: bytes | None = None,
         data_dir: Path | None = None,
+        first_witness: bool = True,
     ) -> None:
         """``seal_key`` seals the head, checkpoints, anchors, outcomes and the witness
         (seal.py); without one they are written unsealed and verify checks the keyless
-        hash chain only. ``data_dir`` holds the head witness (none without one)."""
+        hash chain only. ``data_dir`` holds the head witness (none without one); with
+        ``first_witness`` a data dir without one gets it from the current head (a
+        verifier passes False: it must report a missing witness, not replace it)."""
         self.engine = engine
         self.checkpoint_every = checkpoint_every
         self.is_sqlite = engine.dialect.name == "sqlite"
@@ -240,7 +243,8 @@ class AuditLog:
         if self.is_sqlite:
             with self._write() as conn:
                 conn.exec_driver_sql(FTS_DDL)
-        self._first_witness()
+        if first_witness:
+            self._first_witness()
 
     @classmethod
     def open(cls, url: str, *, create_key: bool = True, **kwargs: Any) -> AuditLog:
