@@ -643,3 +643,58 @@ def test_a_symlink_loop_in_the_root_breaks_no_listing_or_search(tmp_path: Path) 
         assert read.outcome.status == "denied" and str(tmp_path) not in read.outcome.error
     finally:
         hostile.close()
+
+
+def test_a_call_cancelled_while_its_entry_is_written_is_not_left_pending(tmp_path: Path) -> None:
+    """Found while attacking: cancelling a task while its call's entry was being written
+    (or its tool_call event recorded) left the entry ``pending`` for good: the task ended
+    as cancelled, and a restart only resolves the entries of unfinished tasks."""
+    import asyncio
+
+    hostile = HostilePlatform(tmp_path / "data")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "a.txt").write_text("a")
+    try:
+        hostile.add_resource("res_f", "filesystem", {"root": str(root)})
+        bot = hostile.add_bot("cancel-bot", "res_f", {"paths": ["*"]})
+        audit = hostile.platform.audit
+        writing = threading.Event()
+        real_begin = audit.begin
+
+        def slow_begin(**entry: object):
+            writing.set()
+            time.sleep(0.3)  # a slow disk: the cancel lands while the entry is written
+            return real_begin(**entry)
+
+        class SlowListener:
+            async def denied(self, *args: object, **kw: object) -> None: ...
+            async def finished(self, *args: object, **kw: object) -> None: ...
+
+            async def started(self, *args: object, **kw: object) -> None:
+                writing.set()
+                await asyncio.sleep(0.3)  # the tool_call event waits for its commit
+
+        async def cancel_while_writing(listener: object | None) -> None:
+            writing.clear()
+            call = asyncio.ensure_future(hostile.platform.calls.call(
+                bot, "read_file", {"path": "a.txt"}, task_id="task_c", listener=listener))
+            while not writing.is_set():
+                await asyncio.sleep(0.01)
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+
+        audit.begin = slow_begin  # type: ignore[method-assign]
+        hostile.loop.run_until_complete(cancel_while_writing(None))
+        audit.begin = real_begin  # type: ignore[method-assign]
+        hostile.loop.run_until_complete(cancel_while_writing(SlowListener()))
+        hostile.loop.run_until_complete(asyncio.sleep(0.5))
+        from monstrum_tui.server.audit.query import AuditFilter
+
+        entries, _ = audit.list(AuditFilter(task_id="task_c"), 10)
+        assert [(e.status, e.reason) for e in entries] == [
+            ("error", "cancelled before it ran: the call did not run")] * 2
+        assert audit.verify().ok
+    finally:
+        hostile.close()
