@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, quote, quote_plus
 import httpx
 import pytest
 
+from monstrum_tui.client.models import json_depth_exceeds
 from monstrum_tui.server.audit.chain import chain_hash, outcome_hash
 from tests.attack_platform import HostilePlatform, data_dir_canaries
 from tests.attack_server import Api, call_line, cli, server_log, verify_offline
@@ -697,4 +698,28 @@ def test_a_call_cancelled_while_its_entry_is_written_is_not_left_pending(tmp_pat
             ("error", "cancelled before it ran: the call did not run")] * 2
         assert audit.verify().ok
     finally:
+        hostile.close()
+
+
+def test_an_upstream_answer_nested_hundreds_deep_is_the_calls_result(tmp_path: Path) -> None:
+    """Found while attacking: JSON nested 500-950 deep from an upstream made the call raise
+    RecursionError (in redaction, after the executor): the task failed with a traceback."""
+
+    def deep(seen: SeenRequest) -> tuple[int, str, bytes]:
+        n = int(seen.path.rsplit("/", 1)[-1])
+        return 200, "application/json", ("[" * n + "]" * n).encode()
+
+    upstream = HostileUpstream(deep)
+    hostile = HostilePlatform(tmp_path / "data")
+    try:
+        type_id = hostile.install(CLUSTERS_MANIFEST)
+        hostile.add_resource("res_deep", type_id, {"api_base": upstream.url},
+                             {"token": "tok-deep-0001"})
+        bot = hostile.add_bot("deep-bot", "res_deep", {"clusters": ["*"]})
+        for n in (300, 600, 950, 5000):
+            traced = hostile.call(bot, "ping", {"n": "1", "mode": str(n)})
+            assert traced.ok and traced.audit["status"] == "success", (n, traced.outcome)
+            assert not json_depth_exceeds(traced.outcome.data)  # cut where it was too deep
+    finally:
+        upstream.close()
         hostile.close()
