@@ -723,3 +723,27 @@ def test_an_upstream_answer_nested_hundreds_deep_is_the_calls_result(tmp_path: P
     finally:
         upstream.close()
         hostile.close()
+
+
+def test_a_finished_tasks_entry_left_pending_is_resolved_at_the_next_start(used) -> None:
+    """Found while attacking: when a call's outcome cannot be written its entry stays
+    ``pending``; the next start only resolved the entries of unfinished tasks, so one of
+    a task that went on to finish stayed pending for good. (The outcome that could not be
+    written is simulated by putting the entry back in its pending state.)"""
+    server, admin, _ = used
+    conn = sqlite3.connect(server.data_dir / "monstrum.db")
+    seq, task_id = conn.execute(
+        "SELECT seq, task_id FROM audit_log WHERE status = 'success' ORDER BY seq DESC"
+    ).fetchone()
+    conn.execute("UPDATE audit_log SET status = 'pending', reason = '', duration_ms = NULL, "
+                 "result_size = NULL, outcome_hash = NULL, outcome_mac = NULL WHERE seq = ?",
+                 (seq,))
+    conn.commit()
+    conn.close()
+    server.start()
+    entries = admin.audit(task_id=task_id)
+    assert admin.ok("GET", f"/v1/tasks/{task_id}")["status"] == "completed"
+    server.stop()
+    assert not [e for e in entries if e["status"] == "pending"]
+    assert [e["status"] for e in entries if e["seq"] == seq] == ["unknown"]
+    assert verify_offline(server.data_dir).returncode == 0

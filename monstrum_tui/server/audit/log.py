@@ -509,6 +509,15 @@ class AuditLog:
                         len(rows))
         return len(rows)
 
+    def pending_task_ids(self) -> set[str]:
+        """The tasks that have entries still ``pending``."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(audit_log.c.task_id).where(audit_log.c.status == PENDING,
+                                                  audit_log.c.task_id.is_not(None)).distinct()
+            ).all()
+        return {row.task_id for row in rows}
+
     def record_many(
         self, entries: Iterable[Mapping[str, Any]], *, batch_size: int = 20_000
     ) -> int:

@@ -64,14 +64,27 @@ class TaskRunner:
         """Fail what a previous process left unfinished; then accept tasks."""
         self.recorder.start()
         unfinished = await asyncio.to_thread(self.store.tasks.unfinished)
-        # calls that were running when the server stopped: their outcome is unknown
-        await asyncio.to_thread(self.audit.resolve_pending, [t.id for t in unfinished])
+        # calls that were running when the server stopped: their outcome is unknown; so is
+        # that of a finished task's call whose outcome could not be written
+        await asyncio.to_thread(self.audit.resolve_pending,
+                                [t.id for t in unfinished] + await self._finished_pending())
         for task in unfinished:
             await self._finish(
                 task.id, "failed", error=INTERRUPTED,
                 detail=f"interrupted: the server stopped while this task was {task.status}",
             )
         self._started = True
+
+    async def _finished_pending(self) -> list[str]:
+        """Finished (or deleted) tasks that still have pending entries: nothing of theirs
+        runs anywhere any more."""
+        ids = await asyncio.to_thread(self.audit.pending_task_ids)
+        found = []
+        for task_id in sorted(ids):
+            task = await asyncio.to_thread(self.store.tasks.get, task_id)
+            if task is None or task.status in FINISHED:
+                found.append(task_id)
+        return found
 
     async def stop(self) -> None:
         """Interrupt running tasks and fail queued ones; they do not survive a restart."""
