@@ -175,7 +175,7 @@ def _no_credential(text: str) -> None:
         assert form not in text, form
 
 
-@settings(max_examples=200, deadline=None,
+@settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_no_param_leaves_the_scope_or_the_api_base(attacked, elsewhere, data) -> None:

@@ -221,7 +221,7 @@ def _same_value(ours: Any, theirs: Any) -> bool:
     return ours == theirs and type(ours) is type(theirs)
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(cases())
 def test_decide_scope_step_agrees_with_the_reference(case) -> None:
     dims, constraints, params = case
@@ -237,7 +237,7 @@ def test_decide_scope_step_agrees_with_the_reference(case) -> None:
     assert _same_value(decision.value, value), (decision.value, value)
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(mode=st.sampled_from(["pattern", "exact", "prefix", "regex"]), data=st.data())
 def test_the_matcher_agrees_value_by_value(mode: str, data) -> None:
     pattern = {"pattern": globs, "exact": plain, "prefix": plain, "regex": regexes}[mode]
@@ -249,7 +249,7 @@ def test_the_matcher_agrees_value_by_value(mode: str, data) -> None:
     assert ours == any(ref_matches(mode, p, value) for p in patterns)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(params=params_st, path=paths)
 def test_values_at_agrees_with_the_reference(params, path) -> None:
     ours = values_at(params, path)
@@ -261,7 +261,7 @@ def test_values_at_agrees_with_the_reference(params, path) -> None:
         assert (o is ABSENT) == (t is MISSING) and (t is MISSING or o == t)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(cases(), st.data())
 def test_the_guard_an_executor_asks_agrees_with_the_reference(case, data) -> None:
     """An executor asks the guard about a value it derived (a resolved path): the same
