@@ -7,6 +7,9 @@ resolved path *relative to the root*, with the binding's own patterns (the call'
 ``paths: [docs/*]`` even though its text matches. A listing or a search shows only
 entries whose real path is in scope, never the platform's data dir, and never
 follows a link out of the root. Absolute paths and ``..`` are refused outright.
+What was checked is what is read: a file is opened one part at a time from the root,
+never through a link (``open_beneath``), so a folder swapped for a link between the
+check and the read is refused, not followed.
 """
 
 from __future__ import annotations

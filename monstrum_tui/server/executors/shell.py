@@ -10,11 +10,14 @@ Confinement, in two layers:
 
 1. every argument, in every form a program may read a path from (bare, ``-xVALUE``
    and grouped short options, ``--opt=VALUE``, ``key=VALUE``, ``name:VALUE``,
-   ``@VALUE``), must not be absolute, start with ``~``, climb with ``..``, or resolve
-   (through links) outside the working folder or into the platform's data dir;
+   ``@VALUE``, items of ``a,b``), must not be absolute, start with ``~``, climb with
+   ``..``, or lead (through links, even to a file not made yet) outside the working
+   folder or into the platform's data dir; arguments longer than PATH_MAX are refused;
 2. where the kernel has Landlock, the program itself can only write in its working
    folder and only read it and the system's read-only folders, with no network
    (``landlock.py``), so even a form this text check does not know cannot reach out.
+   Only this layer stops a program that follows links by itself (``grep -R .`` over a
+   folder holding a link that leads out).
 """
 
 from __future__ import annotations
