@@ -193,7 +193,10 @@ def _verify_offline(
             "rewritten by someone with database access would pass. Restore the key, or pass "
             "--keyless to check only the hash chain."
         )
-    audit = AuditLog.open(database_url, seal_key=key, data_dir=None if keyless else key_dir)
+    # first_witness=False: a deleted witness is reported, not quietly made again from
+    # whatever head the database now has
+    audit = AuditLog.open(database_url, seal_key=key, data_dir=None if keyless else key_dir,
+                          first_witness=False)
     try:
         return audit.verify(fast=fast)
     finally:

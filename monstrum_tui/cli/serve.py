@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         run_server(
             settings, host=args.host, port=args.port, uds=args.uds, log_level=args.log_level
         )
-    except (SecretKeyError, SchemaError, AuditKeyMissing) as exc:
+    except (SecretKeyError, SchemaError, AuditKeyMissing) as exc:  # the operator's to fix
         raise CommandError(str(exc)) from None
     except OperationalError as exc:  # the database is unreachable, or refuses us
         raise CommandError(f"cannot open the database: {exc.orig}") from None

@@ -100,6 +100,38 @@ def _plain_text(value: str) -> str:
 Name = Annotated[str, AfterValidator(_plain_name)]
 Description = Annotated[str, AfterValidator(_plain_text)]
 
+#: the deepest nesting of objects and arrays accepted in a free-form JSON value (metadata,
+#: config, a tool call's params): more cannot be serialized back (pydantic stops at 255)
+#: nor walked without recursion limits, and no real value needs it
+MAX_JSON_DEPTH = 64
+
+
+def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``value`` nests objects/arrays more than ``limit`` deep (no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _shallow(value: dict[str, Any]) -> dict[str, Any]:
+    if json_depth_exceeds(value, MAX_JSON_DEPTH):
+        raise ValueError(f"nests objects and arrays more than {MAX_JSON_DEPTH} levels deep")
+    return value
+
+
+#: a free-form JSON object in a request, nested at most ``MAX_JSON_DEPTH`` deep
+JsonObject = Annotated[dict[str, Any], AfterValidator(_shallow)]
+
 
 class WireModel(BaseModel):
     """Base of every wire model: tolerant of fields it does not know."""
@@ -283,16 +315,16 @@ class ResourceCreate(WireModel):
     type: str
     name: Name = Field(min_length=1, max_length=100)
     id: str | None = Field(default=None, pattern=r"^res_[a-z0-9][a-z0-9_-]{1,62}$")
-    config: dict[str, Any] = Field(default_factory=dict)
-    credentials: dict[str, Any] = Field(default_factory=dict)
+    config: JsonObject = Field(default_factory=dict)
+    credentials: JsonObject = Field(default_factory=dict)
 
 
 class ResourceUpdate(WireModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name | None = Field(default=None, min_length=1, max_length=100)
-    config: dict[str, Any] | None = None
-    credentials: dict[str, Any] | None = None
+    config: JsonObject | None = None
+    credentials: JsonObject | None = None
 
 
 class Integration(WireModel):
@@ -377,7 +409,7 @@ class TaskCreate(WireModel):
 
     bot_id: str
     input: str = Field(default="", max_length=200_000)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: JsonObject = Field(default_factory=dict)
 
 
 class Approval(WireModel):
@@ -490,7 +522,7 @@ class AuthorizeRequest(WireModel):
     model_config = ConfigDict(extra="forbid")
 
     tool: str
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: JsonObject = Field(default_factory=dict)
 
 
 # --- audit ------------------------------------------------------------------

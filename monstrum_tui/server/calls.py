@@ -34,6 +34,7 @@ credential already replaced by ``***``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -53,6 +54,15 @@ from .redaction import Redactor, redact_params, wire_safe
 from .store import Store
 
 log = logging.getLogger("monstrum.calls")
+
+
+#: the outcome of a call whose task was cancelled before its executor started
+NOT_RUN = {"status": "error", "reason": "cancelled before it ran: the call did not run"}
+#: ... and while its executor was running
+CANCELLED_RUNNING = {
+    "status": "unknown",
+    "reason": "cancelled while running: the call may or may not have taken effect",
+}
 
 
 class AuditUnavailable(RuntimeError):
@@ -141,7 +151,7 @@ DECIDE_INLINE_BYTES = 16 * 1024
 def _large(params: Any) -> bool:
     try:
         return len(json.dumps(params, separators=(",", ":"), default=str)) > DECIDE_INLINE_BYTES
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return True
 
 
@@ -238,11 +248,17 @@ class ToolCalls:
             raise AuditUnavailable(f"the call cannot be guarded: {exc}") from None
         if shadow:
             guard = ShadowGuard.over(guard)
+        writing = asyncio.ensure_future(asyncio.to_thread(
+            self._audit.begin, resource_id=resource_id,
+            decision=_audited(audited, caller), **where,
+        ))
         try:
-            pending = await asyncio.to_thread(
-                self._audit.begin, resource_id=resource_id,
-                decision=_audited(audited, caller), **where,
-            )
+            # shielded: a task cancelled now still gets its entry written, then completed
+            pending = await asyncio.shield(writing)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await self._complete(await writing, **NOT_RUN)
+            raise
         except Exception as exc:
             log.error("the audit log could not record a call, so it was not run: %s", exc)
             raise AuditUnavailable(
@@ -261,18 +277,19 @@ class ToolCalls:
                 return verdict
             approval_note = outcome_text(verdict)
             timeout = max(0.1, timeout - (time.monotonic() - waited))
-
-        if listener is not None:
-            await listener.started(call_id, tool_name, resource_id, safe_params, pending.id)
         started = time.perf_counter()
+        running = False
         try:
+            if listener is not None:
+                await listener.started(call_id, tool_name, resource_id, safe_params,
+                                       pending.id)
+            running = True
             result = await self._catalog.execute(
                 resource_id, tool_name, params, timeout=timeout, guard=guard
             )
         except asyncio.CancelledError:
             await self._complete(
-                pending, status="unknown",
-                reason="cancelled while running: the call may or may not have taken effect",
+                pending, **(CANCELLED_RUNNING if running else NOT_RUN),
                 duration_ms=(time.perf_counter() - started) * 1000,
             )
             raise

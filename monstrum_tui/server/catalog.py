@@ -26,7 +26,7 @@ from .executors.registry import ExecutorRegistry
 from .governance.guard import ScopeGuard
 from .manifests import CompiledManifest
 from .manifests.model import ToolSpec
-from .redaction import Redactor, secrets_in_use, shorten, shorten_strings
+from .redaction import Redactor, secrets_in_use, shorten, shorten_strings, wire_safe
 from .store import Store
 
 log = logging.getLogger("monstrum.catalog")
@@ -172,6 +172,9 @@ class ToolCatalog:
             ok: bool, data: Any, error: str | None, redactor: Redactor | None = None,
             refused: Decision | None = None,
         ) -> ToolResult:
+            # bounded first: an upstream's JSON nested hundreds deep would make every
+            # walk over it below (redaction, shortening) raise RecursionError
+            data = wire_safe(data)
             if redactor:
                 data = redactor.value(data)
                 error = redactor.text(error) if error else error

@@ -2,13 +2,15 @@
 
 ``Redactor`` knows a call's secrets (the resource's credentials, values derived from
 them, a model provider's key) in every encoding an executor or an upstream can echo
-them back in: raw, percent-encoded (path and query forms, ``+`` for spaces),
-JSON-escaped, and base64 (standard and URL-safe, padded or not) of the raw value. It
+them back in: raw, percent-encoded (path and query forms, ``+`` for spaces, either case
+of hex), JSON-escaped (Python, Go and PHP styles), HTML-escaped, and base64 (standard
+and URL-safe, padded or not) of the raw value. It
 replaces each with ``***``; callers redact *before* they shorten text, so a cut can
 never leave a secret's prefix behind.
 
 ``redact_params`` hides the values of secret-looking keys in params a model wrote, and
-``wire_safe`` makes any text storable and hashable (lone surrogates become U+FFFD).
+``wire_safe`` makes any value storable and hashable (lone surrogates become U+FFFD,
+nesting is cut at ``MAX_JSON_DEPTH``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from ..client.models import MAX_JSON_DEPTH
+
 REDACTED = "***"
 #: shorter values are not redacted as substrings (they would blot out ordinary text)
 MIN_REDACTED_LENGTH = 4
@@ -32,18 +36,40 @@ _SECRET_KEY = re.compile(
 )
 
 
+_PERCENT_ESCAPE = re.compile("%[0-9A-F]{2}")
+
+
+def _json_forms(secret: str) -> set[str]:
+    """JSON string escapes as Python writes them, as Go does (``<``, ``>``, ``&`` as
+    ``\\u003c``...) and as PHP does (``/`` as ``\\/``, non-ASCII as ``\\u00e9``)."""
+    forms = set()
+    for ascii_only in (True, False):
+        plain = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
+        for html_safe in (False, True):
+            text = plain
+            if html_safe:
+                text = (text.replace("<", "\\u003c").replace(">", "\\u003e")
+                        .replace("&", "\\u0026"))
+            forms |= {text, text.replace("/", "\\/")}
+    return forms
+
+
+def _html_forms(secret: str) -> set[str]:
+    """HTML-escaped, with each way quotes are written (an error page echoing a value)."""
+    base = secret.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return {base.replace('"', dq).replace("'", sq)
+            for dq in ('"', "&quot;", "&#34;") for sq in ("'", "&#x27;", "&#39;")}
+
+
 def encodings_of(secret: str) -> set[str]:
-    """Every form of ``secret`` that may come back in a result, an error or a URL."""
+    """Every form of ``secret`` that may come back in a result, an error or a URL: raw,
+    percent-encoded (path and query forms, either case of hex), JSON-escaped (as Python,
+    Go and PHP write it), HTML-escaped, and base64 of the raw value."""
     raw = secret.encode("utf-8", errors="surrogatepass")
-    forms = {
-        secret,
-        quote(secret, safe=""),
-        quote(secret),
-        quote_plus(secret),
-        quote_plus(secret, safe=""),
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-    }
+    percent = {quote(secret, safe=""), quote(secret), quote_plus(secret),
+               quote_plus(secret, safe="")}
+    forms = {secret, *percent, *_json_forms(secret), *_html_forms(secret)}
+    forms |= {_PERCENT_ESCAPE.sub(lambda m: m.group(0).lower(), f) for f in percent}
     for encode in (base64.b64encode, base64.urlsafe_b64encode):
         text = encode(raw).decode("ascii")
         forms.update({text, text.rstrip("=")})
@@ -167,14 +193,22 @@ def _safe_str(text: str) -> str:
     return text
 
 
-def wire_safe(value: Any) -> Any:
-    """A JSON-like value whose strings all encode as UTF-8 (lone surrogates -> U+FFFD)."""
+#: what is stored in place of an object or array nested deeper than ``MAX_JSON_DEPTH``
+TOO_DEEP = "…(nested too deep)"
+
+
+def wire_safe(value: Any, _depth: int = 0) -> Any:
+    """A JSON-like value whose strings all encode as UTF-8 (lone surrogates -> U+FFFD) and
+    whose nesting stops at ``MAX_JSON_DEPTH`` (deeper objects and arrays become
+    ``TOO_DEEP``): it can be stored, hashed, and serialized back by every reader."""
     if isinstance(value, str):
         return _safe_str(value)
+    if isinstance(value, (dict, list, tuple)) and _depth >= MAX_JSON_DEPTH:
+        return TOO_DEEP
     if isinstance(value, dict):
-        return {_safe_str(str(k)): wire_safe(v) for k, v in value.items()}
+        return {_safe_str(str(k)): wire_safe(v, _depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [wire_safe(v) for v in value]
+        return [wire_safe(v, _depth + 1) for v in value]
     return value
 
 

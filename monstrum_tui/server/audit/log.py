@@ -221,10 +221,13 @@ class AuditLog:
         checkpoint_every: int = 10_000,
         seal_key: bytes | None = None,
         data_dir: Path | None = None,
+        first_witness: bool = True,
     ) -> None:
         """``seal_key`` seals the head, checkpoints, anchors, outcomes and the witness
         (seal.py); without one they are written unsealed and verify checks the keyless
-        hash chain only. ``data_dir`` holds the head witness (none without one)."""
+        hash chain only. ``data_dir`` holds the head witness (none without one); with
+        ``first_witness`` a data dir without one gets it from the current head (a
+        verifier passes False: it must report a missing witness, not replace it)."""
         self.engine = engine
         self.checkpoint_every = checkpoint_every
         self.is_sqlite = engine.dialect.name == "sqlite"
@@ -234,7 +237,8 @@ class AuditLog:
         self._broken: str | None = None
         upgrade_schema(engine)
         self._seal_pre_seal_rows()
-        self._first_witness()
+        if first_witness:
+            self._first_witness()
 
     @classmethod
     def open(cls, url: str, *, create_key: bool = True, **kwargs: Any) -> AuditLog:
@@ -492,6 +496,15 @@ class AuditLog:
             log.warning("audit log: %d call(s) had no recorded outcome; marked unknown",
                         len(rows))
         return len(rows)
+
+    def pending_task_ids(self) -> set[str]:
+        """The tasks that have entries still ``pending``."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(audit_log.c.task_id).where(audit_log.c.status == PENDING,
+                                                  audit_log.c.task_id.is_not(None)).distinct()
+            ).all()
+        return {row.task_id for row in rows}
 
     def record_many(
         self, entries: Iterable[Mapping[str, Any]], *, batch_size: int = 20_000

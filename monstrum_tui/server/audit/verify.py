@@ -230,7 +230,10 @@ def verify_chain(
         problem = _witness_problem(conn, witness, sealer, last_seq, expected_prev)
         if problem is not None:
             return bad(witness.entry_id, problem, checked)
-    elif witnessed and last_seq > 0:
+    elif witnessed and last_seq > 0 and conn.execute(
+        select(_C.seq).where(_C.fmt == FORMAT_2).limit(1)
+    ).first() is not None:
+        # entries written since witnesses exist (format 2) were witnessed from the first
         return bad(None, "the head witness (audit.witness) is missing while the log has "
                    "entries: it was deleted", checked)
     return AuditVerification(ok=True, checked=checked, head_id=prev_id, pending=pending,

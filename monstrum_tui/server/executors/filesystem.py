@@ -7,6 +7,9 @@ resolved path *relative to the root*, with the binding's own patterns (the call'
 ``paths: [docs/*]`` even though its text matches. A listing or a search shows only
 entries whose real path is in scope, never the platform's data dir, and never
 follows a link out of the root. Absolute paths and ``..`` are refused outright.
+What was checked is what is read: a file is opened one part at a time from the root,
+never through a link (``open_beneath``), so a folder swapped for a link between the
+check and the read is refused, not followed.
 """
 
 from __future__ import annotations
@@ -46,6 +49,30 @@ def _rel(root: Path, path: Path) -> str:
     return path.relative_to(root).as_posix() if path != root else "."
 
 
+def open_beneath(root: Path, real: Path) -> int:
+    """A read-only descriptor of ``real`` (resolved, under ``root``), opened one part at a
+    time from the root and never through a link.
+
+    The path was checked when it was resolved; a folder on it swapped for a link since
+    then (to leave the root or the scope) makes this fail (``OSError``) instead of being
+    followed. Non-blocking, so a file swapped for a FIFO does not hang the read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    parts = real.relative_to(root).parts
+    fd = os.open(root, flags | os.O_DIRECTORY)
+    try:
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            child = os.open(part, flags | (os.O_NONBLOCK if last else os.O_DIRECTORY),
+                            dir_fd=fd)
+            os.close(fd)
+            fd = child
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def resolve_inside(root: Path, relative: Any) -> Path:
     """The real path of ``relative`` under ``root``, or ``ToolFailure`` if it would escape."""
     if relative is None or relative == "":
@@ -60,7 +87,10 @@ def resolve_inside(root: Path, relative: Any) -> Path:
         raise ToolFailure(f"path '{relative}' is absolute; give a path relative to the root")
     if ".." in pure.parts:
         raise ToolFailure(f"path '{relative}' contains '..'; paths must stay inside the root")
-    real = (root / pure).resolve()
+    try:
+        real = (root / pure).resolve()
+    except (OSError, RuntimeError):  # a symlink loop: it leads nowhere
+        raise ToolFailure(f"path '{relative}' cannot be resolved (a symlink loop)") from None
     if not is_within(real, root):
         raise ToolFailure(f"path '{relative}' leads outside the root (through a symlink)")
     return real
@@ -81,7 +111,10 @@ class _Place:
     def target(self) -> Path:
         """The real path the call's ``path`` param names, checked against the scope."""
         asked = self.call.params.get(PATH_PARAM)
-        real = resolve_inside(self.root, asked)
+        try:
+            real = resolve_inside(self.root, asked)
+        except ToolFailure as refused:  # confinement: a denial, audited as one
+            raise self.call.refuse(refused.message) from None
         if self.call.private.holds(real):
             raise self.call.refuse(f"path '{asked}' is private to the platform")
         rel = _rel(self.root, real)
@@ -122,9 +155,12 @@ def _list(call: ExecutorCall) -> dict[str, Any]:
         if len(entries) >= MAX_LIST_ENTRIES:
             truncated = True
             break
-        real = Path(entry.path).resolve()
-        if not is_within(real, place.root) or call.private.holds(real):
-            continue  # a link out of the root, or into the platform's files: not ours
+        try:
+            real = Path(entry.path).resolve()
+        except (OSError, RuntimeError):  # a symlink loop shows nothing, and stops nothing
+            continue
+        if not place.visible(real):
+            continue  # a link out of the root, into the platform's files, or out of scope
         try:
             info = real.stat()
         except OSError:
@@ -152,10 +188,16 @@ def _read(call: ExecutorCall) -> dict[str, Any]:
     if not target.is_file():
         raise ToolFailure(f"'{_rel(place.root, target)}' is not a file")
     limit = _read_limit(call)
-    # O_NOFOLLOW: the resolved path was checked; a link swapped in since is not followed
-    fd = os.open(target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        fd = open_beneath(place.root, target)
+    except OSError:
+        raise call.refuse(f"path '{call.params.get(PATH_PARAM)}' changed while it was being "
+                          "opened (a folder on it became a link): refused") from None
     with os.fdopen(fd, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ToolFailure(f"'{_rel(place.root, target)}' is not a file")
+        size = info.st_size
         raw = f.read(limit)
     return {
         "path": _rel(place.root, target),
@@ -179,16 +221,22 @@ def _search(call: ExecutorCall) -> dict[str, Any]:
         if len(matches) >= MAX_MATCHES or scanned >= MAX_SEARCH_FILES:
             truncated = True
             break
-        real = path.resolve()
+        try:
+            real = path.resolve()
+        except (OSError, RuntimeError):  # a symlink loop
+            continue
         if not place.visible(real):
             continue
-        if not real.is_file() or real.stat().st_size > MAX_SEARCH_FILE:
-            continue
-        scanned += 1
         try:
-            text = real.read_text(encoding="utf-8", errors="replace")
+            # what was checked is what is read: a folder swapped for a link is not followed
+            with os.fdopen(open_beneath(place.root, real), "rb") as f:
+                info = os.fstat(f.fileno())
+                if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SEARCH_FILE:
+                    continue
+                text = f.read(MAX_SEARCH_FILE).decode("utf-8", errors="replace")
         except OSError:
             continue
+        scanned += 1
         for number, line in enumerate(text.splitlines(), 1):
             if needle in line.lower():
                 matches.append(

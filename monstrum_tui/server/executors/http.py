@@ -125,6 +125,8 @@ def build_url(call: ExecutorCall, lookup: Any) -> httpx.URL:
         path = str(render(call.tool.http.path, lookup, escape=_segment))
     except MissingValue as exc:
         raise ToolFailure(f"missing parameter '{exc.ref.name}' for the request path") from None
+    except ToolFailure as refused:  # a dot segment: confinement, so a denial
+        raise call.refuse(refused.message) from None
     joined = str(base).split("?", 1)[0].split("#", 1)[0].rstrip("/") + "/" + path.lstrip("/")
     try:
         url = httpx.URL(joined)
@@ -164,7 +166,7 @@ def _decode(response: httpx.Response, raw: bytes) -> Any:
     if "json" in response.headers.get("content-type", ""):
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past what Python reads
             return text
     return text
 

@@ -10,11 +10,14 @@ Confinement, in two layers:
 
 1. every argument, in every form a program may read a path from (bare, ``-xVALUE``
    and grouped short options, ``--opt=VALUE``, ``key=VALUE``, ``name:VALUE``,
-   ``@VALUE``), must not be absolute, start with ``~``, climb with ``..``, or resolve
-   (through links) outside the working folder or into the platform's data dir;
+   ``@VALUE``, items of ``a,b``), must not be absolute, start with ``~``, climb with
+   ``..``, or lead (through links, even to a file not made yet) outside the working
+   folder or into the platform's data dir; arguments longer than PATH_MAX are refused;
 2. where the kernel has Landlock, the program itself can only write in its working
    folder and only read it and the system's read-only folders, with no network
    (``landlock.py``), so even a form this text check does not know cannot reach out.
+   Only this layer stops a program that follows links by itself (``grep -R .`` over a
+   folder holding a link that leads out).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import contextlib
 import os
 import shutil
 import signal
+import stat
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
@@ -40,6 +44,8 @@ DEFAULT_MAX_OUTPUT = 64 * 1024
 HARD_MAX_OUTPUT = 1024 * 1024
 #: characters after which the rest of an argument may be read as a path (key=VALUE...)
 _VALUE_SEPARATORS = "=:@,"
+#: the longest argument checked (and so run): PATH_MAX, the longest path a program opens
+MAX_ARG_CHARS = 4096
 
 
 def _allowed(config: Mapping[str, Any]) -> list[str]:
@@ -64,19 +70,38 @@ def path_candidates(arg: str) -> Iterator[str]:
     """Every part of an argument that a program might open as a path.
 
     The whole argument; for ``-x...`` every suffix after the option letters (``-f../k``,
-    ``-xzf/abs``); for ``--opt=V`` the value; and the rest after any ``=``, ``:``,
-    ``@`` or ``,`` (``if=/etc/x``, ``file:../k``, ``@/etc/x``).
+    ``-xzf/abs``); for ``--opt=V`` the value; the rest after any ``=``, ``:``, ``@`` or
+    ``,`` (``if=/etc/x``, ``file:../k``, ``@/etc/x``), and each item between them
+    (``--files=a,link,b``).
     """
     yield arg
     if arg.startswith("-") and not arg.startswith("--"):
         for i in range(2, len(arg)):
             yield arg[i:]
-    for i, char in enumerate(arg):
-        if char in _VALUE_SEPARATORS and i + 1 < len(arg):
+    cuts = [i for i, char in enumerate(arg) if char in _VALUE_SEPARATORS]
+    for i in cuts:
+        if i + 1 < len(arg):
             yield arg[i + 1:]
+    for start, end in zip([0, *(i + 1 for i in cuts)], [*cuts, len(arg)], strict=True):
+        if start < end and (start, end) != (0, len(arg)):
+            yield arg[start:end]
 
 
-def _refusal(candidate: str, cwd: Path, private: PrivateZone) -> str | None:
+def _landing(cwd: Path, parts: tuple[str, ...]) -> Path:
+    """Where a relative path really leads: each part that exists is followed through its
+    links; at the first that does not, the rest lands below it (no link can be there)."""
+    current = cwd
+    for index, part in enumerate(parts):
+        step = current / part
+        try:
+            info = os.lstat(step)
+        except OSError:  # absent, not a folder, or a name too long to exist
+            return step.joinpath(*parts[index + 1:])
+        current = step.resolve() if stat.S_ISLNK(info.st_mode) else step
+    return current
+
+
+def _refusal(candidate: str, cwd: Path, private: PrivateZone, names: frozenset[str]) -> str | None:
     pure = PurePosixPath(candidate)
     if pure.is_absolute():
         return "is an absolute path; paths must be relative to the working folder"
@@ -84,21 +109,34 @@ def _refusal(candidate: str, cwd: Path, private: PrivateZone) -> str | None:
         return "names a home folder; paths must be relative to the working folder"
     if ".." in pure.parts:
         return "contains '..'; paths must stay inside the working folder"
-    target = cwd / pure
-    if target.exists() or target.is_symlink():
-        real = target.resolve()
-        if not is_within(real, cwd):
-            return "leads outside the working folder"
-        if private.holds(real):
-            return "leads into the platform's data dir"
+    if not pure.parts or pure.parts[0] not in names:
+        return None  # nothing of that name in the folder, so nothing below it either
+    # followed whether or not it exists: a file the program would create under a link
+    # (``link/new`` with ``link`` -> elsewhere) lands where the link points
+    real = _landing(cwd, pure.parts)
+    if not is_within(real, cwd):
+        return "leads outside the working folder"
+    if private.holds(real):
+        return "leads into the platform's data dir"
     return None
 
 
 def check_confined(args: list[str], cwd: Path, private: PrivateZone) -> None:
-    """Refuse (``ToolFailure``) an argument that could name a place outside ``cwd``."""
+    """Refuse (``ToolFailure``) an argument that could name a place outside ``cwd``.
+
+    Every candidate of an option cluster is one of its suffixes, so the work grows with
+    the square of an argument's length: arguments longer than ``MAX_ARG_CHARS`` (the
+    longest path the kernel opens) are refused rather than checked.
+    """
+    names = frozenset(os.listdir(cwd))
     for arg in args:
+        if len(arg) > MAX_ARG_CHARS:
+            raise ToolFailure(
+                f"an argument is {len(arg)} characters long; at most {MAX_ARG_CHARS} are "
+                "accepted (the longest path a program can open)"
+            )
         for candidate in path_candidates(arg):
-            why = _refusal(candidate, cwd, private)
+            why = _refusal(candidate, cwd, private, names)
             if why is not None:
                 shown = f"'{arg}'" if candidate == arg else f"'{arg}' (as '{candidate}')"
                 raise ToolFailure(f"argument {shown} {why}")
@@ -184,7 +222,12 @@ class ShellExecutor:
     async def _run(
         self, call: ExecutorCall, command: str, program: str, args: list[str], cwd: Path
     ) -> Any:
-        check_confined(args, cwd, call.private)
+        try:
+            # in a thread: a folder on a slow disk, or many long arguments, must not hold
+            # up every other request
+            await asyncio.to_thread(check_confined, args, cwd, call.private)
+        except ToolFailure as refused:  # confinement: a denial, audited as one
+            raise call.refuse(refused.message) from None
         timeout, cap = _limits(call)
         env = {"PATH": SAFE_PATH, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": str(cwd)}
         argv = [program, *args]

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
-from ...client.models import Bot, Decision, ResourceBinding, Tool
+from ...client.models import (
+    MAX_JSON_DEPTH,
+    Bot,
+    Decision,
+    ResourceBinding,
+    Tool,
+    json_depth_exceeds,
+)
 from ..redaction import invalid_text_at
 from .schemas import schema_error
 from .scope import ABSENT, matcher_for, values_at
@@ -151,8 +158,11 @@ def refuse_by_name(bot: Bot, binding: ResourceBinding, tool: Tool) -> Decision |
 
 
 def params_problem(params: dict[str, Any]) -> str | None:
-    """What makes params unusable whatever the schema: too large to decide in bounded
-    time, or text that is not valid Unicode (it could not be audited as written)."""
+    """What makes params unusable whatever the schema: too large or too deeply nested to
+    decide in bounded time, or text that is not valid Unicode (it could not be audited as
+    written)."""
+    if json_depth_exceeds(params):
+        return f"params nest objects and arrays more than {MAX_JSON_DEPTH} levels deep"
     try:
         size = len(json.dumps(params, ensure_ascii=False, allow_nan=False,
                               separators=(",", ":")).encode("utf-8", "surrogatepass"))

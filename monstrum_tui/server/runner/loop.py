@@ -134,6 +134,9 @@ class TaskRunner:
         self.recorder.start()
         self._wake_claims = asyncio.Event()
         self._renew_now = asyncio.Event()
+        # a finished task's call whose outcome could not be written: nothing of it runs
+        # anywhere any more, so its outcome is unknown
+        await asyncio.to_thread(self.audit.resolve_pending, await self._finished_pending())
         self.feed.start(asyncio.get_running_loop(), self._notified)
         self._accepting = True
         self._loops = [
@@ -141,6 +144,17 @@ class TaskRunner:
             asyncio.create_task(self._lease_loop(), name="task leases"),
         ]
         self._wake_claims.set()
+
+    async def _finished_pending(self) -> list[str]:
+        """Finished (or deleted) tasks that still have pending entries: nothing of theirs
+        runs anywhere any more."""
+        ids = await asyncio.to_thread(self.audit.pending_task_ids)
+        found = []
+        for task_id in sorted(ids):
+            task = await asyncio.to_thread(self.store.tasks.get, task_id)
+            if task is None or task.status in FINISHED:
+                found.append(task_id)
+        return found
 
     async def stop(self) -> None:
         """Stop claiming; let running tasks reach a call boundary, then hand them off."""

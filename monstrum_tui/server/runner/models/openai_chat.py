@@ -123,7 +123,7 @@ class OpenAIChatModel:
         tool_name = known.name if known else call.name.replace("__", "/", 1)
         try:
             params = json.loads(call.arguments) if call.arguments.strip() else {}
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # bad JSON, a huge number, deep nesting
             message = f"the arguments of {tool_name} are not valid JSON: {exc}"
             await session.problem(message, tool_name=tool_name, call_id=call.id or None)
             return json.dumps({"ok": False, "error": message})

@@ -77,7 +77,7 @@ class ScriptedModel:
                 tool, raw = m["tool"], m["params"]
                 try:
                     params = json.loads(raw) if raw else {}
-                except json.JSONDecodeError as exc:
+                except (ValueError, RecursionError) as exc:  # bad JSON, a huge number, deep nesting
                     await session.problem(
                         f"line {number}: the params of 'call {tool}' are not valid JSON: {exc}",
                         tool_name=tool,
