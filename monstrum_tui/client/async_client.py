@@ -11,6 +11,7 @@ from .api.bots import Bots
 from .api.integrations import Integrations
 from .api.keys import ApiKeys
 from .api.resources import Resources
+from .api.server import Server
 from .api.tasks import Tasks
 from .config import ClientSettings, resolve_settings
 from .models import Health, WhoAmI
@@ -54,6 +55,7 @@ class AsyncClient:
         self.integrations = Integrations(self._transport)
         self.audit = Audit(self._transport)
         self.api_keys = ApiKeys(self._transport)
+        self.server = Server(self._transport)
 
     @property
     def api_base(self) -> str:

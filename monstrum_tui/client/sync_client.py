@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .api.integrations import Integrations
     from .api.keys import ApiKeys
     from .api.resources import Resources
+    from .api.server import Server
     from .api.tasks import Tasks
 
 
@@ -32,6 +33,7 @@ class Client:
     integrations: Integrations
     audit: Audit
     api_keys: ApiKeys
+    server: Server
 
     def __init__(
         self,
@@ -57,7 +59,8 @@ class Client:
             self._runner.stop()  # no key, bad config...: do not leave the loop thread behind
             raise
         self._finalizer = weakref.finalize(self, _shutdown, self._async, self._runner)
-        for name in ("bots", "tasks", "resources", "integrations", "audit", "api_keys"):
+        for name in ("bots", "tasks", "resources", "integrations", "audit", "api_keys",
+                     "server"):
             setattr(self, name, SyncProxy(getattr(self._async, name), self._runner))
 
     @property

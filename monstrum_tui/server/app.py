@@ -9,13 +9,15 @@ from fastapi import FastAPI
 
 from .. import __version__
 from .api import audit as audit_api
-from .api import authorize, bots, integrations, keys, meta, resources, tasks
+from .api import authorize, bots, integrations, keys, meta, resources, server_info, tasks
+from .api import task_stats as task_stats_api
 from .api.errors import install_error_handlers
 from .api.openapi_errors import document_errors
 from .api.request_id import RequestIdMiddleware
 from .audit.retention import start_retention
 from .platform import Platform
 from .runner import TaskRunner
+from .server_facts import ServerFacts
 from .settings import ServerSettings
 
 
@@ -28,6 +30,10 @@ def create_app(settings: ServerSettings | None = None, platform: Platform | None
         retention = start_retention(platform.audit, platform.settings.audit_retention_days)
         platform.runner = TaskRunner(platform)
         await platform.runner.start()
+        if platform.settings.seed_demo:
+            from .demo import seed_demo_history
+
+            await seed_demo_history(platform)
         try:
             yield
         finally:
@@ -43,10 +49,12 @@ def create_app(settings: ServerSettings | None = None, platform: Platform | None
         lifespan=lifespan,
     )
     app.state.platform = platform
+    app.state.server_facts = ServerFacts()
     install_error_handlers(app)
     document_errors(app)
     app.add_middleware(RequestIdMiddleware)
-    for module in (meta, keys, bots, authorize, tasks, resources, integrations):
+    for module in (meta, server_info, keys, bots, authorize, task_stats_api, tasks, resources,
+                   integrations):
         app.include_router(module.router)
     app.include_router(audit_api.router)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..models import Task, TaskEvent
+from ..models import Task, TaskEvent, TaskStats
 from ..namespace import Namespace, jsonable
 from ..pagination import AsyncPager
 from ..sse import DEFAULT_MAX_RECONNECTS, StatusCallback, TaskEventStream
@@ -92,6 +92,23 @@ class Tasks(Namespace):
         return AsyncPager(
             self._fetch("/v1/tasks"), Task, {"bot_id": bot_id, "status": status}, limit=limit
         )
+
+    async def stats(
+        self,
+        *,
+        task_ids: list[str] | None = None,
+        window: int = 300,
+        buckets: int = 60,
+        recent: int = 3600,
+    ) -> TaskStats:
+        """The overview of many tasks: counts per status, those that ended in the last
+        ``recent`` seconds, tool calls (denials, errors) per bucket over the last ``window``
+        seconds, and for each of ``task_ids`` its failed calls and last event."""
+        params: dict[str, Any] = {"window": window, "buckets": buckets, "recent": recent}
+        if task_ids:
+            params["task_id"] = list(task_ids)
+        data = await self._transport.request("GET", "/v1/task-stats", params=params)
+        return TaskStats.model_validate(data)
 
     async def cancel(self, task_id: str) -> Task:
         """Stop a queued or running task; returns it as it ended (``cancelled``)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from ...client.models import AuditEntry, AuditVerification, Page
 from ..audit import AuditFilter
@@ -89,12 +89,18 @@ def list_audit(
 
 @router.get("/verify", response_model=AuditVerification)
 def verify_audit(
+    request: Request,
     platform: PlatformDep,
-    _: Reader,
+    principal: Reader,
     full: bool = Query(False, description="walk from the start, not the last checkpoint"),
 ) -> AuditVerification:
-    """Walk the hash chain; names the first entry that does not verify."""
-    return platform.audit.verify(full=full)
+    """Walk the hash chain; names the first entry that does not verify. The server keeps
+    the last result, and the key's name, for ``GET /v1/server``."""
+    result = platform.audit.verify(full=full)
+    facts = getattr(request.app.state, "server_facts", None)
+    if facts is not None:
+        facts.verified(result, by=principal.name)
+    return result
 
 
 @router.get("/{entry_id}", response_model=AuditEntry)
