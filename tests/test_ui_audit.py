@@ -114,7 +114,8 @@ def status_text(app: MonstrumApp) -> str:
 
 
 def summary_text(app: MonstrumApp) -> str:
-    return str(app.screen.query_one("#audit-summary", Label).content)
+    """The filters in force, in words (the chips show the same query)."""
+    return f"filter: {audit_screen(app).audit_query.summary()}"
 
 
 async def audit_loaded(pilot: Pilot) -> None:
@@ -315,7 +316,7 @@ async def test_scrolling_far_pages_in_rows_within_a_bounded_window(audit_server)
         assert most <= MAX_PAGES * PAGE_SIZE and window.loaded_rows <= MAX_PAGES * PAGE_SIZE
         oldest = table.current_entry
         assert oldest.timestamp == T0 and oldest.params == {"cluster": "staging-2", "build": 0}
-        assert "2025-03-01 00:00:00" in screen_text(app)
+        assert "03-01 00:00:00" in screen_text(app)  # no year at 80 columns
         # back to the middle: that page was dropped, and is read again from its cursor
         assert window.entry(1_500) is None
         table.move_cursor(1_500)

@@ -16,6 +16,7 @@ from .screens.audit import AuditScreen
 from .screens.bots import BotsScreen
 from .screens.integrations import IntegrationsScreen
 from .screens.resources import ResourcesScreen
+from .screens.server import ServerScreen
 from .screens.tasks import TasksScreen
 
 
@@ -46,6 +47,8 @@ SCREENS: tuple[ScreenEntry, ...] = (
                 "allowed or denied", accepts=(ShowAuditRequested,)),
     ScreenEntry("integrations", "Integrations", "5", IntegrationsScreen,
                 "installed integrations (resource types); upload a manifest"),
+    ScreenEntry("server", "Server", "6", ServerScreen,
+                "the platform: version, uptime, limits, queue, database, audit chain"),
 )
 
 
