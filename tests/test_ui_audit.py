@@ -529,6 +529,35 @@ def test_snapshot_audit_filter_form(audit_server, snap_compare) -> None:
 
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+def test_snapshot_audit_query_chips(audit_server, snap_compare, size) -> None:
+    """After ``/res:res_k8s status:denied staging``: chips, the fixed columns left out, the
+    reasons with the room."""
+    async def query(pilot: Pilot) -> None:
+        await snapshot_ready(pilot)
+        await pilot.press("slash", *"res:res_k8s status:denied staging", "enter")
+        screen = audit_screen(pilot.app)
+        await wait_until(pilot, lambda: screen.audit_query.status == "denied")
+        await wait_until(pilot, lambda: screen.table.window.first_loaded)
+        await pilot.pause(0.2)
+        mask_header(pilot.app)
+
+    assert snap_compare(make_app(audit_server), terminal_size=size, run_before=query)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+def test_snapshot_audit_query_line_completing(audit_server, snap_compare, size) -> None:
+    async def typing(pilot: Pilot) -> None:
+        await snapshot_ready(pilot)
+        line = audit_screen(pilot.app).filter_bar.query_line
+        line.input.cursor_blink = False
+        await pilot.press("slash", *"status:d")
+        await pilot.pause(0.2)
+        mask_header(pilot.app)
+
+    assert snap_compare(make_app(audit_server), terminal_size=size, run_before=typing)
+
+
 async def test_show_audit_request_from_another_screen_opens_it_filtered(audit_server) -> None:
     app = MonstrumApp(api_base=audit_server.url, api_key=audit_server.admin_key,
                       watch_terminal=False)

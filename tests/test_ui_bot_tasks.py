@@ -10,7 +10,6 @@ import pytest
 
 from monstrum_tui.client.models import Task
 from monstrum_tui.ui.app import MonstrumApp
-from monstrum_tui.ui.messages import OpenTaskRequested
 from monstrum_tui.ui.screens.bot_detail import BotDetailScreen, recent_task_cells
 from monstrum_tui.ui.screens.bots import BotsScreen
 from monstrum_tui.ui.screens.tasks import TasksScreen
@@ -105,4 +104,3 @@ async def test_enter_on_a_recent_task_opens_it_in_a_pane(server, client, made) -
         pane = screen.pane_of(task.id)
         await wait_until(pilot, lambda: pane.status == "completed")
         assert bot.name in str(pane.query_one(".pane-title").content)
-    assert OpenTaskRequested  # the request the detail view posts

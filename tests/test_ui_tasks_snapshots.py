@@ -81,6 +81,7 @@ def live_events() -> list[TaskEvent]:
 def fresh(new_server, monkeypatch):
     monkeypatch.setattr(TasksScreen, "POLL_SECONDS", None)
     monkeypatch.setattr(TasksScreen, "clock", staticmethod(lambda: NOW))
+    monkeypatch.setattr(TasksScreen, "fetch_stats", lambda self, ids: None)
 
     def no_stream(self: TaskPane) -> None:
         self._set_link("live")
@@ -96,7 +97,8 @@ def make_app(srv) -> MonstrumApp:
 
 async def tasks_shown(pilot: Pilot) -> TasksScreen:
     app = pilot.app
-    await wait_until(pilot, lambda: isinstance(app.screen, TasksScreen) and app.screen.loaded)
+    await wait_until(pilot, lambda: isinstance(app.screen, TasksScreen)
+                     and not app.screen.is_loading)
     screen = app.screen
     screen.bot_names.update(BOTS)
     screen.apply_tasks(fixed_tasks())

@@ -22,6 +22,7 @@ from ...client.errors import MonstrumError, ValidationError
 from ...client.models import Bot
 from ..data_changes import DataChange
 from ..type_ahead import TYPE_AHEAD_BINDINGS, TypeAheadFields
+from ..widgets.typed_fields import FieldInput, FieldTextArea
 from .base import MonstrumModal
 
 #: the form's fields, in order: (field name, label)
@@ -122,25 +123,25 @@ class BotFormScreen(TypeAheadFields, MonstrumModal):
             yield Label(title, id="form-title", markup=False)
             yield Label("", id="form-error", classes="field-error", markup=False)
             with VerticalScroll(id="form-fields"):
-                yield from self._row("name", Input(bot.name if bot else "", id="field-name",
+                yield from self._row("name", FieldInput(bot.name if bot else "", id="field-name",
                                                    placeholder="deploy-bot", compact=True))
-                yield from self._row("description", Input(
+                yield from self._row("description", FieldInput(
                     bot.description if bot else "", id="field-description", compact=True,
                     placeholder="what this bot is for"))
-                yield from self._row("model", Input(
+                yield from self._row("model", FieldInput(
                     bot.model if bot else "scripted", id="field-model", compact=True,
                     placeholder="scripted, gpt-4o, …"))
                 yield from self._row("status", Select(
                     [("active", "active"), ("paused", "paused")],
                     value=bot.status if bot else "active", allow_blank=False,
                     id="field-status", compact=True))
-                yield from self._row("allowed_operations", Input(
+                yield from self._row("allowed_operations", FieldInput(
                     ", ".join(bot.allowed_operations) if bot else "",
                     id="field-allowed_operations", compact=True,
                     placeholder="deploy.read, deploy.write, files.*"))
                 # tab leaves the field like any other (type indentation with spaces), and
                 # esc cancels the form from here too
-                area = TextArea(bindings_text(bot), id="field-resource_bindings",
+                area = FieldTextArea(bindings_text(bot), id="field-resource_bindings",
                                 compact=True, show_line_numbers=False, tab_behavior="focus")
                 area.border_subtitle = "YAML"
                 yield from self._row("resource_bindings", area)

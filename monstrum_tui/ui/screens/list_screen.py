@@ -378,7 +378,8 @@ class ListScreen(MonstrumScreen, Generic[T]):
     def show_status(self) -> None:
         parts = self.status_parts()
         if self.load_error:
-            parts.append(f"load failed: {self.load_error}")
+            # the whole reason is under the table when it is empty; here, with rows, too
+            parts.append(f"load failed: {self.load_error}" if self.items else "load failed")
         elif self.is_loading:
             parts.append("loading…" if self.monstrum.connection.usable
                          else "waiting for the platform…")

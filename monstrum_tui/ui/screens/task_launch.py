@@ -23,6 +23,7 @@ from ...client.errors import MonstrumError, PermissionError, ValidationError
 from ...client.models import Bot, ToolAccess
 from ..tool_examples import SCRIPTED_HELP, example_line, param_summary
 from ..type_ahead import TYPE_AHEAD_BINDINGS, TypeAheadFields
+from ..widgets.typed_fields import FieldTextArea
 from .base import MonstrumModal
 
 INPUT_HINT = SCRIPTED_HELP
@@ -102,14 +103,14 @@ class TaskLaunchScreen(TypeAheadFields, MonstrumModal):
             yield Label("", id="launch-error", classes="field-error", markup=False)
             with VerticalScroll(id="launch-body", can_focus=False):
                 yield Label("Input", classes="launch-label")
-                yield TextArea(self.input_text, id="launch-input", compact=True,
+                yield FieldTextArea(self.input_text, id="launch-input", compact=True,
                                show_line_numbers=False, tab_behavior="focus")
                 yield Label(INPUT_HINT, id="launch-hint", markup=False)
                 yield Label("Tools it may call: loading…", id="launch-tools-title",
                             classes="launch-label", markup=False)
                 yield OptionList(id="launch-tools", compact=True)
                 yield Label("Metadata (JSON object)", classes="launch-label")
-                yield TextArea(self.metadata_text, id="launch-metadata", compact=True,
+                yield FieldTextArea(self.metadata_text, id="launch-metadata", compact=True,
                                show_line_numbers=False, tab_behavior="focus")
                 yield Label("", id="error-metadata", classes="field-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
@@ -159,6 +160,7 @@ class TaskLaunchScreen(TypeAheadFields, MonstrumModal):
         title.update(f"Tools it may call ({len(self.callable)}): {pick}{more}")
         options.add_options(Option(tool_option(t, scripted=self.scripted), id=str(i))
                             for i, t in enumerate(self.callable))
+        options.highlighted = 0
         self.set_class(False, "-no-tools")
         self.set_class(not self.scripted, "-not-scripted")
 

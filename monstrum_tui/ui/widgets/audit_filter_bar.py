@@ -24,6 +24,7 @@ from ..query import QueryKey
 from ..type_ahead import TYPE_AHEAD_BINDINGS, TypeAheadFields, settle
 from .fuzzy_picker import FuzzyPicker
 from .query_line import QueryLine
+from .typed_fields import FieldInput
 
 ANY = "any"
 
@@ -61,14 +62,14 @@ class AuditFilterBar(TypeAheadFields, Vertical):
                 yield FuzzyPicker(placeholder="name or id", id="filter-resource")
             with Horizontal(classes="filter-row"):
                 yield Label("tool", classes="filter-label")
-                yield Input(placeholder="tool name", id="filter-tool", compact=True)
+                yield FieldInput(placeholder="tool name", id="filter-tool", compact=True)
                 yield Label("status", classes="filter-label")
                 yield Select(
                     [(s, s) for s in (ANY, *STATUSES)], value=ANY, allow_blank=False,
                     compact=True, id="filter-status",
                 )
                 yield Label("task", classes="filter-label")
-                yield Input(placeholder="task id", id="filter-task", compact=True)
+                yield FieldInput(placeholder="task id", id="filter-task", compact=True)
             with Horizontal(classes="filter-row"):
                 yield Label("time", classes="filter-label")
                 yield Select(
@@ -76,12 +77,12 @@ class AuditFilterBar(TypeAheadFields, Vertical):
                     value="all", allow_blank=False, compact=True, id="filter-time",
                 )
                 yield Label("from", classes="filter-label")
-                yield Input(placeholder="2026-02-01T00:00:00Z", id="filter-start", compact=True)
+                yield FieldInput(placeholder="2026-02-01T00:00:00Z", id="filter-start")
                 yield Label("to", classes="filter-label")
-                yield Input(placeholder="(now)", id="filter-end", compact=True)
+                yield FieldInput(placeholder="(now)", id="filter-end", compact=True)
             with Horizontal(classes="filter-row"):
                 yield Label("text", classes="filter-label")
-                yield Input(placeholder="text in params or reason (3+ characters)",
+                yield FieldInput(placeholder="text in params or reason (3+ characters)",
                             id="filter-q", compact=True)
             yield Label("", id="audit-filter-error", classes="field-error", markup=False)
             yield Label("enter: apply · esc: close · ↓↑ pick a match", id="audit-filter-hint")

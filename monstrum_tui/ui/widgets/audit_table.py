@@ -31,10 +31,12 @@ SHORT_TIME_FORMAT = "%m-%d %H:%M:%S"
 EMPTY_TEXT = "no entries match these filters"
 COLUMN_KEYS = ("time", "bot", "tool", "status", "resource", "reason")
 HEADERS = ("time (UTC)", "bot", "tool", "status", "resource", "reason")
-#: widths of the fixed columns (time, bot, tool, status, resource) from a table width up
+#: widths of the fixed columns (time, bot, tool, status, resource) from a content width up
+#: (the width inside the scrollbar: 119 on a 120-column terminal)
+WIDE = 118
 WIDTH_TIERS: tuple[tuple[int, tuple[int, ...]], ...] = (
-    (120, (19, 14, 14, 7, 14)),
-    (90, (14, 14, 14, 7, 12)),
+    (WIDE, (19, 14, 14, 7, 14)),
+    (88, (14, 14, 14, 7, 12)),
     (0, (14, 12, 13, 7, 11)),
 )
 
@@ -227,7 +229,7 @@ class AuditTable(ScrollView, can_focus=True):
         status_style = self.get_component_rich_style(f"audit-table--{entry.status}")
         time_style = self.get_component_rich_style("audit-table--time")
         cells: list[tuple[str, Style]] = [
-            (entry.timestamp.strftime(TIME_FORMAT if width >= 120 else SHORT_TIME_FORMAT),
+            (entry.timestamp.strftime(TIME_FORMAT if width >= WIDE else SHORT_TIME_FORMAT),
              time_style),
             (self.names.get(entry.bot_id, entry.bot_id), base),
             (entry.tool_name, base),

@@ -33,11 +33,12 @@ from ..query import (
     parse_query,
     suggestions,
 )
+from .typed_fields import FieldInput
 
 ValuesOf = Callable[[QueryKey], Sequence[tuple[str, str]]]
 
 
-class QueryInput(Input):
+class QueryInput(FieldInput):
     """The text line; ``tab``, ``enter``, ``esc`` and the arrows are its own (in order)."""
 
     async def _on_key(self, event: events.Key) -> None:
@@ -148,9 +149,22 @@ class QueryLine(Vertical):
         self._show()
         self.post_message(self.Closed(self))
 
+    def _suggestions_now(self) -> list[Suggestion]:
+        """Completions for the word at the cursor as the line is now (not as the last
+        ``Changed`` saw it: in a burst those lag behind the keys)."""
+        line = self.input.value
+        start, end = current_token(line, min(self.input.cursor_position, len(line)))
+        token = line[start:end]
+        return suggestions(token, self.syntax, self.values_of) if token else []
+
     def take_key(self, key: str) -> bool:
         """A key typed in the text line; True when the line took it."""
-        if key == "tab" and self._suggested:
+        if key == "tab":
+            found = self._suggestions_now()
+            if not found:
+                return False
+            if found != self._suggested:
+                self._set_suggestions(found)
             self.take_suggestion()
             return True
         if key in ("down", "up") and self._suggested:
@@ -198,8 +212,8 @@ class QueryLine(Vertical):
         event.stop()
         if not self.is_open:
             return
-        line, cursor = event.value, self.input.cursor_position
-        start, end = current_token(line, cursor)
+        line = event.value
+        start, end = current_token(line, min(self.input.cursor_position, len(line)))
         token = line[start:end]
         self._set_suggestions(suggestions(token, self.syntax, self.values_of) if token else [])
         try:
@@ -230,8 +244,8 @@ class QueryLine(Vertical):
         if not 0 <= index < len(self._suggested):
             return
         token = self._suggested[index].token
-        line, cursor = self.input.value, self.input.cursor_position
-        start, end = current_token(line, cursor)
+        line = self.input.value
+        start, end = current_token(line, min(self.input.cursor_position, len(line)))
         tail = line[end:]
         spacer = "" if token.endswith(":") else " "
         new = line[:start] + token + (spacer if not tail.startswith(" ") else "")

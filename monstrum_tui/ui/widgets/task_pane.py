@@ -27,6 +27,7 @@ from ..messages import ShowAuditRequested
 from ..task_entries import MAX_ENTRIES
 from ..write_access import refuse
 from .event_log import EventLog
+from .typed_fields import FieldInput
 
 if TYPE_CHECKING:
     from ..app import MonstrumApp
@@ -41,7 +42,7 @@ BUFFER_HIGH = 50_000
 REATTACH_SECONDS = 2.0
 
 
-class PaneSearch(Input):
+class PaneSearch(FieldInput):
     """The pane's ``/`` search line: ``enter`` keeps the term, ``esc`` clears it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
