@@ -17,7 +17,7 @@ from monstrum_tui.ui.messages import OpenTaskRequested
 from monstrum_tui.ui.query import QueryProblem, parse_query, suggestions
 from monstrum_tui.ui.screens.audit import AuditScreen
 from monstrum_tui.ui.screens.confirm import ConfirmScreen
-from monstrum_tui.ui.screens.server import ServerScreen
+from monstrum_tui.ui.screens.platform_state import ServerScreen
 from monstrum_tui.ui.screens.tasks import TasksScreen
 from monstrum_tui.ui.widgets.event_log import EventLog
 from tests.ui_pilot import burst, screen_text, wait_until
@@ -291,10 +291,11 @@ async def test_server_screen_shows_state_and_who_verified(server, client) -> Non
         await wait_until(pilot, lambda: isinstance(app.screen, ServerScreen))
         screen = app.screen
         await wait_until(pilot, lambda: screen.info is not None)
+        await wait_until(pilot, lambda: "Audit chain" in screen_text(app))
         text = screen_text(app)
         for fact in ("version", "uptime", "running tasks", "rate limit", "queued", "sqlite",
                      "Audit chain", "sealed", "not since this server started"):
-            assert fact in text, fact
+            assert fact in text, text
         await pilot.press("v")
         await wait_until(pilot, lambda: screen.info is not None
                          and screen.info.audit.last_verification is not None)
@@ -353,3 +354,23 @@ def test_client_names_resolve_for_the_dashboard_too(server, client) -> None:
         assert c.bots.resolve(bot.name).id == bot.id
         assert c.bots.resolve(bot.name[-6:], partial=True).id == bot.id  # a unique piece
     client.bots.delete(bot_id=bot.id)
+
+
+def test_a_long_reason_wraps_whole_in_the_audit_detail() -> None:
+    import io
+    from datetime import datetime, timezone
+
+    from rich.console import Console
+
+    from monstrum_tui.client.models import AuditEntry
+    from monstrum_tui.ui.widgets.audit_detail import render_entry
+
+    reason = ("no resource bound to bot release-notes offers a tool run_command, and its "
+              "allowed operations do not include shell.exec either")
+    entry = AuditEntry(id="aud_1", timestamp=datetime(2025, 1, 2, tzinfo=timezone.utc),
+                       bot_id="bot_1", tool_name="run_command", status="denied", reason=reason)
+    console = Console(width=60, record=True, file=io.StringIO(), color_system=None)
+    console.print(render_entry(entry))
+    text = console.export_text()
+    assert " ".join(text.split()).count(" ".join(reason.split())) == 1  # whole, over lines
+    assert max(len(line) for line in text.splitlines()) <= 60

@@ -31,7 +31,7 @@ from monstrum_tui.client.models import (
 )
 from monstrum_tui.ui.app import MonstrumApp
 from monstrum_tui.ui.screens.bot_form import BotFormScreen
-from monstrum_tui.ui.screens.server import ServerInfoLoaded, ServerScreen
+from monstrum_tui.ui.screens.platform_state import ServerInfoLoaded, ServerScreen
 from monstrum_tui.ui.screens.task_launch import TaskLaunchScreen, ToolsLoaded
 from monstrum_tui.ui.screens.tasks import StatsLoaded, TasksScreen
 from tests.test_ui_tasks_snapshots import BOTS, NOW, T0, fixed_tasks

@@ -15,8 +15,8 @@ from .messages import OpenTaskRequested, RunBotRequested, ScreenRequest, ShowAud
 from .screens.audit import AuditScreen
 from .screens.bots import BotsScreen
 from .screens.integrations import IntegrationsScreen
+from .screens.platform_state import ServerScreen
 from .screens.resources import ResourcesScreen
-from .screens.server import ServerScreen
 from .screens.tasks import TasksScreen
 
 

@@ -140,6 +140,8 @@ class ListScreen(MonstrumScreen, Generic[T]):
         self.sort_index = 0
         self.sort_reverse = False
         self.is_loading = True
+        #: a load has finished once (a polled list then stops saying "loading…")
+        self.loaded_once = False
         self.load_error = ""
         self._layout: list[tuple[str, int]] = []
 
@@ -253,6 +255,7 @@ class ListScreen(MonstrumScreen, Generic[T]):
         self.load_error = ""
         if message.complete:
             self.is_loading = False
+            self.loaded_once = True
             self.loaded()
         self.render_rows()
 
@@ -380,7 +383,8 @@ class ListScreen(MonstrumScreen, Generic[T]):
         if self.load_error:
             # the whole reason is under the table when it is empty; here, with rows, too
             parts.append(f"load failed: {self.load_error}" if self.items else "load failed")
-        elif self.is_loading:
+        elif self.is_loading and not (self.MERGE_LOADS and self.loaded_once):
+            # a polled list loads every few seconds: saying so each time would only flicker
             parts.append("loading…" if self.monstrum.connection.usable
                          else "waiting for the platform…")
         label = self.query_one(f"#{self.LIST_ID}-status", Label)

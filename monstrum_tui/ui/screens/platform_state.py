@@ -18,7 +18,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
@@ -173,7 +173,7 @@ class ServerScreen(MonstrumScreen):
     """The platform's own state; refreshed while shown."""
 
     SCREEN_TITLE = "Server"
-    CSS_PATH = "server.tcss"
+    CSS_PATH = "platform_state.tcss"
     #: seconds between refreshes while shown; None reads once (snapshot tests)
     REFRESH: ClassVar[float | None] = REFRESH_SECONDS
     #: the clock "ago" is measured with (tests fix it)
@@ -191,17 +191,13 @@ class ServerScreen(MonstrumScreen):
         self.verifying = False
 
     def compose_body(self) -> ComposeResult:
-        with VerticalScroll(id="server-body"), Horizontal(id="server-columns"):
-            yield Static("loading…", id="server-info")
-            with Vertical(id="server-right"):
-                yield Static("", id="server-chain")
-                yield Static("", id="server-reach")
+        with VerticalScroll(id="server-body"):
+            yield Static("loading…", id="server-page")
 
     def on_resize(self, event: events.Resize) -> None:
-        self.set_class(event.size.width >= TWO_COLUMNS_WIDTH, "-wide")
+        self.show_page()
 
     def on_mount(self) -> None:
-        self.set_class(self.app.size.width >= TWO_COLUMNS_WIDTH, "-wide")
         self.query_one("#server-body").focus()
         self.watch(self.app, "connection", self._connection_changed)
         if self.REFRESH is not None:
@@ -222,8 +218,29 @@ class ServerScreen(MonstrumScreen):
         return client.api_base if client is not None else self.monstrum.server_label
 
     def _connection_changed(self, status: ConnectionStatus) -> None:
-        self.query_one("#server-reach", Static).update(render_reach(
-            self.address, self.monstrum.profile_name, self.monstrum.target.embedded, status))
+        self.show_page()
+
+    def show_page(self) -> None:
+        """One renderable for the whole page (two columns from 100 columns): a single
+        widget whose height is measured again on every update."""
+        reach = render_reach(self.address, self.monstrum.profile_name,
+                             self.monstrum.target.embedded, self.monstrum.connection)
+        if self.info is None:
+            facts: RenderableType = Text(
+                f"could not read the server's state: {self.error}" if self.error
+                else "loading…", style="red" if self.error else "dim")
+            chain: RenderableType = Text("")
+        else:
+            facts, chain = render_server(self.info, self.clock())
+        page = self.query_one("#server-page", Static)
+        if self.app.size.width >= TWO_COLUMNS_WIDTH:
+            grid = Table.grid(expand=True, padding=(0, 2))
+            grid.add_column(ratio=1)
+            grid.add_column(ratio=1)
+            grid.add_row(facts, chain)
+            page.update(Group(grid, Text(""), reach))  # the socket's path keeps its line
+        else:
+            page.update(Group(facts, Text(""), chain, Text(""), reach))
 
     @work(exclusive=True, group="server-info", exit_on_error=False)
     async def load_info(self) -> None:
@@ -240,17 +257,11 @@ class ServerScreen(MonstrumScreen):
 
     @on(ServerInfoLoaded)
     def _loaded(self, message: ServerInfoLoaded) -> None:
-        body = self.query_one("#server-info", Static)
         if message.info is None:
             self.error = message.error
-            body.update(Text(f"could not read the server's state: {message.error}",
-                             style="red"))
         else:
             self.info, self.error = message.info, ""
-            facts, chain = render_server(message.info, self.clock())
-            body.update(facts)
-            self.query_one("#server-chain", Static).update(chain)
-        self._connection_changed(self.monstrum.connection)
+        self.show_page()
 
     def action_reload(self) -> None:
         self.load_info()
