@@ -161,3 +161,31 @@ async def test_launch_form_lists_callable_tools_with_example_lines(server, clien
         await wait_until(pilot, lambda: pane.status == "completed")
         task = client.tasks.get(task_id=pane.task_id)
         assert (task.tool_calls, task.denials) == (1, 0)
+
+
+async def test_audit_form_tab_takes_the_match_and_enter_on_a_select_applies(server, client,
+                                                                            unique, made
+                                                                            ) -> None:
+    from monstrum_tui.ui.screens.audit import AuditScreen
+    from monstrum_tui.ui.widgets.audit_filter_bar import AuditFilterBar
+    from monstrum_tui.ui.widgets.fuzzy_picker import FuzzyPicker
+
+    bot = client.bots.create(name=f"picked-{unique}")
+    made.append(bot)
+    app = make_app(server, initial_screen="audit")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, AuditScreen))
+        screen = app.screen
+        bar = screen.query_one(AuditFilterBar)
+        picker = bar.query_one("#filter-bot", FuzzyPicker)
+        await wait_until(pilot, lambda: any(i == bot.id for i, _n in picker.choices))
+        await pilot.press("f", *f"picked-{unique[:4]}")
+        await wait_until(pilot, lambda: picker.is_open)
+        await pilot.press("tab")  # leaves the list with its highlighted match, and moves on
+        assert picker.value == bot.id and not picker.is_open
+        assert app.focused is bar.query_one("#filter-resource", FuzzyPicker).input
+        bar.query_one("#filter-status", Select).focus()
+        await pilot.pause()
+        await pilot.press("enter")  # on a closed select: apply, not open it again
+        await wait_until(pilot, lambda: not bar.is_editing)
+        assert screen.audit_query.bot_id == bot.id

@@ -42,6 +42,16 @@ def status_of(app: MonstrumApp) -> str:
     return str(app.screen.query_one(".list-status", Label).content)
 
 
+def test_every_status_has_one_style() -> None:
+    from typing import get_args
+
+    from monstrum_tui.client.models import TASK_STATUSES, AuditStatus
+    from monstrum_tui.ui.cells import AUDIT_STATUS_STYLES, TASK_STATUS_STYLES
+
+    assert set(TASK_STATUSES) <= set(TASK_STATUS_STYLES)  # add a state: give it a style
+    assert set(get_args(AuditStatus)) <= set(AUDIT_STATUS_STYLES)
+
+
 def test_columns_fit_the_width_and_one_takes_what_is_left() -> None:
     at_80 = fit_columns(BOT_COLUMNS, 80)
     assert [c.key for c, _w in at_80] == ["name", "id", "model", "status", "bindings"]

@@ -81,8 +81,9 @@ def list_entries(args: argparse.Namespace) -> int:
     end = parse_when(args.end, "--end")
     limit = args.limit if args.limit and args.limit > 0 else None
     with make_client(args) as client:
-        bot = bot_id(client, args.bot_id) if args.bot_id else None
-        resource = resource_id(client, args.resource_id) if args.resource_id else None
+        bot = bot_id(client, args.bot_id, history=True) if args.bot_id else None
+        resource = (resource_id(client, args.resource_id, history=True) if args.resource_id
+                    else None)
         entries = client.audit.list(
             bot_id=bot, resource_id=resource, tool_name=args.tool_name,
             status=args.status, task_id=args.task_id, start_time=start, end_time=end,

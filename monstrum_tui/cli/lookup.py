@@ -13,14 +13,27 @@ from ..client.errors import NotFoundError
 from ..client.names import pick_named
 
 
-def bot_id(client: Any, ref: str) -> str:
-    """The id of the bot ``ref`` names (exactly: an unknown name is an error)."""
-    return client.bots.resolve(ref).id
+def bot_id(client: Any, ref: str, *, history: bool = False) -> str:
+    """The id of the bot ``ref`` names (exactly: an unknown name is an error).
+
+    ``history``: looking up the past (audit, tasks), the id of a deleted bot still counts.
+    """
+    try:
+        return client.bots.resolve(ref).id
+    except NotFoundError:
+        if history and ref.startswith("bot_"):
+            return ref
+        raise
 
 
-def resource_id(client: Any, ref: str) -> str:
-    """The id of the resource ``ref`` names (exactly)."""
-    return client.resources.resolve(ref).id
+def resource_id(client: Any, ref: str, *, history: bool = False) -> str:
+    """The id of the resource ``ref`` names (exactly); ``history`` as for ``bot_id``."""
+    try:
+        return client.resources.resolve(ref).id
+    except NotFoundError:
+        if history and ref.startswith("res_"):
+            return ref
+        raise
 
 
 def key_id(client: Any, ref: str) -> str:

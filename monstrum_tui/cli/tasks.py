@@ -244,7 +244,7 @@ def watch_task(args: argparse.Namespace) -> int:
 
 def list_tasks(args: argparse.Namespace) -> int:
     with make_client(args) as client:
-        wanted = bot_id(client, args.bot) if args.bot else None
+        wanted = bot_id(client, args.bot, history=True) if args.bot else None
         tasks = list(client.tasks.list(bot_id=wanted, status=args.status, limit=args.limit))
         names = bot_names(client, (t.bot_id for t in tasks)) if args.format != "json" else {}
     if args.format == "json":
