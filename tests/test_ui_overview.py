@@ -312,8 +312,9 @@ async def test_the_local_platform_says_its_socket_and_the_cli_profile(tmp_path, 
         screen = app.screen
         await wait_until(pilot, lambda: screen.info is not None)
         socket = app.embedded.uds
+        await wait_until(pilot, lambda: "[local]" in screen_text(app))
         text = screen_text(app)
-        assert "[local]" in text and "monstrum --profile local whoami" in text
+        assert "monstrum --profile local whoami" in text
         assert socket.split("/")[-1] in text
         await pilot.press("y")
         assert f'uds = "{socket}"' in app.clipboard and "mst_..." in app.clipboard
