@@ -23,6 +23,7 @@ import asyncio
 import fcntl
 import json
 import os
+import re
 import select
 import statistics
 import struct
@@ -70,7 +71,8 @@ def cold_run(server: ServerProcess, count: int, home: Path) -> tuple[float, floa
     os.close(slave)
     output = b""
     first = done = None
-    done_marker = f"{count} bots · sort".encode()
+    # the status line once every page is in: the total, not followed by "· loading…"
+    done_marker = re.compile(f"{count} bots(?! · loading)".encode())
     deadline = started + 60
     try:
         while time.perf_counter() < deadline and done is None:
@@ -87,7 +89,7 @@ def cold_run(server: ServerProcess, count: int, home: Path) -> tuple[float, floa
                 first = now - started
             # the status line is rewritten as pages arrive; done once it shows the total
             tail = output[-4096:]
-            if first is not None and done_marker in tail and b"loading" not in tail:
+            if first is not None and done_marker.search(tail):
                 done = now - started
     finally:
         os.write(master, b"q")

@@ -2,11 +2,13 @@
 
     .venv/bin/python scripts/screenshots.py [--out screenshots]
 
-Starts a fresh platform (``monstrum serve --demo``) on a temporary data dir,
-drives the dashboard with Textual's pilot at 80x24 and 120x36, and saves one
-SVG per screen in ``navigation.SCREENS`` plus the scenes listed in ``SCENES``.
-A new screen gets its screenshot by being registered; add a scene here for
-views reached by keys (detail, forms).
+Starts a fresh platform (``monstrum serve --demo``: the demo workspace and its short
+history of real runs) on a temporary data dir, drives the dashboard with Textual's
+pilot at 80x24 and 120x36, and saves one SVG per screen in ``navigation.SCREENS`` plus
+the scenes listed in ``SCENES``. A new screen gets its screenshot by being registered;
+add a scene here for views reached by keys (detail, forms). The home directory is the
+temporary one too, so paths show as ``~/...``; the script fails if a temporary path
+shows in a screenshot anyway.
 """
 
 from __future__ import annotations
@@ -46,17 +48,17 @@ SCENES: tuple[Scene, ...] = (
     Scene("resources", "tool-browser", ("enter",)),
     Scene("integrations", "manifest-upload", ("u",)),
     Scene("audit", "audit-detail", ("down", "d")),
+    # the on-call lookup: what did ops-runner do on the shell in the last hour (12 keys)
+    Scene("audit", "audit-lookup", ("slash", "o", "p", "s", "tab", "s", "h", "tab", "1", "h",
+                                    "enter")),
     Scene("tasks", "task-launch", ("r",)),
     Scene("tasks", "task-pane", ("enter",)),
+    Scene("tasks", "tasks-query", ("slash", *"status:failed", "enter")),
 )
 
 
-#: scripted tasks on the demo bots, so the Audit screen has allowed, failed and denied calls
+#: scripted tasks on the demo bots besides the demo's own history (its MCP notes)
 DEMO_ACTIVITY: tuple[tuple[str, str], ...] = (
-    ("release-notes", 'call list_files {"path": "."}\ncall read_file {"path": "README.md"}\n'
-                      'call read_file {"path": "missing.md"}\ncall run_command {"command": "ls"}'),
-    ("ops-runner", 'call run_command {"command": "uname"}\n'
-                   'call run_command {"command": "rm", "args": ["-rf", "/"]}'),
     ("notes-keeper", 'call list_notes {}\ncall read_note {"title": "oncall-handover"}'),
 )
 
@@ -72,7 +74,7 @@ LIVE_TASK: tuple[str, str] = (
 
 
 def seed_activity(server: ServerProcess) -> None:
-    """Run the demo activity (audit entries for the Audit screen's screenshots)."""
+    """One task left running (the demo's own history has ended by now)."""
     import monstrum
 
     with monstrum.Client(api_key=server.admin_key, api_base=server.url) as client:
@@ -114,9 +116,9 @@ async def shoot(server: ServerProcess, out: Path, size: tuple[int, int]) -> list
                           initial_screen=screen_name, watch_terminal=False)
         async with app.run_test(size=size) as pilot:
             await settle(app, pilot)
-            if keys:
-                await pilot.press(*keys)
-                await settle(app, pilot)
+            for key in keys:
+                await pilot.press(key)
+                await settle(app, pilot, limit=5.0)
             app.clear_notifications()  # the approvals toast: every screen would show it
             await pilot.pause(0.2)
             path = out / f"{file_name}{suffix}.svg"
@@ -131,16 +133,23 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="monstrum-shots-") as tmp:
-        # the screenshots show the defaults, not this machine's keymap or theme
-        os.environ["MONSTRUM_CONFIG"] = str(Path(tmp) / "no-config.toml")
+        # the screenshots show the defaults, not this machine's keymap or theme, and a
+        # home directory of their own (the help's config path reads ~/.monstrum/...)
+        os.environ["HOME"] = tmp
+        os.environ.pop("MONSTRUM_CONFIG", None)
         server = ServerProcess(data_dir=Path(tmp) / "data", extra_args=["--demo"]).start()
+        written: list[Path] = []
         try:
             seed_activity(server)
             for size in SIZES:
                 for path in asyncio.run(shoot(server, args.out, size)):
+                    written.append(path)
                     print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
         finally:
             server.stop()
+        leaks = [p.name for p in written if tmp in p.read_text(encoding="utf-8")]
+        if leaks:
+            sys.exit(f"a temporary path shows in: {', '.join(leaks)}")
 
 
 if __name__ == "__main__":

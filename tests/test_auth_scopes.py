@@ -25,6 +25,10 @@ METHODS = ("get", "post", "put", "patch", "delete")
 CONTRACT: list[tuple[frozenset[str], str, str]] = [
     (frozenset({"GET"}), "/v1/health", NO_KEY),
     (frozenset({"GET"}), "/v1/whoami", ANY_KEY),
+    # the platform's own state: counts, limits, the chain; any key (the on-call's read-only
+    # one most of all)
+    (frozenset({"GET"}), "/v1/server", ANY_KEY),
+    (frozenset({"GET"}), "/v1/task-stats", "tasks:read"),
     (frozenset({"GET"}), "/v1/bots", "bots:read"),
     (frozenset({"POST", "PUT", "PATCH", "DELETE"}), "/v1/bots", "bots:write"),
     (frozenset({"GET"}), "/v1/tasks", "tasks:read"),

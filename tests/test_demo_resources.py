@@ -18,7 +18,8 @@ def test_demo_seeds_resources_and_binds_the_demo_bots(new_server) -> None:
         assert shell.config["allowed_commands"][:3] == ["echo", "date", "uname"]
         assert shell.config["working_dir"] == str(root)
         bots = {b.name: b for b in c.bots.list()}
-        assert set(bots) == {"release-notes", "ops-runner", "triage-assistant", "notes-keeper"}
+        assert set(bots) == {"release-notes", "ops-runner", "triage-assistant", "notes-keeper",
+                             "incident-summarizer"}
         by_bot = {b.bot_name: b for b in files.bindings + shell.bindings}
         assert by_bot["release-notes"].scope_constraints == {"paths": ["*"]}
         assert by_bot["release-notes"].tools == ["list_files", "read_file"]
@@ -32,11 +33,13 @@ def test_demo_seeds_resources_and_binds_the_demo_bots(new_server) -> None:
         denied = c.bots.authorize(bot_id=bots["ops-runner"].id, tool="run_command",
                                   params={"command": "cat", "args": ["README.md"]})
         assert not denied.allowed and denied.message == "command cat is not allowed for this bot"
+        history = list(c.tasks.list())
     # a restart neither seeds again nor duplicates the built-in integrations
     server.stop()
     server.start()
     with monstrum.Client(api_key=server.admin_key, api_base=server.url) as c:
         assert len(list(c.resources.list())) == 3
+        assert len(list(c.tasks.list())) == len(history)  # the history ran once
         names = [i.name for i in c.integrations.list()]
         assert names.count("filesystem") == 1 and names.count("shell") == 1
 
@@ -66,3 +69,36 @@ def test_demo_notes_run_on_the_shipped_mcp_server_and_deleting_waits_for_approva
         c.approvals.approve(pending[0].id, reason="stale idea")
         done = c.tasks.wait(gated.id)
         assert done.status == "completed" and done.denials == 0
+
+
+def test_demo_history_is_real_and_every_state_is_there(new_server) -> None:
+    """The seeded runs went through the runner: events, audit entries and a valid chain."""
+    server = new_server("--demo")
+    with monstrum.Client(api_key=server.admin_key, api_base=server.url) as c:
+        bots = {b.id: b.name for b in c.bots.list()}
+        tasks = list(c.tasks.list())
+        statuses = {t.status for t in tasks}
+        assert {"completed", "failed", "cancelled"} <= statuses
+        assert all(t.metadata == {"source": "demo"} for t in tasks)
+        failed = next(t for t in tasks if t.status == "failed")
+        assert bots[failed.bot_id] == "incident-summarizer" and "OPENAI_API_KEY" in failed.error
+        assert any(t.denials for t in tasks if t.status == "completed")
+        for task in tasks:  # every run has its real event stream, ending in a terminal event
+            events = list(c.tasks.events(task_id=task.id))
+            assert events[0].type == "started" and events[-1].is_terminal
+        entries = list(c.audit.list())
+        assert {"success", "error", "denied"} <= {e.status for e in entries}
+        ops = next(i for i, n in bots.items() if n == "ops-runner")
+        denied = list(c.audit.list(bot_id=ops, resource_id="res_demo_shell", status="denied",
+                                   q="deploy"))
+        assert denied and all("not allowed" in e.reason for e in denied)
+        verified = c.audit.verify(full=True)
+        assert verified.ok and verified.checked == len(entries)
+        # the Server screen's view of it: who verified, when; no path or secret in it
+        info = c.server.info()
+        assert info.audit.entries == len(entries) and info.audit.sealed
+        assert info.audit.last_verification is not None
+        assert info.audit.last_verification.by == "admin" and info.audit.last_verification.ok
+        raw = c.request("GET", "/v1/server")
+        text = str(raw)
+        assert str(server.data_dir) not in text and "mst_" not in text and "sqlite:" not in text

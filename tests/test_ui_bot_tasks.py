@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
-from rich.console import Console
 
 from monstrum_tui.client.models import Task
 from monstrum_tui.ui.app import MonstrumApp
-from monstrum_tui.ui.screens.bot_detail import BotDetailScreen, render_recent_tasks
+from monstrum_tui.ui.screens.bot_detail import BotDetailScreen, recent_task_cells
 from monstrum_tui.ui.screens.bots import BotsScreen
+from monstrum_tui.ui.screens.tasks import TasksScreen
 from tests.ui_pilot import screen_text, wait_until
 
 
@@ -73,23 +73,34 @@ async def test_a_key_that_cannot_read_tasks_is_told_so(server, client, made) -> 
         await wait_until(pilot, lambda: "lacks tasks:read" in screen_text(app))
 
 
-def _plain(group) -> str:
-    console = Console(width=120, record=True, color_system=None)
-    console.print(group)
-    return console.export_text()
-
-
-def test_render_recent_tasks_states() -> None:
+def test_recent_task_cells() -> None:
     now = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    assert "loading" in _plain(render_recent_tasks(None))
-    assert "no tasks yet" in _plain(render_recent_tasks([]))
-    assert "it lacks tasks:read" in _plain(render_recent_tasks(None, "it lacks tasks:read"))
     task = Task(
         id="task_1", bot_id="bot_1", status="failed", input="[bold]deploy[/bold] " + "x" * 80,
         tool_calls=3, denials=1, created_at=now,
     )
-    text = _plain(render_recent_tasks([task]))
-    assert "Recent tasks (1)" in text and "task_1" in text and "failed" in text
-    assert "3 calls, 1 denied" in text
-    assert "[bold]deploy[/bold]" in text  # user text is never markup
-    assert "x" * 80 not in text  # the input is cut to its start
+    cells = [c.plain for c in recent_task_cells(task, 30)]
+    assert cells[:2] == ["failed", "task_1"] and cells[3:5] == ["3", "1"]
+    assert cells[5].startswith("[bold]deploy[/bold]")  # user text is never markup
+    assert len(cells[5]) == 30 and cells[5].endswith("…")  # the input is cut, visibly
+
+
+async def test_enter_on_a_recent_task_opens_it_in_a_pane(server, client, made) -> None:
+    bot = client.bots.create(name=f"ui{uuid.uuid4().hex[:6]}-opener", model="scripted")
+    made.append(bot)
+    task = client.tasks.run(bot_id=bot.id, input="say opened from the bot")
+    app = MonstrumApp(api_base=server.url, api_key=server.admin_key, watch_terminal=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one("#bots-table")
+        await wait_until(pilot, lambda: bot.id in [str(r.key.value) for r in table.ordered_rows])
+        _open_detail(app, bot.id)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, BotDetailScreen))
+        await wait_until(pilot, lambda: task.id in screen_text(app))
+        await pilot.press("t", "enter")  # t: the recent tasks; enter: the one under the cursor
+        await wait_until(pilot, lambda: isinstance(app.screen, TasksScreen))
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.pane_of(task.id) is not None)
+        pane = screen.pane_of(task.id)
+        await wait_until(pilot, lambda: pane.status == "completed")
+        assert bot.name in str(pane.query_one(".pane-title").content)

@@ -45,7 +45,7 @@ async def test_filter_narrows_the_table(server, client, prefix) -> None:
         await pilot.press(*f"{prefix}-al")
         await wait_until(pilot, lambda: row_ids(app) == [alpha.id])
         status = str(app.screen.query_one("#bots-status", Label).content)
-        assert f"filter '{prefix}-al': 1 shown" in status
+        assert " · 1 shown" in status
         # the filter also matches the model column
         await pilot.press(*(["backspace"] * len(f"{prefix}-al")), *"gpt-4o")
         await wait_until(pilot, lambda: beta.id in row_ids(app) and alpha.id not in row_ids(app))

@@ -81,6 +81,8 @@ def live_events() -> list[TaskEvent]:
 def fresh(new_server, monkeypatch):
     monkeypatch.setattr(TasksScreen, "POLL_SECONDS", None)
     monkeypatch.setattr(TasksScreen, "clock", staticmethod(lambda: NOW))
+    monkeypatch.setattr(TasksScreen, "fetch_stats", lambda self, ids: None)
+    monkeypatch.setattr(TaskLaunchScreen, "load_tools", lambda self: None)  # ids are made up
 
     def no_stream(self: TaskPane) -> None:
         self._set_link("live")
@@ -96,7 +98,8 @@ def make_app(srv) -> MonstrumApp:
 
 async def tasks_shown(pilot: Pilot) -> TasksScreen:
     app = pilot.app
-    await wait_until(pilot, lambda: isinstance(app.screen, TasksScreen) and app.screen.loaded)
+    await wait_until(pilot, lambda: isinstance(app.screen, TasksScreen)
+                     and not app.screen.is_loading)
     screen = app.screen
     screen.bot_names.update(BOTS)
     screen.apply_tasks(fixed_tasks())
@@ -139,3 +142,20 @@ def test_snapshot_pane_mid_stream(fresh, snap_compare) -> None:
         await pilot.pause(0.1)
 
     assert snap_compare(make_app(fresh), terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+def test_snapshot_pane_paused_says_so_in_its_title(fresh, snap_compare, size) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        screen = await tasks_shown(pilot)
+        pane = await screen.open_pane(LIVE, split=False)
+        assert pane is not None
+        pane.feed(live_events())
+        await wait_until(pilot, lambda: pane.event_log.entries.total_events == 9)
+        await pilot.pause(0.1)
+        await pilot.press("up", "up")
+        pane.feed([TaskEvent(seq=10, task_id=LIVE, type="result", call_id="c3",
+                             timestamp=at(62.5), duration_ms=4.0, data={"size": 120})])
+        await pilot.pause(0.3)
+
+    assert snap_compare(make_app(fresh), terminal_size=size, run_before=run_before)

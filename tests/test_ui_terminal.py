@@ -120,7 +120,8 @@ async def test_form_label_shows_which_field_has_the_cursor(server) -> None:
         app.push_screen(BotFormScreen())
         await wait_until(pilot, lambda: isinstance(app.screen.focused, Input))
         form = app.screen
-        assert [r.id for r in form.query(".form-row.-focused")] == ["row-name"]
+        await wait_until(pilot, lambda: [r.id for r in form.query(".form-row.-focused")] == [
+            "row-name"])
         await pilot.press("tab")
         await wait_until(
             pilot, lambda: [r.id for r in form.query(".form-row.-focused")] == ["row-description"]

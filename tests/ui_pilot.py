@@ -6,8 +6,12 @@ import io
 from collections.abc import Callable
 
 from rich.console import Console
+from textual import events
 from textual.app import App
 from textual.pilot import Pilot
+
+#: keys whose character is not their name
+_CHARS = {"space": " ", "tab": "\t", "enter": "\r", "escape": "\x1b", "backspace": "\x08"}
 
 
 async def wait_until(pilot: Pilot, condition: Callable[[], bool], *, limit: float = 15.0) -> None:
@@ -31,3 +35,28 @@ def screen_text(app: App[object]) -> str:
         app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
     )
     return console.export_text()
+
+
+def burst_keys(text: str) -> list[str]:
+    """``"ab<tab>c d<enter>"`` as key names: ``a b tab c space d enter``."""
+    keys: list[str] = []
+    i = 0
+    while i < len(text):
+        if text[i] == "<" and ">" in text[i:]:
+            end = text.index(">", i)
+            keys.append(text[i + 1:end])
+            i = end + 1
+            continue
+        keys.append("space" if text[i] == " " else text[i])
+        i += 1
+    return keys
+
+
+async def burst(pilot: Pilot, text: str) -> None:
+    """Send keys all at once, as a paste, tmux or a laggy SSH link delivers them: every key
+    is queued before the first is handled (``pilot.press`` waits after each one)."""
+    app = pilot.app
+    for key in burst_keys(text):
+        char = _CHARS.get(key, key if len(key) == 1 else None)
+        app.post_message(events.Key(key, char))
+    await pilot.pause()

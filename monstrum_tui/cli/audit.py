@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from .lookup import bot_id, bot_names, named, resource_id
 from .output import CommandError, add_format_flag, make_client, print_json, print_table
-from .tasks import resolve_bot
 
 _RELATIVE = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -28,7 +28,7 @@ def register(sub: Any) -> None:
 
     ls = s.add_parser("list", help="list entries, newest first")
     ls.add_argument("--bot", dest="bot_id", help="bot id, or its exact name")
-    ls.add_argument("--resource", dest="resource_id")
+    ls.add_argument("--resource", dest="resource_id", help="resource id, or its exact name")
     ls.add_argument("--tool", dest="tool_name")
     ls.add_argument("--status", choices=["success", "error", "denied"])
     ls.add_argument("--task", dest="task_id")
@@ -86,9 +86,11 @@ def list_entries(args: argparse.Namespace) -> int:
     end = parse_when(args.end, "--end")
     limit = args.limit if args.limit and args.limit > 0 else None
     with make_client(args) as client:
-        bot_id = resolve_bot(client, args.bot_id) if args.bot_id else None
+        bot = bot_id(client, args.bot_id, history=True) if args.bot_id else None
+        resource = (resource_id(client, args.resource_id, history=True) if args.resource_id
+                    else None)
         entries = client.audit.list(
-            bot_id=bot_id, resource_id=args.resource_id, tool_name=args.tool_name,
+            bot_id=bot, resource_id=resource, tool_name=args.tool_name,
             status=args.status, task_id=args.task_id, start_time=start, end_time=end,
             q=args.q, limit=limit, page_size=min(limit or 500, 500),
         )
@@ -97,10 +99,12 @@ def list_entries(args: argparse.Namespace) -> int:
         elif args.format == "csv":
             _write_csv(entries)
         else:
+            listed = list(entries)
+            names = bot_names(client, (e.bot_id for e in listed))
             rows = [
-                [e.timestamp.strftime("%Y-%m-%d %H:%M:%S"), e.id, e.bot_id, e.resource_id,
-                 e.tool_name, e.status, _short(e.reason)]
-                for e in entries
+                [e.timestamp.strftime("%Y-%m-%d %H:%M:%S"), e.id, named(e.bot_id, names),
+                 e.resource_id, e.tool_name, e.status, _short(e.reason)]
+                for e in listed
             ]
             print_table(["TIME (UTC)", "ID", "BOT", "RESOURCE", "TOOL", "STATUS", "REASON"],
                         rows)

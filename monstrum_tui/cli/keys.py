@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .lookup import key_id
 from .output import add_format_flag, make_client, print_json, print_table
 
 
@@ -24,7 +25,7 @@ def register(sub: Any) -> None:
                     "approvals:write, mcp:call, mcp:call:BOT_ID, admin")
     mk.set_defaults(handler=create_key)
     rm = s.add_parser("delete", help="revoke an API key")
-    rm.add_argument("key_id")
+    rm.add_argument("key", help="key id, or its exact name")
     rm.set_defaults(handler=delete_key)
 
 
@@ -59,6 +60,7 @@ def create_key(args: argparse.Namespace) -> int:
 
 def delete_key(args: argparse.Namespace) -> int:
     with make_client(args) as client:
-        client.api_keys.delete(key_id=args.key_id)
-    print(f"deleted {args.key_id}")
+        ident = key_id(client, args.key)
+        client.api_keys.delete(key_id=ident)
+    print(f"deleted {ident}")
     return 0

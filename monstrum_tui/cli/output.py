@@ -81,6 +81,17 @@ def make_client(args: argparse.Namespace) -> Any:
     return Client(settings=local.client_settings())
 
 
+def make_async_client(args: argparse.Namespace) -> Any:
+    """The async client for the same flags (for streams that Ctrl-C must end cleanly)."""
+    from ..client import AsyncClient
+
+    return AsyncClient(
+        api_key=getattr(args, "api_key", None),
+        api_base=getattr(args, "api_base", None),
+        profile=getattr(args, "profile", None),
+    )
+
+
 def add_format_flag(parser: argparse.ArgumentParser, *choices: str) -> None:
     options = choices or ("table", "json")
     parser.add_argument("--format", choices=options, default=options[0])

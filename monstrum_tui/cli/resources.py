@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .lookup import resource_id
 from .output import CommandError, add_format_flag, make_client, print_json, print_table
 
 
@@ -20,7 +21,7 @@ def register(sub: Any) -> None:
     add_format_flag(ls)
     ls.set_defaults(handler=list_resources)
     get = s.add_parser("get", help="show one resource, its tools and bound bots")
-    get.add_argument("resource_id")
+    get.add_argument("resource", help="resource id, or its exact name")
     add_format_flag(get)
     get.set_defaults(handler=get_resource)
     mk = s.add_parser(
@@ -38,13 +39,13 @@ def register(sub: Any) -> None:
     add_format_flag(mk)
     mk.set_defaults(handler=create_resource)
     up = s.add_parser("update", help="change a resource's name, config or credentials")
-    up.add_argument("resource_id")
+    up.add_argument("resource", help="resource id, or its exact name")
     up.add_argument("--name")
     _add_value_flags(up)
     add_format_flag(up)
     up.set_defaults(handler=update_resource)
     rm = s.add_parser("delete", help="delete a resource (no bot may be bound to it)")
-    rm.add_argument("resource_id")
+    rm.add_argument("resource", help="resource id, or its exact name")
     rm.set_defaults(handler=delete_resource)
 
 
@@ -64,7 +65,7 @@ def list_resources(args: argparse.Namespace) -> int:
 
 def get_resource(args: argparse.Namespace) -> int:
     with make_client(args) as client:
-        r = client.resources.get(resource_id=args.resource_id)
+        r = client.resources.resolve(args.resource)
     if args.format == "json":
         print_json(r)
         return 0
@@ -152,7 +153,7 @@ def update_resource(args: argparse.Namespace) -> int:
     if not changes:
         raise CommandError("nothing to change: give --name, --config or --credential")
     with make_client(args) as client:
-        r = client.resources.update(resource_id=args.resource_id, **changes)
+        r = client.resources.update(resource_id=resource_id(client, args.resource), **changes)
     _report(args, r, "updated")
     return 0
 
@@ -167,6 +168,7 @@ def _report(args: argparse.Namespace, r: Any, verb: str) -> None:
 
 def delete_resource(args: argparse.Namespace) -> int:
     with make_client(args) as client:
-        client.resources.delete(resource_id=args.resource_id)
-    print(f"deleted {args.resource_id}")
+        r = client.resources.resolve(args.resource)
+        client.resources.delete(resource_id=r.id)
+    print(f"deleted {r.name} ({r.id})")
     return 0

@@ -1,17 +1,30 @@
 """``monstrum tasks``: run a bot and follow its events, watch, list, show, cancel tasks.
 
 ``tasks run`` exits 0 only when the task completes, so a CI step fails with its task.
+Following and waiting run on the async client in a loop of their own, so Ctrl-C
+cancels the stream cleanly (the connection closed, no traceback) and says what goes on.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
+import signal
 import sys
 from typing import Any
 
 from ..client.models import TASK_STATUSES
-from .output import CommandError, add_format_flag, make_client, print_json, print_table
+from .lookup import bot_id, bot_names, named
+from .output import (
+    CommandError,
+    add_format_flag,
+    make_async_client,
+    make_client,
+    print_json,
+    print_table,
+)
 
 #: characters of a result or params shown per event line (JSON lines are never cut)
 SHOWN = 200
@@ -52,19 +65,6 @@ def register(sub: Any) -> None:
     cancel = s.add_parser("cancel", help="stop a queued or running task")
     cancel.add_argument("task_id")
     cancel.set_defaults(handler=cancel_task)
-
-
-def resolve_bot(client: Any, bot: str) -> str:
-    """A bot id from an id or an exact name."""
-    if bot.startswith("bot_"):
-        return bot
-    matches = [b for b in client.bots.list(q=bot) if b.name == bot]
-    if not matches:
-        raise CommandError(f"no bot named {bot!r} (give its id or exact name)")
-    if len(matches) > 1:
-        ids = ", ".join(b.id for b in matches)
-        raise CommandError(f"several bots are named {bot!r} ({ids}): give the id")
-    return matches[0].id
 
 
 def _metadata(raw: str | None) -> dict[str, Any]:
@@ -109,26 +109,93 @@ def describe_event(event: Any) -> str:
     return head
 
 
-def _follow(events: Any, as_json: bool) -> None:
-    # the streamed chunks of one model turn continue one line; anything else starts a new one
-    open_turn: tuple[int | None] | None = None
-    for event in events:
-        if as_json:
+class EventPrinter:
+    """Prints events as they come: one line each, a model turn's chunks on one line."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self._open_turn: tuple[int | None] | None = None
+
+    def show(self, event: Any) -> None:
+        if self.as_json:
             print(event.model_dump_json(exclude_none=True), flush=True)
-            continue
-        if event.type == "message" and open_turn == (event.turn,):
+            return
+        if event.type == "message" and self._open_turn == (event.turn,):
             print(event.text or "", end="", flush=True)
-            continue
-        if open_turn is not None:
+            return
+        if self._open_turn is not None:
             print()
         if event.type == "message":
             print(describe_event(event), end="", flush=True)
-            open_turn = (event.turn,)
+            self._open_turn = (event.turn,)
         else:
             print(describe_event(event), flush=True)
-            open_turn = None
-    if open_turn is not None:
-        print(flush=True)
+            self._open_turn = None
+
+    def close(self) -> None:
+        if self._open_turn is not None:
+            print(flush=True)
+            self._open_turn = None
+
+
+def _follow(events: Any, as_json: bool) -> None:
+    printer = EventPrinter(as_json)
+    for event in events:
+        printer.show(event)
+    printer.close()
+
+
+async def _watch_async(args: argparse.Namespace, task_id: str, *, after: int | None,
+                       show: bool, as_json: bool) -> Any:
+    """Follow ``task_id`` to its end (printing events if ``show``); None on Ctrl-C."""
+    loop = asyncio.get_running_loop()
+    me = asyncio.current_task()
+    interrupted = False
+
+    def stop() -> None:
+        nonlocal interrupted
+        interrupted = True
+        if me is not None:
+            me.cancel()
+
+    handled = False
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(signal.SIGINT, stop)  # not on Windows, nor off the main thread
+        handled = True
+    printer = EventPrinter(as_json)
+    try:
+        async with make_async_client(args) as client:
+            stream = client.tasks.events(task_id, after=after)
+            try:
+                async for event in stream:
+                    if show:
+                        printer.show(event)
+            finally:
+                await stream.aclose()
+                printer.close()
+            return await client.tasks.get(task_id)
+    except asyncio.CancelledError:
+        if interrupted:
+            return None
+        raise
+    finally:
+        if handled:
+            loop.remove_signal_handler(signal.SIGINT)
+
+
+def _watch(args: argparse.Namespace, task_id: str, *, after: int | None = None,
+           show: bool = True, as_json: bool = False) -> Any:
+    try:
+        return asyncio.run(_watch_async(args, task_id, after=after, show=show,
+                                        as_json=as_json))
+    except KeyboardInterrupt:  # where the loop could not take SIGINT itself
+        return None
+
+
+def _stopped(task_id: str) -> int:
+    print(f"\nstopped watching; task {task_id} goes on "
+          f"(monstrum tasks cancel {task_id} stops it)", file=sys.stderr)
+    return 130
 
 
 def _exit_code(task: Any) -> int:
@@ -139,18 +206,15 @@ def run_task(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.input == "-" else args.input
     metadata = _metadata(args.metadata)
     with make_client(args) as client:
-        bot_id = resolve_bot(client, args.bot)
-        task = client.tasks.create(bot_id=bot_id, input=text, metadata=metadata)
-        if not args.json:
-            print(f"task {task.id} started for {bot_id}", file=sys.stderr, flush=True)
-        try:
-            if args.follow:
-                _follow(client.tasks.events(task_id=task.id), args.json)
-            task = client.tasks.wait(task.id)
-        except KeyboardInterrupt:
-            print(f"\nstopped watching; task {task.id} goes on "
-                  f"(monstrum tasks cancel {task.id} stops it)", file=sys.stderr)
-            raise
+        bot = client.bots.resolve(args.bot)
+        task = client.tasks.create(bot_id=bot.id, input=text, metadata=metadata)
+    if not args.json:
+        print(f"task {task.id} started for {bot.name} ({bot.id})", file=sys.stderr,
+              flush=True)
+    ended = _watch(args, task.id, show=args.follow, as_json=args.json)
+    if ended is None:
+        return _stopped(task.id)
+    task = ended
     if args.json and not args.follow:
         print_json(task)
     elif not args.json and not args.follow:
@@ -170,9 +234,9 @@ def _print_outcome(task: Any) -> None:
 
 
 def watch_task(args: argparse.Namespace) -> int:
-    with make_client(args) as client:
-        _follow(client.tasks.events(task_id=args.task_id, after=args.after), args.json)
-        task = client.tasks.get(task_id=args.task_id)
+    task = _watch(args, args.task_id, after=args.after, as_json=args.json)
+    if task is None:
+        return _stopped(args.task_id)
     if not args.json:
         print(f"task {task.id} {task.status}", file=sys.stderr)
     return _exit_code(task)
@@ -180,14 +244,15 @@ def watch_task(args: argparse.Namespace) -> int:
 
 def list_tasks(args: argparse.Namespace) -> int:
     with make_client(args) as client:
-        bot_id = resolve_bot(client, args.bot) if args.bot else None
-        tasks = list(client.tasks.list(bot_id=bot_id, status=args.status, limit=args.limit))
+        wanted = bot_id(client, args.bot, history=True) if args.bot else None
+        tasks = list(client.tasks.list(bot_id=wanted, status=args.status, limit=args.limit))
+        names = bot_names(client, (t.bot_id for t in tasks)) if args.format != "json" else {}
     if args.format == "json":
         print_json(tasks)
     else:
         print_table(
             ["ID", "BOT", "STATUS", "CALLS", "DENIED", "CREATED", "INPUT"],
-            [[t.id, t.bot_id, t.status, t.tool_calls, t.denials,
+            [[t.id, named(t.bot_id, names), t.status, t.tool_calls, t.denials,
               t.created_at.isoformat(timespec="seconds"), _short(t.input)[:40]]
              for t in tasks],
         )

@@ -12,6 +12,7 @@ from .api.bots import Bots
 from .api.integrations import Integrations
 from .api.keys import ApiKeys
 from .api.resources import Resources
+from .api.server import Server
 from .api.tasks import Tasks
 from .config import ClientSettings, resolve_settings
 from .models import Health, WhoAmI
@@ -56,6 +57,7 @@ class AsyncClient:
         self.audit = Audit(self._transport)
         self.api_keys = ApiKeys(self._transport)
         self.approvals = Approvals(self._transport)
+        self.server = Server(self._transport)
 
     @property
     def api_base(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -18,13 +18,14 @@ T = TypeVar("T")
 BotStatus = Literal["active", "paused"]
 #: ``waiting_approval``: a tool call of the task waits for a person to approve it
 TaskStatus = Literal["queued", "running", "waiting_approval", "completed", "failed", "cancelled"]
-TASK_STATUSES: tuple[str, ...] = (
-    "queued", "running", "waiting_approval", "completed", "failed", "cancelled",
-)
+#: every task status, in lifecycle order (a new state is added to ``TaskStatus`` only)
+TASK_STATUSES: tuple[str, ...] = get_args(TaskStatus)
 FINISHED_TASK_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+#: a task that has not ended yet: it may still be cancelled, and its counts still move
 UNFINISHED_TASK_STATUSES: tuple[str, ...] = tuple(
     s for s in TASK_STATUSES if s not in FINISHED_TASK_STATUSES
 )
+ACTIVE_TASK_STATUSES: frozenset[str] = frozenset(UNFINISHED_TASK_STATUSES)
 EventType = Literal[
     "started", "message", "tool_call", "result", "denied", "error", "complete", "approval",
 ]
@@ -573,6 +574,101 @@ class AuditVerification(WireModel):
         "the database (so a truncated or emptied log is caught)",
     )
     pending: int = Field(default=0, description="entries decided whose outcome is not recorded")
+
+
+class TaskSummary(WireModel):
+    """What a task table shows beyond the task itself: failed calls and the last event."""
+
+    task_id: str
+    errors: int = Field(default=0, description="tool calls of the task that ran and failed "
+                        "(audit status error)")
+    last_event_type: EventType | None = None
+    last_event_at: datetime | None = None
+    last_event_tool: str | None = Field(
+        default=None, description="the tool the last event is about, if any"
+    )
+
+
+class Throughput(WireModel):
+    """Decided tool calls per time bucket, oldest bucket first (from the audit log)."""
+
+    start: datetime = Field(description="start of the first bucket")
+    bucket_seconds: int
+    calls: list[int] = Field(default_factory=list, description="every decided call")
+    denials: list[int] = Field(default_factory=list)
+    errors: list[int] = Field(default_factory=list)
+
+
+class TaskStats(WireModel):
+    """``GET /v1/task-stats``: the overview of many tasks."""
+
+    generated_at: datetime
+    counts: dict[str, int] = Field(
+        description="tasks per status, every status listed (0 when none)"
+    )
+    recent_seconds: int = Field(description="the window of ``recent``")
+    recent: dict[str, int] = Field(
+        description="tasks that ended within the last ``recent_seconds``, per final status"
+    )
+    throughput: Throughput
+    tasks: list[TaskSummary] = Field(
+        default_factory=list, description="one summary per task_id asked for"
+    )
+
+
+# --- the server ---------------------------------------------------------------
+
+
+class ServerLimits(WireModel):
+    max_running_tasks: int
+    max_running_per_bot: int
+    max_steps: int = Field(description="tool calls per task")
+    task_timeout_s: float
+    rate_limit_per_s: float = Field(description="requests per second per key; 0: unlimited")
+    audit_retention_days: int | None = Field(default=None, description="None: keep all")
+
+
+class ServerQueue(WireModel):
+    queued: int
+    running: int
+
+
+class ServerDatabase(WireModel):
+    kind: str = Field(description="sqlite, postgresql...")
+    size_bytes: int | None = Field(default=None, description="None when it cannot be told")
+
+
+class VerificationRecord(WireModel):
+    """The last walk of the audit chain this server made, and who asked for it."""
+
+    at: datetime
+    by: str = Field(description="the name of the API key that asked")
+    ok: bool
+    checked: int
+    first_bad_id: str | None = None
+    problem: str | None = None
+
+
+class AuditChainState(WireModel):
+    entries: int
+    head_id: str | None = None
+    head_at: datetime | None = None
+    sealed: bool = Field(description="the server holds the audit key and seals the chain")
+    last_verification: VerificationRecord | None = Field(
+        default=None, description="None: not verified since this server started"
+    )
+
+
+class ServerInfo(WireModel):
+    """``GET /v1/server``: the platform's state. Names no secret and no file path."""
+
+    version: str
+    started_at: datetime
+    uptime_seconds: float
+    limits: ServerLimits
+    queue: ServerQueue
+    database: ServerDatabase
+    audit: AuditChainState
 
 
 # --- keys -------------------------------------------------------------------

@@ -20,6 +20,7 @@ from .api.bots import Bots
 from .api.integrations import Integrations
 from .api.keys import ApiKeys
 from .api.resources import Resources
+from .api.server import Server
 from .api.tasks import Tasks
 from .models import (
     ApiKey,
@@ -34,8 +35,10 @@ from .models import (
     McpImportProposal,
     Resource,
     ResourceBinding,
+    ServerInfo,
     Task,
     TaskEvent,
+    TaskStats,
     ToolAccess,
 )
 from .sse import DEFAULT_MAX_RECONNECTS, StatusCallback
@@ -73,6 +76,10 @@ class SyncBots(SyncNamespace):
 
     def get(self, bot_id: str) -> Bot:
         return self._bridge.run(self._api.get(bot_id))
+
+    def resolve(self, ref: str, *, partial: bool = False) -> Bot:
+        """The bot ``ref`` names: its id, or its name (see ``monstrum_tui.client.names``)."""
+        return self._bridge.run(self._api.resolve(ref, partial=partial))
 
     def create(
         self,
@@ -204,6 +211,18 @@ class SyncTasks(SyncNamespace):
         """Tasks, newest first; ``limit`` caps how many."""
         return SyncPager(self._bridge, self._api.list(bot_id=bot_id, status=status, limit=limit))
 
+    def stats(
+        self,
+        *,
+        task_ids: builtins.list[str] | None = None,
+        window: int = 300,
+        buckets: int = 60,
+        recent: int = 3600,
+    ) -> TaskStats:
+        """The overview of many tasks: counts per status, recent ends, calls per bucket."""
+        return self._bridge.run(self._api.stats(
+            task_ids=task_ids, window=window, buckets=buckets, recent=recent))
+
     def cancel(
         self,
         task_id: str,
@@ -233,6 +252,10 @@ class SyncResources(SyncNamespace):
     def get(self, resource_id: str) -> Resource:
         """One resource with its tools (and the scope dimensions of each) and bound bots."""
         return self._bridge.run(self._api.get(resource_id))
+
+    def resolve(self, ref: str, *, partial: bool = False) -> Resource:
+        """The resource ``ref`` names: its id, or its name (``monstrum_tui.client.names``)."""
+        return self._bridge.run(self._api.resolve(ref, partial=partial))
 
     def create(
         self,
@@ -431,3 +454,16 @@ class SyncApprovals(SyncNamespace):
     def reject(self, approval_id: str, *, reason: str = "") -> Approval:
         """Refuse the waiting call: it does not run, and the model is told the reason."""
         return self._bridge.run(self._api.reject(approval_id, reason=reason))
+
+
+class SyncServer(SyncNamespace):
+    """``client.server``: the platform's own state (version, limits, queue, audit chain)."""
+
+    @property
+    def _api(self) -> Server:
+        return self._bridge.client.server
+
+    def info(self) -> ServerInfo:
+        """Version, uptime, limits, queue, database kind and size, the audit chain's state
+        and its last verification (any valid key may read it)."""
+        return self._bridge.run(self._api.info())

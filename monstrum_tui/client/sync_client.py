@@ -14,6 +14,7 @@ from .sync_api import (
     SyncBots,
     SyncIntegrations,
     SyncResources,
+    SyncServer,
     SyncTasks,
 )
 from .sync_bridge import SyncBridge
@@ -37,6 +38,7 @@ class Client:
     audit: SyncAudit
     api_keys: SyncApiKeys
     approvals: SyncApprovals
+    server: SyncServer
 
     def __init__(
         self,
@@ -64,6 +66,7 @@ class Client:
         self.audit = SyncAudit(self._bridge)
         self.api_keys = SyncApiKeys(self._bridge)
         self.approvals = SyncApprovals(self._bridge)
+        self.server = SyncServer(self._bridge)
 
     @property
     def settings(self) -> ClientSettings:

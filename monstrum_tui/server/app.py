@@ -8,8 +8,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from .. import __version__
-from .api import approvals, authorize, bots, integrations, keys, meta, resources, tasks
+from .api import (
+    approvals,
+    authorize,
+    bots,
+    integrations,
+    keys,
+    meta,
+    resources,
+    server_info,
+    tasks,
+)
 from .api import audit as audit_api
+from .api import task_stats as task_stats_api
 from .api.body_limit import BodyLimitMiddleware
 from .api.bot_mcp import BotMcpEndpoint, mcp_route
 from .api.errors import install_error_handlers
@@ -18,6 +29,7 @@ from .api.openapi_errors import document_errors
 from .api.request_id import RequestIdMiddleware
 from .audit.retention import start_retention
 from .platform import Platform
+from .server_facts import ServerFacts
 from .settings import ServerSettings
 
 
@@ -30,6 +42,10 @@ def create_app(settings: ServerSettings | None = None, platform: Platform | None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         retention = start_retention(platform.audit, platform.settings.audit_retention_days)
         await platform.start()
+        if platform.settings.seed_demo:
+            from .demo import seed_demo_history
+
+            await seed_demo_history(platform)
         try:
             yield
         finally:
@@ -46,13 +62,15 @@ def create_app(settings: ServerSettings | None = None, platform: Platform | None
         lifespan=lifespan,
     )
     app.state.platform = platform
+    app.state.server_facts = ServerFacts()
     install_error_handlers(app)
     document_errors(app)
     install_idempotency(app)
     # added last, so it runs first: every answer, even a 413, carries the request id
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestIdMiddleware)
-    for module in (meta, keys, bots, authorize, tasks, resources, integrations, approvals):
+    for module in (meta, server_info, keys, bots, authorize, task_stats_api, tasks, resources,
+                   integrations, approvals):
         app.include_router(module.router)
     app.include_router(audit_api.router)
     app.router.routes.append(mcp_route(bot_mcp))

@@ -1,18 +1,31 @@
 """The demo workspace: a folder of files, filesystem and shell resources on it, an MCP
-server of notes (the shipped test server, over stdio), and bots bound to them, all
-working offline. Deleting a note waits for a person's approval."""
+server of notes (the shipped test server, over stdio), bots bound to them, and a short
+history of their runs, all working offline. Deleting a note waits for a person's
+approval.
+
+The history runs through the real task runner once the server is up (so its events and
+audit entries are the real thing, hash chain included): completed runs, a run with a
+failed call, runs with denied calls, a cancelled run, and a failed one (a bot on a
+chat model while the server has no provider configured).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..client.models import BotCreate
+from ..client.models import FINISHED_TASK_STATUSES, Bot, BotCreate
 from .datadir import SHARED_FOLDERS
 from .manifests import manifest_digest, parse_manifest
 from .platform import Platform
 from .resource_values import with_defaults
+from .runner.models import ProviderNotConfigured, provider_for
+
+log = logging.getLogger("monstrum.demo")
 
 DEMO_BOTS: list[dict[str, object]] = [
     {
@@ -69,10 +82,26 @@ DEMO_BOTS: list[dict[str, object]] = [
             }
         ],
     },
+    {
+        "name": "incident-summarizer",
+        "description": "Summarises incident notes with a chat model (needs OPENAI_API_KEY "
+        "on the platform server)",
+        "model": "gpt-4o-mini",
+        "allowed_operations": ["files.read"],
+        "resource_bindings": [
+            {
+                "resource_id": "res_demo_files",
+                "allowed_tools": ["read_file"],
+                "scope_constraints": {"paths": ["incidents/*"]},
+            }
+        ],
+    },
 ]
 
 
 MARKER = ".demo-seeded"
+#: written with the workspace, removed once the history has run (so it runs once)
+HISTORY_MARKER = ".demo-history-pending"
 DEMO_FOLDER = SHARED_FOLDERS[0]
 
 DEMO_FILES: dict[str, str] = {
@@ -175,5 +204,98 @@ def seed_demo_workspace(platform: Platform) -> bool:
     _seed_demo_notes(platform)
     for spec in DEMO_BOTS:
         platform.store.bots.create(BotCreate.model_validate(spec))
+    (Path(platform.settings.data_dir) / HISTORY_MARKER).write_text("pending\n", encoding="utf-8")
     marker.write_text("seeded\n", encoding="utf-8")
     return True
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """One run of the demo history: which bot, its input, and whether to cancel it."""
+
+    bot: str
+    input: str
+    cancel: str | None = None
+
+
+DEMO_HISTORY: tuple[DemoRun, ...] = (
+    DemoRun("release-notes", "say Drafting the notes for 2.4.1.\n"
+            'call list_files {"path": "."}\ncall read_file {"path": "CHANGELOG.md"}'),
+    DemoRun("ops-runner", 'call run_command {"command": "uname", "args": ["-s"]}\n'
+            'call run_command {"command": "date", "args": ["-u"]}'),
+    DemoRun("release-notes", 'call read_file {"path": "docs/deploy.md"}\n'
+            'call read_file {"path": "docs/release-2.5.md"}\n'
+            'call run_command {"command": "ls"}'),
+    DemoRun("ops-runner", "say Checking the deploy host before the 2.4.1 rollout.\n"
+            'call run_command {"command": "echo", "args": ["deploy 2.4.1 to staging"]}\n'
+            'call run_command {"command": "cat", "args": ["docs/deploy.md"]}\n'
+            'call run_command {"command": "rm", "args": ["-rf", "deploy-cache"]}'),
+    DemoRun("ops-runner", "say Tailing the deploy log.\nwait 60",
+            cancel="cancelled by the demo: a newer rollout superseded it"),
+    DemoRun("incident-summarizer",
+            "Summarise incidents/2026-02-11-checkout-latency.md for the weekly review."),
+)
+
+#: seconds one demo run may take before the seeding gives up waiting for it
+RUN_TIMEOUT_S = 20.0
+
+
+async def _until_finished(platform: Platform, task_id: str, *, started: bool = False) -> None:
+    """Wait until the task has ended (or, ``started``, until it runs)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + RUN_TIMEOUT_S
+    while loop.time() < deadline:
+        task = await asyncio.to_thread(platform.store.tasks.get, task_id)
+        if task is None or task.status in FINISHED_TASK_STATUSES:
+            return
+        if started and task.status == "running":
+            return
+        await asyncio.sleep(0.05)
+
+
+def _would_call_a_provider(model: str) -> bool:
+    """A chat-model bot with a provider configured would spend the user's credits: skip it."""
+    try:
+        provider_for(model)
+    except ProviderNotConfigured:
+        return False
+    return model != "scripted"
+
+
+async def seed_demo_history(platform: Platform) -> int:
+    """Run the demo history once per data dir, through the real runner; returns the count."""
+    pending = Path(platform.settings.data_dir) / HISTORY_MARKER
+    if not pending.exists():
+        return 0
+    pending.unlink()  # first: a history that fails half-way is not run twice
+    try:
+        bots = {bot.name: bot for bot in await asyncio.to_thread(_all_bots, platform)}
+    except Exception:  # the demo is a nicety: never keep the server from starting
+        log.exception("demo history: could not read the demo bots")
+        return 0
+    ran = 0
+    for run in DEMO_HISTORY:
+        bot = bots.get(run.bot)
+        if bot is None or bot.status != "active" or _would_call_a_provider(bot.model):
+            continue
+        try:
+            task = await platform.runner.submit(bot.id, run.input, {"source": "demo"})
+            if run.cancel:
+                await _until_finished(platform, task.id, started=True)
+                await platform.runner.cancel(task.id, run.cancel)
+            await _until_finished(platform, task.id)
+        except Exception:  # the demo is a nicety: never keep the server from starting
+            log.exception("demo history: run of %s failed to seed", run.bot)
+            continue
+        ran += 1
+    return ran
+
+
+def _all_bots(platform: Platform) -> list[Bot]:
+    bots: list[Bot] = []
+    cursor: str | None = None
+    while True:
+        page, cursor = platform.store.bots.list(500, cursor)
+        bots.extend(page)
+        if not cursor:
+            return bots

@@ -33,6 +33,7 @@ from ..client.errors import (
     PermissionError as ScopeMissing,
 )
 from ..client.models import UNFINISHED_TASK_STATUSES, WhoAmI, can_write
+from .alerts import AlertWatcher
 from .binding_catalog import binding_catalog
 from .clipboard import tmux_copy_sequence
 from .commands import DashboardCommands
@@ -122,6 +123,7 @@ class MonstrumApp(App[int]):
         self.keymap: dict[str, str] = dict(config.keymap if keymap is None else keymap)
         self.config_problems = list(config.problems)
         self.requested_theme = theme or config.theme
+        self.alert_settings = config.alerts
         self.initial_screen = initial_screen
         self.watch_terminal = watch_terminal
         self.client: AsyncClient | None = None
@@ -134,6 +136,8 @@ class MonstrumApp(App[int]):
         self._embedded_lock = threading.Lock()
         self._asking_to_quit = False
         self._focus_before_small: dict[Screen[Any], Widget | None] = {}
+        #: the connected key's scopes (None until the server has answered ``whoami``)
+        self.key_scopes: tuple[str, ...] | None = None
         self.set_reactive(MonstrumApp.connection, self._initial_status())
 
     # --- what screens use ---------------------------------------------------
@@ -144,8 +148,10 @@ class MonstrumApp(App[int]):
 
     @property
     def server_label(self) -> str:
-        if self.target.settings is not None:
-            return self.target.settings.api_base
+        settings = self.target.settings
+        if settings is not None:
+            # a profile's uds wins over its api_base: say where the client really goes
+            return f"unix:{settings.uds}" if settings.uds else settings.api_base
         return "embedded platform"
 
     async def wait_for_client(self) -> AsyncClient:
@@ -190,6 +196,9 @@ class MonstrumApp(App[int]):
                     self._hangup.start()
         self.maintain_connection()
         self.follow_approvals()
+        if self.alert_settings.enabled:
+            self.run_worker(AlertWatcher(self, self.alert_settings).run(), group="alerts",
+                            exclusive=True, exit_on_error=False)
         if self.initial_screen and self.initial_screen != self.current_mode:
             self.go(self.initial_screen)
 
@@ -288,6 +297,7 @@ class MonstrumApp(App[int]):
                 problem = f"cannot start the local platform: {exc}"
             else:
                 attempt = 0
+                self.key_scopes = tuple(who.scopes)
                 self._set_status(
                     "connected", read_only=not can_write(who.scopes), key_name=who.name
                 )

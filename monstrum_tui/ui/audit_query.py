@@ -1,6 +1,7 @@
-"""What the Audit screen asks for: its filters, their one-line summary, the SDK's arguments.
+"""What the Audit screen asks for: its filters, their one-line summary, the SDK's arguments,
+and the same filters as a query line (``bot:ops-runner res:res_demo_shell since:1h deploy``).
 
-Relative time presets (``last 1h``...) stay relative: they are turned into a
+Relative times (``last 1h``, any ``since:90m``) stay relative: they are turned into a
 concrete ``start_time`` each time a view is loaded, so a filter remembered for the
 session still means "the last hour" when the user comes back to it.
 """
@@ -12,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..client.models import AUDIT_STATUSES
+from .query import Query, QueryKey, QuerySyntax, parse_duration
 
 #: time presets: name -> how far back (None: no lower bound; "custom": the start/end fields)
 TIME_PRESETS: dict[str, timedelta | None] = {
@@ -23,6 +25,22 @@ TIME_PRESETS: dict[str, timedelta | None] = {
     "custom": None,
 }
 STATUSES = AUDIT_STATUSES
+
+#: the Audit screen's query line: each key is one of the filters below
+AUDIT_SYNTAX = QuerySyntax(
+    keys=(
+        QueryKey("bot", "the bot's name or id"),
+        QueryKey("res", "the resource's id or name", aliases=("resource",)),
+        QueryKey("tool", "the tool's name"),
+        QueryKey("status", ", ".join(STATUSES), choices=STATUSES),
+        QueryKey("task", "a task id"),
+        QueryKey("since", "within the last 15m, 1h, 24h, 7d (a bare 1h works too)",
+                 duration=True),
+        QueryKey("from", "from an ISO 8601 time"),
+        QueryKey("to", "until an ISO 8601 time"),
+    ),
+    text_help="text in params or reason",
+)
 
 
 #: shortest free text the screen searches for: the server's text index works on
@@ -78,7 +96,7 @@ class AuditQuery:
     q: str | None = None
 
     def __post_init__(self) -> None:
-        if self.time_preset not in TIME_PRESETS:
+        if self.time_preset not in TIME_PRESETS and parse_duration(self.time_preset) is None:
             raise ValueError(f"unknown time preset {self.time_preset!r}")
         if self.status is not None and self.status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {self.status!r}")
@@ -107,7 +125,7 @@ class AuditQuery:
             start = parse_iso_time("start", self.start) if self.start.strip() else None
             end = parse_iso_time("end", self.end) if self.end.strip() else None
             return start, end
-        back = TIME_PRESETS[self.time_preset]
+        back = TIME_PRESETS.get(self.time_preset) or parse_duration(self.time_preset)
         return (now - back if back is not None else None), None
 
     def sdk_params(self, now: datetime | None = None) -> dict[str, Any]:
@@ -159,3 +177,28 @@ class AuditQuery:
 
     def with_changes(self, **changes: Any) -> AuditQuery:
         return replace(self, **changes)
+
+
+def line_query(query: AuditQuery) -> tuple[Query, dict[str, str]]:
+    """The filters as a query line, and how its chips name things (``res`` by its name)."""
+    terms: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    if query.bot_id:
+        terms["bot"] = query.bot_label or query.bot_id
+    if query.resource_id:
+        terms["res"] = query.resource_id
+        if query.resource_label:
+            labels["res"] = query.resource_label
+    for key, value in (("tool", query.tool_name), ("status", query.status),
+                       ("task", query.task_id)):
+        if value:
+            terms[key] = value
+    if query.time_preset == "custom":
+        if query.start.strip():
+            terms["from"] = query.start.strip()
+        if query.end.strip():
+            terms["to"] = query.end.strip()
+    elif query.time_preset != "all":
+        terms["since"] = query.time_preset
+    words = tuple(query.q.split()) if query.q else ()
+    return Query(terms, words), labels

@@ -1,4 +1,7 @@
-"""User key remapping: the ``[keymap]`` table of ``~/.monstrum/config.toml``.
+"""The dashboard's settings in ``~/.monstrum/config.toml``: ``[keymap]`` and ``[dashboard]``.
+
+``[dashboard]`` holds ``theme``, ``alerts`` (``["failed", "denied"]`` by default; ``false``
+turns them off) and ``bell`` (ring the terminal bell with an alert).
 
 Every action binding has an id (``bots.create``, ``app.help``...); the table maps
 ids to keys, e.g. ``"bots.create" = "a"`` or ``"app.quit" = "q,ctrl+c"``. Textual
@@ -12,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..client.config import config_path, load_config_file
+from .alerts import AlertSettings, parse_alert_settings
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,7 @@ class DashboardConfig:
 
     keymap: dict[str, str] = field(default_factory=dict)
     theme: str | None = None
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     problems: tuple[str, ...] = ()
 
 
@@ -40,9 +45,13 @@ def parse_dashboard_config(data: dict[str, Any]) -> DashboardConfig:
         keymap[str(binding_id)] = ",".join(k.strip() for k in keys.split(",") if k.strip())
     theme = None
     dashboard = data.get("dashboard", {})
-    if isinstance(dashboard, dict) and isinstance(dashboard.get("theme"), str):
+    if not isinstance(dashboard, dict):
+        problems.append("[dashboard] must be a table")
+        dashboard = {}
+    if isinstance(dashboard.get("theme"), str):
         theme = dashboard["theme"]
-    return DashboardConfig(keymap=keymap, theme=theme, problems=tuple(problems))
+    alerts = parse_alert_settings(dashboard, problems)
+    return DashboardConfig(keymap=keymap, theme=theme, alerts=alerts, problems=tuple(problems))
 
 
 def load_dashboard_config() -> DashboardConfig:

@@ -32,9 +32,10 @@ class OpenTaskRequested(ScreenRequest):
 
     unhandled_hint = "task panes arrive with the Tasks screen"
 
-    def __init__(self, task_id: str) -> None:
+    def __init__(self, task_id: str, *, bot_name: str = "") -> None:
         super().__init__()
         self.task_id = task_id
+        self.bot_name = bot_name
 
 
 class ShowAuditRequested(ScreenRequest):

@@ -16,6 +16,7 @@ from .screens.approvals import ApprovalsScreen
 from .screens.audit import AuditScreen
 from .screens.bots import BotsScreen
 from .screens.integrations import IntegrationsScreen
+from .screens.platform_state import ServerScreen
 from .screens.resources import ResourcesScreen
 from .screens.tasks import TasksScreen
 
@@ -49,6 +50,8 @@ SCREENS: tuple[ScreenEntry, ...] = (
                 "installed integrations (resource types); upload a manifest"),
     ScreenEntry("approvals", "Approvals", "6", ApprovalsScreen,
                 "tool calls waiting for a person: approve or reject them"),
+    ScreenEntry("server", "Server", "7", ServerScreen,
+                "the platform: version, uptime, limits, queue, database, audit chain"),
 )
 
 

@@ -6,7 +6,9 @@ import builtins
 from collections.abc import Mapping
 from typing import Any
 
+from ..errors import NotFoundError
 from ..models import Bot, BotTools, Decision, ResourceBinding, ToolAccess
+from ..names import UnknownName, pick_named
 from ..namespace import Namespace, id_segment, jsonable
 from ..pagination import AsyncPager
 
@@ -29,6 +31,28 @@ class Bots(Namespace):
     async def get(self, bot_id: str) -> Bot:
         path = f"/v1/bots/{id_segment('bot_id', bot_id)}"
         return Bot.model_validate(await self._transport.request("GET", path))
+
+    async def resolve(self, ref: str, *, partial: bool = False) -> Bot:
+        """The bot ``ref`` names: its id, or its name (see ``monstrum_tui.client.names``).
+
+        Raises ``UnknownName`` (a ``NotFoundError``) or ``AmbiguousName``. ``partial`` also
+        takes a unique piece of a name: for lookups, never for changes.
+        """
+        missed: NotFoundError | None = None
+        if ref.startswith("bot_"):
+            try:
+                return await self.get(ref)
+            except NotFoundError as exc:
+                missed = exc  # maybe a bot is named like an id: look names up too
+        candidates = {bot.id: bot async for bot in self.list(q=ref.strip(), page_size=100)}
+        try:
+            bot_id = pick_named(ref, ((b.id, b.name) for b in candidates.values()),
+                                kind="bot", partial=partial)
+        except UnknownName:
+            if missed is not None:
+                raise missed from None  # the server's own 404, with its request id
+            raise
+        return candidates[bot_id]
 
     async def create(
         self,

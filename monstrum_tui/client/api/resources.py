@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..errors import NotFoundError
 from ..models import Resource
+from ..names import UnknownName, pick_named
 from ..namespace import Namespace, check_id, id_segment, jsonable
 from ..pagination import AsyncPager
 
@@ -25,6 +27,28 @@ class Resources(Namespace):
             "GET", f"/v1/resources/{id_segment('resource_id', resource_id)}"
         )
         return Resource.model_validate(data)
+
+    async def resolve(self, ref: str, *, partial: bool = False) -> Resource:
+        """The resource ``ref`` names: its id, or its name (``monstrum_tui.client.names``).
+
+        Raises ``UnknownName`` (a ``NotFoundError``) or ``AmbiguousName``; ``partial`` also
+        takes a unique piece of a name or id (lookups only).
+        """
+        missed: NotFoundError | None = None
+        if ref.startswith("res_"):
+            try:
+                return await self.get(ref)
+            except NotFoundError as exc:
+                missed = exc
+        candidates = {r.id: r async for r in self.list(q=ref.strip())}
+        try:
+            resource_id = pick_named(ref, ((r.id, r.name) for r in candidates.values()),
+                                     kind="resource", partial=partial)
+        except UnknownName:
+            if missed is not None:
+                raise missed from None
+            raise
+        return candidates[resource_id]
 
     async def create(
         self,

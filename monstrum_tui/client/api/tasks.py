@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from ..idempotency import check_idempotency_key
-from ..models import Task, TaskEvent
+from ..models import Task, TaskEvent, TaskStats
 from ..namespace import Namespace, check_id, id_segment, jsonable, optional_id
 from ..pagination import AsyncPager
 from ..sse import DEFAULT_MAX_RECONNECTS, StatusCallback, TaskEventStream
@@ -144,6 +145,23 @@ class Tasks(Namespace):
         """Tasks, newest first; ``limit`` caps how many."""
         params = {"bot_id": optional_id("bot_id", bot_id), "status": status}
         return AsyncPager(self._fetch("/v1/tasks"), Task, params, limit=limit)
+
+    async def stats(
+        self,
+        *,
+        task_ids: builtins.list[str] | None = None,
+        window: int = 300,
+        buckets: int = 60,
+        recent: int = 3600,
+    ) -> TaskStats:
+        """The overview of many tasks: counts per status, those that ended in the last
+        ``recent`` seconds, tool calls (denials, errors) per bucket over the last ``window``
+        seconds, and for each of ``task_ids`` its failed calls and last event."""
+        params: dict[str, Any] = {"window": window, "buckets": buckets, "recent": recent}
+        if task_ids:
+            params["task_id"] = list(task_ids)
+        data = await self._transport.request("GET", "/v1/task-stats", params=params)
+        return TaskStats.model_validate(data)
 
     async def cancel(
         self,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from ...client.models import AUDIT_STATUSES, AuditEntry, AuditVerification, Page
 from ..audit import AuditFilter
@@ -89,8 +89,9 @@ def list_audit(
 
 @router.get("/verify", response_model=AuditVerification)
 def verify_audit(
+    request: Request,
     platform: PlatformDep,
-    _: Reader,
+    principal: Reader,
     fast: bool = Query(
         False, description="only from the newest checkpoint (quick, but edits before it are "
         "not seen); the default walks every entry"
@@ -98,8 +99,11 @@ def verify_audit(
     full: bool | None = Query(None, description="deprecated: the default is the full walk"),
 ) -> AuditVerification:
     """Walk the hash chain, its seals and the head witness; names the first entry that
-    does not verify."""
-    return platform.audit.verify(fast=fast and not full)
+    does not verify. The server keeps the last result, and the key's name, for
+    ``GET /v1/server``."""
+    result = platform.audit.verify(fast=fast and not full)
+    request.app.state.server_facts.verified(result, by=principal.name)
+    return result
 
 
 @router.get("/{entry_id}", response_model=AuditEntry)

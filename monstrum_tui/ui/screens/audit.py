@@ -1,10 +1,12 @@
 """The Audit screen: who called what, when, with which params, and why it was allowed or not.
 
-Filters live in a one-line bar (``f`` edits them); the table is virtual and pages
-from the server by cursor as it scrolls, holding only a window of pages; ``d``
-shows the whole entry under the cursor; ``t`` follows new entries; ``e`` exports
-the current filter; ``v`` verifies the hash chain; ``enter`` opens the entry's task.
-Every request runs in a worker that posts a typed message back.
+Filters show as chips; ``/`` edits them as a query line with completion
+(``bot:ops-runner res:shell status:denied since:1h deploy``: names are resolved by the
+client layer, a name that is not there is said so), ``f`` as a form. The table is
+virtual and pages from the server by cursor as it scrolls, holding only a window of
+pages; ``d`` shows the whole entry under the cursor; ``t`` follows new entries; ``e``
+exports the current filter; ``v`` verifies the hash chain; ``enter`` opens the entry's
+task. Every request runs in a worker that posts a typed message back.
 """
 
 from __future__ import annotations
@@ -20,15 +22,18 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Label
 
-from ...client.errors import APIConnectionError, MonstrumError, ValidationError
+from ...client.errors import APIConnectionError, MonstrumError, NotFoundError, ValidationError
 from ...client.models import AuditEntry, AuditVerification
-from ..audit_query import AuditQuery, BadTimeRange
+from ...client.names import AmbiguousName, UnknownName
+from ..audit_query import AuditQuery, BadFilter, BadTimeRange
 from ..audit_window import PAGE_SIZE, PageRequest
 from ..connection import ConnectionStatus
 from ..messages import OpenTaskRequested, ShowAuditRequested
+from ..query import Query
 from ..widgets.audit_detail import AuditDetail
 from ..widgets.audit_filter_bar import AuditFilterBar
 from ..widgets.audit_table import AuditTable
+from ..widgets.query_line import QueryLine
 from .audit_export_dialog import AuditExportScreen
 from .base import MonstrumScreen
 
@@ -69,10 +74,22 @@ class AuditTailArrived(Message):
 
 
 class AuditNamesLoaded(Message):
-    def __init__(self, bots: list[tuple[str, str]], resources: list[tuple[str, str]]) -> None:
+    def __init__(self, bots: list[tuple[str, str]], resources: list[tuple[str, str]],
+                 tools: list[str]) -> None:
         super().__init__()
         self.bots = bots
         self.resources = resources
+        self.tools = tools
+
+
+class QueryResolved(Message):
+    """The query line's names resolved to ids (``query``), or why not (``problem``)."""
+
+    def __init__(self, query: AuditQuery | None, problem: str = "", line: str = "") -> None:
+        super().__init__()
+        self.query = query
+        self.problem = problem
+        self.line = line
 
 
 class AuditVerified(Message):
@@ -97,7 +114,8 @@ class AuditScreen(MonstrumScreen):
     SCREEN_TITLE = "Audit"
     CSS_PATH = "audit.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f,slash", "edit_filters", "Filter", id="audit.filter"),
+        Binding("slash", "edit_query", "Filter", id="audit.query", key_display="/"),
+        Binding("f", "edit_filters", "Form", id="audit.filter"),
         Binding("d", "toggle_detail", "Detail", id="audit.detail"),
         Binding("t", "toggle_tail", "Tail", id="audit.tail"),
         Binding("e", "export", "Export", id="audit.export"),
@@ -154,6 +172,10 @@ class AuditScreen(MonstrumScreen):
             self.show_status()
             return
         self.load_error = ""
+        query = self.audit_query
+        self.table.set_hidden(frozenset(
+            key for key, fixed in (("bot", query.bot_id), ("resource", query.resource_id),
+                                   ("tool", query.tool_name)) if fixed))
         self.table.reset()
         self.show_status()
 
@@ -226,19 +248,21 @@ class AuditScreen(MonstrumScreen):
         client = await self.monstrum.wait_for_client()
         bots: list[tuple[str, str]] = []
         resources: list[tuple[str, str]] = []
+        tools: list[str] = []
         try:
             async for bot in client.bots.list(limit=NAMES_LIMIT):
                 bots.append((bot.id, bot.name))
             async for resource in client.resources.list(limit=NAMES_LIMIT):
                 resources.append((resource.id, resource.name))
+                tools.extend(tool.name for tool in resource.tools)
         except MonstrumError:
             pass  # the pickers then only take ids; the table shows ids
-        self.post_message(AuditNamesLoaded(bots, resources))
+        self.post_message(AuditNamesLoaded(bots, resources, tools))
 
     @on(AuditNamesLoaded)
     def _names_loaded(self, message: AuditNamesLoaded) -> None:
         self.names = dict(message.bots) | dict(message.resources)
-        self.filter_bar.set_choices(message.bots, message.resources)
+        self.filter_bar.set_choices(message.bots, message.resources, message.tools)
         self.table.set_names(self.names)
         detail = self.query_one(AuditDetail)
         detail.names = self.names
@@ -256,6 +280,9 @@ class AuditScreen(MonstrumScreen):
     def action_edit_filters(self) -> None:
         self.filter_bar.open()
 
+    def action_edit_query(self) -> None:
+        self.filter_bar.query_line.open()
+
     @on(AuditFilterBar.Applied)
     def _filters_applied(self, message: AuditFilterBar.Applied) -> None:
         self.start_view()
@@ -264,11 +291,89 @@ class AuditScreen(MonstrumScreen):
     def _filters_closed(self) -> None:
         self.table.focus()
 
+    @on(QueryLine.Closed, "#audit-query")
+    def _query_closed(self, message: QueryLine.Closed) -> None:
+        message.stop()
+        self.filter_bar.show_summary()  # the chips say what is in force, not what was typed
+        if not self.filter_bar.is_editing:
+            self.table.focus()
+
+    @on(QueryLine.Changed, "#audit-query")
+    def _query_changed(self, message: QueryLine.Changed) -> None:
+        message.stop()
+        self.resolve_query(message.query)
+
+    @work(exclusive=True, group="audit-resolve", exit_on_error=False)
+    async def resolve_query(self, line: Query) -> None:
+        """Turn the line's names into ids (the client's one rule: a unique piece of a name
+        will do for a lookup), then post the filters it means."""
+        client = await self.monstrum.wait_for_client()
+        terms = line.terms
+        changes: dict[str, Any] = {}
+        try:
+            if terms.get("bot"):
+                try:
+                    bot = await client.bots.resolve(terms["bot"], partial=True)
+                    changes.update(bot_id=bot.id, bot_label=bot.name)
+                except NotFoundError:
+                    if not terms["bot"].startswith("bot_"):
+                        raise
+                    changes.update(bot_id=terms["bot"])  # a deleted bot's id: its history
+            if terms.get("res"):
+                try:
+                    resource = await client.resources.resolve(terms["res"], partial=True)
+                    changes.update(resource_id=resource.id, resource_label=resource.name)
+                except NotFoundError:
+                    if not terms["res"].startswith("res_"):
+                        raise
+                    changes.update(resource_id=terms["res"])
+        except (UnknownName, AmbiguousName) as exc:
+            self.post_message(QueryResolved(None, str(exc), line.to_text()))
+            return
+        except MonstrumError as exc:
+            self.post_message(QueryResolved(None, f"could not look the names up: {exc}",
+                                            line.to_text()))
+            return
+        since = terms.get("since")
+        start, end = terms.get("from", ""), terms.get("to", "")
+        preset = "custom" if (start or end) else (since or "all")
+        try:
+            query = AuditQuery(
+                tool_name=terms.get("tool"), status=terms.get("status"),
+                task_id=terms.get("task"), time_preset=preset, start=start, end=end,
+                q=line.text or None, **changes,
+            ).checked()
+        except BadFilter as exc:
+            self.post_message(QueryResolved(None, str(exc), line.to_text()))
+            return
+        self.post_message(QueryResolved(query))
+
+    @on(QueryResolved)
+    def _query_resolved(self, message: QueryResolved) -> None:
+        if message.query is None:
+            line = self.filter_bar.query_line
+            line.open(message.line)
+            line.show_problem(message.problem)
+            return
+        self.filter_bar.set_query(message.query)
+        self.start_view()
+
+    def clear_state(self) -> bool:
+        if self.has_class("-detail"):
+            self.remove_class("-detail")
+            return True
+        if self.audit_query.is_empty:
+            return False
+        self.action_clear_filters()
+        return True
+
     def action_clear_filters(self) -> None:
         self.filter_bar.set_query(AuditQuery())
         self.start_view()
 
     def action_reload(self) -> None:
+        self.verify_text = ""  # a verification says what was true then: not after a reload
+        self.verify_ok = True
         self.start_view()
 
     @on(ShowAuditRequested)
@@ -320,7 +425,8 @@ class AuditScreen(MonstrumScreen):
         if not entry.task_id:
             self.notify("this entry belongs to no task", severity="warning", timeout=3)
             return
-        self.post_message(OpenTaskRequested(entry.task_id))
+        self.post_message(OpenTaskRequested(entry.task_id,
+                                            bot_name=self.names.get(entry.bot_id, "")))
 
     # --- live tail -------------------------------------------------------------
 

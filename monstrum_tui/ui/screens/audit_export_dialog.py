@@ -16,6 +16,7 @@ from textual.worker import Worker, WorkerState
 from ...client.errors import APIConnectionError, MonstrumError
 from ..audit_export import FORMATS, ExportPathError, check_export_path, export_entries
 from ..audit_query import AuditQuery
+from ..widgets.typed_fields import FieldInput
 from .base import MonstrumModal
 
 EXPORT_PAGE_SIZE = 500
@@ -46,7 +47,7 @@ class AuditExportScreen(MonstrumModal):
                         markup=False)
             with Horizontal(classes="export-row"):
                 yield Label("path", classes="export-label")
-                yield Input(self.default_path, id="export-path", compact=True)
+                yield FieldInput(self.default_path, id="export-path", compact=True)
             with Horizontal(classes="export-row"):
                 yield Label("format", classes="export-label")
                 yield Select([(f, f) for f in FORMATS], value="csv", allow_blank=False,

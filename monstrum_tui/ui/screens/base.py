@@ -1,11 +1,13 @@
-"""What every top-level screen shares: header, connection banner, footer, too-small notice."""
+"""What every screen shares: header, connection banner, footer, too-small notice; ``esc``
+that undoes one thing before it goes back; write actions that say why a key may not."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 
 from ..widgets.connection_banner import ConnectionBanner
@@ -17,11 +19,36 @@ if TYPE_CHECKING:
     from ..app import MonstrumApp
 
 
+def clear_focused_state(screen: Screen[object]) -> bool:
+    """Ask the focused widget and its containers, innermost first, to clear one thing
+    (a search, a selection); True once one did."""
+    focused = screen.focused
+    if focused is None:
+        return False
+    for node in focused.ancestors_with_self:
+        if node is screen:
+            break
+        clear = getattr(node, "clear_state", None)
+        if callable(clear) and clear():
+            return True
+    return False
+
+
 class MonstrumScreen(Screen[None]):
-    """A top-level screen: subclasses implement ``compose_body``."""
+    """A top-level screen: subclasses implement ``compose_body``.
+
+    ``esc`` clears first (the focused widget's search, then the screen's filter:
+    ``clear_state``) and only then goes back, as in k9s.
+    """
 
     #: shown in the terminal title and the help overlay
     SCREEN_TITLE = ""
+    #: write actions and the scope each needs (see ``write_access``)
+    WRITE_ACTIONS: ClassVar[dict[str, str]] = {}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "clear_or_back", "Clear filter, else back", id="screen.back",
+                show=False),
+    ]
 
     def compose(self) -> ComposeResult:
         yield StatusHeader()
@@ -38,17 +65,30 @@ class MonstrumScreen(Screen[None]):
         """The app, typed."""
         return cast("MonstrumApp", self.app)
 
+    def clear_state(self) -> bool:
+        """Clear the screen's own filter or selection; True if there was one."""
+        return False
+
+    async def action_clear_or_back(self) -> None:
+        if clear_focused_state(self) or self.clear_state():
+            return
+        await self.monstrum.action_back()
+
 
 #: below this many rows a dialog has class ``-short`` (its CSS can give up spacing)
 SHORT_HEIGHT = 22
 
 
 class MonstrumModal(ModalScreen[object]):
-    """A modal dialog that also says when the terminal is too small."""
+    """A modal dialog with a footer of its own keys, that also says when the terminal is
+    too small."""
+
+    WRITE_ACTIONS: ClassVar[dict[str, str]] = {}
 
     def compose(self) -> ComposeResult:
         self.set_class(self.app.size.height < SHORT_HEIGHT, "-short")
         yield from self.compose_dialog()
+        yield FittedFooter(classes="modal-footer")
         yield TooSmall()
 
     def on_resize(self, event: events.Resize) -> None:

@@ -1,5 +1,5 @@
 """One bot in full: description, operations, each binding's tools and scope constraints, and
-its recent tasks."""
+its recent tasks (a table: ``enter`` opens one in a live pane)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,20 @@ from typing import ClassVar
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.widgets import DataTable, Label, Static
 
 from ...client.errors import MonstrumError, NotFoundError, PermissionError
 from ...client.models import Bot, Task
+from ..cells import BOT_STATUS_STYLES, TASK_STATUS_STYLES, cell, count_cell
 from ..data_changes import DataChange
-from .bot_actions import BOT_ACTION_BINDINGS, BotActionsScreen
+from ..messages import OpenTaskRequested
+from ..widgets.keyed_table import KeyedTable
+from .base import MonstrumScreen
+from .bot_actions import BOT_ACTION_BINDINGS, BOT_WRITE_ACTIONS, BotActions
 
 
 def _when(bot_time: object) -> str:
@@ -30,9 +34,7 @@ def render_bot(bot: Bot) -> Group:
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
     facts.add_row("id", bot.id)
-    facts.add_row(
-        "status", Text(bot.status, style="green" if bot.status == "active" else "yellow")
-    )
+    facts.add_row("status", Text(bot.status, style=BOT_STATUS_STYLES.get(bot.status, "")))
     facts.add_row("model", bot.model)
     facts.add_row("created", _when(bot.created_at))
     facts.add_row("updated", _when(bot.updated_at))
@@ -66,71 +68,66 @@ def render_bot(bot: Bot) -> Group:
 
 #: how many of the bot's tasks the detail view lists
 RECENT_TASKS = 10
-
-_STATUS_STYLES = {
-    "completed": "green", "failed": "red", "cancelled": "yellow",
-    "running": "cyan", "queued": "dim",
-}
-
-
-def _first_line(text: str, width: int = 60) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= width else line[: width - 1] + "…"
+#: (key, label, width) of the recent-tasks table; the input takes what is left
+TASK_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("status", "status", 9), ("id", "id", 23), ("when", "created", 11), ("calls", "calls", 5),
+    ("denied", "denied", 6),
+)
 
 
-def render_recent_tasks(tasks: list[Task] | None, problem: str | None = None) -> Group:
-    """The bot's newest tasks (status, id, created, tool calls, input), or why there are none."""
-    title = Text(
-        "Recent tasks" if tasks is None else f"Recent tasks ({len(tasks)})",
-        style="bold underline",
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def recent_task_cells(task: Task, input_width: int) -> tuple[Text, ...]:
+    when = task.created_at.astimezone().strftime("%m-%d %H:%M") if task.created_at else "-"
+    return (
+        cell(task.status, 9, style=TASK_STATUS_STYLES.get(task.status, "")),
+        cell(task.id, 23),
+        cell(when, 11),
+        count_cell(task.tool_calls, 5),
+        count_cell(task.denials, 6, style_if_any="red"),
+        cell(_first_line(task.input), input_width, style="dim"),
     )
-    if problem is not None:
-        return Group(title, Text(problem, style="dim"))
-    if tasks is None:
-        return Group(title, Text("loading…", style="dim"))
-    if not tasks:
-        return Group(title, Text("no tasks yet: r runs one", style="dim"))
-    # status, id, when and calls keep their width; the input takes what is left (80 columns)
-    grid = Table.grid(padding=(0, 2), expand=True)
-    for _ in range(4):
-        grid.add_column(no_wrap=True)
-    grid.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
-    for task in tasks:
-        calls = f"{task.tool_calls} call{'' if task.tool_calls == 1 else 's'}"
-        if task.denials:
-            calls += f", {task.denials} denied"
-        when = task.created_at.astimezone().strftime("%m-%d %H:%M") if task.created_at else "-"
-        grid.add_row(
-            Text(task.status, style=_STATUS_STYLES.get(task.status, "")),
-            task.id,
-            when,
-            calls,
-            Text(_first_line(task.input), style="dim"),
-        )
-    return Group(title, grid)
 
 
-class BotDetailScreen(BotActionsScreen):
+class BotDetailScreen(BotActions, MonstrumScreen):
     """The bot's detail; refreshed from the server when opened and after changes."""
 
     SCREEN_TITLE = "Bot"
     CSS_PATH = "bots.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [*BOT_ACTION_BINDINGS]
+    WRITE_ACTIONS: ClassVar[dict[str, str]] = BOT_WRITE_ACTIONS
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *BOT_ACTION_BINDINGS,
+        Binding("y", "copy_bot_id", "Copy id", id="bot.copy_id", show=False),
+        Binding("t", "focus_tasks", "Recent tasks", id="bot.tasks", show=False),
+    ]
 
     def __init__(self, bot: Bot) -> None:
         super().__init__()
         self.bot: Bot | None = bot
         self.bot_id = bot.id
+        self.tasks: list[Task] = []
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="bot-detail"):
             yield Static(render_bot(self.bot) if self.bot else "", id="bot-detail-body")
-            yield Static(render_recent_tasks(None), id="bot-detail-tasks")
+            yield Label("Recent tasks", id="bot-detail-tasks-title", markup=False)
+            yield KeyedTable(id="bot-detail-tasks", cursor_type="row", zebra_stripes=True)
+            yield Label("loading…", id="bot-detail-tasks-note", markup=False)
 
     def on_mount(self) -> None:
         self.monstrum.data_changed.subscribe(self, self.on_data_change)
+        table = self.query_one("#bot-detail-tasks", KeyedTable)
+        for key, label, width in TASK_COLUMNS:
+            table.add_column(label, key=key, width=width)
+        table.add_column("input", key="input", width=self._input_width())
         self.query_one("#bot-detail").focus()
         self.refresh_bot()
+
+    def _input_width(self) -> int:
+        used = sum(w + 2 for _k, _l, w in TASK_COLUMNS) + 2 + 4  # padding, scrollbar, margins
+        return max(10, self.app.size.width - used)
 
     def on_screen_resume(self) -> None:
         # on opening, and on coming back (from a task this bot ran, say): the list is fresh
@@ -139,6 +136,9 @@ class BotDetailScreen(BotActionsScreen):
 
     def current_bot(self) -> Bot | None:
         return self.bot
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.bot_action_allowed(action)
 
     @work(exclusive=True, group="bot-detail")
     async def refresh_bot(self) -> None:
@@ -157,7 +157,7 @@ class BotDetailScreen(BotActionsScreen):
     async def refresh_tasks(self) -> None:
         client = await self.monstrum.wait_for_client()
         problem: str | None = None
-        tasks: list[Task] | None = None
+        tasks: list[Task] = []
         try:
             page = await client.tasks.list(bot_id=self.bot_id, limit=RECENT_TASKS)
             tasks = page.data[:RECENT_TASKS]
@@ -165,12 +165,35 @@ class BotDetailScreen(BotActionsScreen):
             problem = f"this key cannot list tasks (it lacks {exc.required_scope})"
         except MonstrumError as exc:
             problem = f"could not load the tasks: {exc}"
-        self.query_one("#bot-detail-tasks", Static).update(render_recent_tasks(tasks, problem))
+        self.show_tasks(tasks, problem)
+
+    def show_tasks(self, tasks: list[Task], problem: str | None = None) -> None:
+        self.tasks = tasks
+        table = self.query_one("#bot-detail-tasks", KeyedTable)
+        width = self._input_width()
+        table.refill((t.id, recent_task_cells(t, width)) for t in tasks)
+        table.display = bool(tasks)
+        note = problem or ("no tasks yet: r runs one" if not tasks
+                           else "enter opens a task in a live pane · t goes to this list")
+        self.query_one("#bot-detail-tasks-note", Label).update(note)
+        self.query_one("#bot-detail-tasks-title", Label).update(
+            f"Recent tasks ({len(tasks)})" if problem is None else "Recent tasks")
 
     def show_bot(self, bot: Bot) -> None:
         self.bot = bot
         self.query_one("#bot-detail-body", Static).update(render_bot(bot))
         self.refresh_bindings()
+
+    def action_focus_tasks(self) -> None:
+        table = self.query_one("#bot-detail-tasks", KeyedTable)
+        if table.row_count:
+            table.focus()
+
+    @on(DataTable.RowSelected, "#bot-detail-tasks")
+    def _task_chosen(self, event: DataTable.RowSelected) -> None:
+        task_id = str(event.row_key.value)
+        name = self.bot.name if self.bot else ""
+        self.post_message(OpenTaskRequested(task_id, bot_name=name))
 
     def on_data_change(self, change: DataChange) -> None:
         if change.kind != "bot" or change.id != self.bot_id:

@@ -1,4 +1,9 @@
-"""Create or edit a bot; the server's validation errors appear next to the fields."""
+"""Create or edit a bot; the server's validation errors appear next to the fields.
+
+Safe to type ahead into (``type_ahead``): ``tab`` and ``enter`` move to the next field the
+moment they arrive, ``ctrl+s`` saves (after every field has taken the keys typed before it),
+``esc`` cancels, from any field.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,8 @@ from textual.widgets import Button, Input, Label, Select, TextArea
 from ...client.errors import MonstrumError, ValidationError
 from ...client.models import Bot
 from ..data_changes import DataChange
+from ..type_ahead import TYPE_AHEAD_BINDINGS, TypeAheadFields
+from ..widgets.typed_fields import FieldInput, FieldTextArea
 from .base import MonstrumModal
 
 #: the form's fields, in order: (field name, label)
@@ -95,13 +102,14 @@ def pydantic_fields(exc: pydantic.ValidationError) -> list[dict[str, str]]:
     return out
 
 
-class BotFormScreen(MonstrumModal):
+class BotFormScreen(TypeAheadFields, MonstrumModal):
     """New bot (``bot=None``) or edit ``bot``; dismisses with the saved Bot, or None."""
 
     CSS_PATH = "dialogs.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", id="form.save", priority=True),
+        Binding("ctrl+s", "save", "Save", id="form.save"),
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        *TYPE_AHEAD_BINDINGS,
     ]
 
     def __init__(self, bot: Bot | None = None) -> None:
@@ -115,24 +123,26 @@ class BotFormScreen(MonstrumModal):
             yield Label(title, id="form-title", markup=False)
             yield Label("", id="form-error", classes="field-error", markup=False)
             with VerticalScroll(id="form-fields"):
-                yield from self._row("name", Input(bot.name if bot else "", id="field-name",
+                yield from self._row("name", FieldInput(bot.name if bot else "", id="field-name",
                                                    placeholder="deploy-bot", compact=True))
-                yield from self._row("description", Input(
+                yield from self._row("description", FieldInput(
                     bot.description if bot else "", id="field-description", compact=True,
                     placeholder="what this bot is for"))
-                yield from self._row("model", Input(
+                yield from self._row("model", FieldInput(
                     bot.model if bot else "scripted", id="field-model", compact=True,
                     placeholder="scripted, gpt-4o, …"))
                 yield from self._row("status", Select(
                     [("active", "active"), ("paused", "paused")],
                     value=bot.status if bot else "active", allow_blank=False,
                     id="field-status", compact=True))
-                yield from self._row("allowed_operations", Input(
+                yield from self._row("allowed_operations", FieldInput(
                     ", ".join(bot.allowed_operations) if bot else "",
                     id="field-allowed_operations", compact=True,
                     placeholder="deploy.read, deploy.write, files.*"))
-                area = TextArea(bindings_text(bot), id="field-resource_bindings",
-                                compact=True, show_line_numbers=False, tab_behavior="indent")
+                # tab leaves the field like any other (type indentation with spaces), and
+                # esc cancels the form from here too
+                area = FieldTextArea(bindings_text(bot), id="field-resource_bindings",
+                                compact=True, show_line_numbers=False, tab_behavior="focus")
                 area.border_subtitle = "YAML"
                 yield from self._row("resource_bindings", area)
                 yield Label(BINDINGS_HINT.rstrip(), id="bindings-hint", markup=False)
@@ -217,8 +227,8 @@ class BotFormScreen(MonstrumModal):
     # --- saving -------------------------------------------------------------
 
     @on(Button.Pressed, "#form-save")
-    def _save_pressed(self) -> None:
-        self.action_save()
+    async def _save_pressed(self) -> None:
+        await self.action_save()
 
     @on(Button.Pressed, "#form-cancel")
     def _cancel_pressed(self) -> None:
@@ -227,7 +237,10 @@ class BotFormScreen(MonstrumModal):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
-    def action_save(self) -> None:
+    async def action_save(self) -> None:
+        await self.settle_fields()  # keys typed before ctrl+s are in their fields first
+        if self.query_one("#form-save", Button).disabled:
+            return  # a save is already on its way
         try:
             data = self.form_data()
         except FormProblem as problem:

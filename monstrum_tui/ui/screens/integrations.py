@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.message import Message
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import Static
 
-from ...client.errors import APIConnectionError, MonstrumError
+from ...client.async_client import AsyncClient
 from ...client.models import Integration
-from ..connection import ConnectionStatus
+from ..cells import cell
 from ..data_changes import DataChange
-from ..widgets.keyed_table import KeyedTable
-from ..widgets.table_filter import TableFilter
-from .base import MonstrumScreen
+from ..query import QuerySyntax
+from ..write_access import refuse
+from .list_screen import Column, ListScreen, SortOrder
 from .manifest_upload import ManifestUploadScreen
-
-#: (key, label, width): fixed widths, as on the Resources screen; they fit 80 columns
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("name", "name", 20),
-    ("version", "version", 9),
-    ("type", "resource type", 24),
-    ("tools", "tools", 5),
-    ("builtin", "builtin", 7),
-)
 
 OUTCOME_WORDS = {
     "created": "installed",
@@ -40,48 +29,19 @@ OUTCOME_WORDS = {
 }
 
 
-class IntegrationsLoaded(Message):
-    """Every installed integration (there are few: one per resource type)."""
-
-    def __init__(self, integrations: list[Integration], focus: str | None = None) -> None:
-        super().__init__()
-        self.integrations = integrations
-        self.focus = focus
-
-
-class IntegrationsLoadFailed(Message):
-    def __init__(self, error: str) -> None:
-        super().__init__()
-        self.error = error
-
-
-def clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def type_label(integration: Integration) -> str:
     type_id = str(integration.resource_type.get("id", ""))
     name = str(integration.resource_type.get("name", ""))
     return f"{type_id} ({name})" if name and name != type_id else type_id
 
 
-def integration_cells(integration: Integration) -> tuple[Any, ...]:
-    # escaped strings, not Text: DataTable truncates a Text cell in place when drawn narrow
-    return (
-        escape(clip(integration.name, 20)),
-        escape(clip(integration.version, 9)),
-        escape(clip(type_label(integration), 24)),
-        Text(str(len(integration.tools)), justify="right"),
-        "yes" if integration.builtin else "",
-    )
-
-
-def integration_matches(integration: Integration, needle: str) -> bool:
-    if not needle:
-        return True
-    needle = needle.lower()
-    fields = (integration.name, type_label(integration), integration.description)
-    return any(needle in field.lower() for field in fields)
+COLUMNS: tuple[Column[Integration], ...] = (
+    Column("name", "name", 20, lambda i, w: cell(i.name, w)),
+    Column("version", "version", 9, lambda i, w: cell(i.version, w)),
+    Column("type", "resource type", 24, lambda i, w: cell(type_label(i), w), flex=1),
+    Column("tools", "tools", 5, lambda i, w: cell(len(i.tools), w, right=True)),
+    Column("builtin", "builtin", 7, lambda i, w: cell("yes" if i.builtin else "", w)),
+)
 
 
 def _schema_fields(fields: list[dict[str, Any]]) -> str:
@@ -116,164 +76,65 @@ def render_integration(integration: Integration) -> RenderableType:
     return Group(head, facts)
 
 
-class IntegrationsScreen(MonstrumScreen):
+class IntegrationsScreen(ListScreen[Integration]):
     """The installed integrations, and uploading a manifest."""
 
     SCREEN_TITLE = "Integrations"
     CSS_PATH = "resources.tcss"
+    LIST_ID = "integrations"
+    NOUN = "integration"
+    QUERY = QuerySyntax(text_help="name, type, description")
+    EMPTY_TEXT = "no integrations: u uploads a manifest"
+    WRITE_ACTIONS: ClassVar[dict[str, str]] = {"upload": "resources:write"}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", id="integrations.filter", key_display="/"),
         Binding("u", "upload", "Upload manifest", id="integrations.upload"),
-        Binding("ctrl+r", "reload", "Reload", id="integrations.reload", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.integrations: dict[str, Integration] = {}
-        self.is_loading = True
-        self.load_error = ""
         self.last_path = ""
 
-    def compose_body(self) -> ComposeResult:
-        yield TableFilter(placeholder="filter: name, type, description…",
-                          id="integrations-filter")
-        yield Label("", id="integrations-status", classes="list-status", markup=False)
-        table = KeyedTable(
-            id="integrations-table", cursor_type="row", zebra_stripes=True
-        )
-        yield table
+    def compose_extra(self) -> ComposeResult:
         with VerticalScroll(id="integration-detail"):
             yield Static("", id="integration-summary")
 
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
-        table.focus()
-        self.watch(self.app, "connection", self.on_connection, init=False)
-        self.monstrum.data_changed.subscribe(self, self.on_data_change)
-        self.show_status()
-        self.load_integrations()
+    def columns(self) -> Sequence[Column[Integration]]:
+        return COLUMNS
 
-    @work(exclusive=True, group="integrations-load")
-    async def load_integrations(self, focus: str | None = None) -> None:
-        self.is_loading = True
-        self.show_status()
-        client = await self.monstrum.wait_for_client()
-        try:
-            items = await client.integrations.list().to_list()
-        except APIConnectionError as exc:
-            self.monstrum.connection_problem()
-            self.post_message(IntegrationsLoadFailed(exc.message))
-            return
-        except MonstrumError as exc:
-            self.post_message(IntegrationsLoadFailed(str(exc)))
-            return
-        self.post_message(IntegrationsLoaded(items, focus))
+    def sort_orders(self) -> Sequence[SortOrder[Integration]]:
+        return (SortOrder("name", lambda i: i.name),)
 
-    @on(IntegrationsLoaded)
-    def _loaded(self, message: IntegrationsLoaded) -> None:
-        self.integrations = {i.name: i for i in message.integrations}
-        self.is_loading = False
-        self.load_error = ""
-        self.render_table(focus=message.focus)
-        self.show_status()
+    def key_of(self, item: Integration) -> str:
+        return item.name
 
-    @on(IntegrationsLoadFailed)
-    def _load_failed(self, message: IntegrationsLoadFailed) -> None:
-        self.is_loading = False
-        self.load_error = message.error
-        self.show_status()
+    def search_fields(self, item: Integration) -> Iterable[str]:
+        return (item.name, type_label(item), item.description)
 
-    def on_connection(self, status: ConnectionStatus) -> None:
-        self.show_status()
-        if status.usable and (self.load_error or self.is_loading) and not self.loading_now():
-            self.load_integrations()
-
-    def loading_now(self) -> bool:
-        return any(
-            w.node is self and w.group == "integrations-load" and w.is_running
-            for w in self.workers
-        )
+    async def fetch(self, client: AsyncClient) -> AsyncIterator[list[Integration]]:
+        yield await client.integrations.list().to_list()
 
     def on_data_change(self, change: DataChange) -> None:
         if change.kind == "integration" and not self.is_current:
-            self.load_integrations()
+            self.load()
 
-    # --- the table ----------------------------------------------------------
-
-    @property
-    def filter_text(self) -> str:
-        return self.query_one(TableFilter).value.strip()
-
-    def render_table(self, focus: str | None = None) -> None:
-        needle = self.filter_text
-        self.query_one(KeyedTable).refill(
-            (
-                (integration.name, integration_cells(integration))
-                for integration in sorted(self.integrations.values(), key=lambda i: i.name)
-                if integration_matches(integration, needle)
-            ),
-            focus=focus,
-        )
+    def render_rows(self, focus: str | None = None) -> None:
+        super().render_rows(focus)
         self.show_detail()
 
-    def cursor_name(self) -> str | None:
-        return self.query_one(KeyedTable).cursor_key()
-
-    def current_integration(self) -> Integration | None:
-        name = self.cursor_name()
-        return self.integrations.get(name) if name else None
+    def highlighted(self, item: Integration | None) -> None:
+        self.show_detail()
 
     def show_detail(self) -> None:
-        integration = self.current_integration()
+        integration = self.current_item()
         self.query_one("#integration-summary", Static).update(
             render_integration(integration) if integration else ""
         )
 
-    def show_status(self) -> None:
-        total = len(self.integrations)
-        parts = [f"{total} integration{'s' if total != 1 else ''}"]
-        if self.filter_text:
-            shown = self.query_one(DataTable).row_count
-            parts.append(f"filter '{self.filter_text}': {shown} shown")
-        if self.load_error:
-            parts.append(f"load failed: {self.load_error}")
-        elif self.is_loading:
-            parts.append("loading…" if self.monstrum.connection.usable else
-                         "waiting for the platform…")
-        label = self.query_one("#integrations-status", Label)
-        label.update(" · ".join(parts))
-        label.set_class(bool(self.load_error), "-error")
-        self.refresh_bindings()
-
-    @on(DataTable.RowHighlighted)
-    def _highlighted(self) -> None:
-        self.show_detail()
-
     # --- actions ------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "upload" and self.monstrum.connection.read_only:
-            return None
-        return True
-
-    def action_filter(self) -> None:
-        self.query_one(TableFilter).open()
-
-    @on(Input.Changed, "#integrations-filter")
-    def _filter_changed(self) -> None:
-        self.render_table()
-        self.show_status()
-
-    @on(Input.Submitted, "#integrations-filter")
-    def _filter_submitted(self) -> None:
-        self.query_one(TableFilter).submitted()
-
-    def action_reload(self) -> None:
-        self.load_integrations()
-
     def action_upload(self) -> None:
+        if refuse(self, "upload", "uploading a manifest"):
+            return
         dialog = ManifestUploadScreen(self.last_path)
 
         def finished(result: object) -> None:
@@ -287,7 +148,6 @@ class IntegrationsScreen(MonstrumScreen):
             return
         words = OUTCOME_WORDS.get(result.outcome or "created", "installed")
         self.notify(f"{result.name} {result.version}: {words}", timeout=5)
-        self.integrations[result.name] = result
-        self.render_table(focus=result.name)
-        self.show_status()
+        self.items[result.name] = result
+        self.render_rows(focus=result.name)
         self.monstrum.data_changed.publish(DataChange("integration", result.name, result))

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label
 
+from ..widgets.typed_fields import FieldInput
 from .base import MonstrumModal
 
 QUIT_WORDS = frozenset({"q", "quit", "exit"})
@@ -34,7 +35,7 @@ class JumpScreen(MonstrumModal):
             with Horizontal(id="jump-line"):
                 # the prompt says what the line is for, even in NO_COLOR or 16 colours
                 yield Label(":", id="jump-prompt")
-                yield Input(
+                yield FieldInput(
                     placeholder=" | ".join(self.names),
                     suggester=SuggestFromList(self.names, case_sensitive=False),
                     id="jump-input",

@@ -29,6 +29,7 @@ from ...client.errors import (
     ValidationError,
 )
 from ...client.models import Integration
+from ..widgets.typed_fields import FieldInput
 from .base import MonstrumModal
 
 #: what the picker offers besides folders (JSON is YAML too)
@@ -128,7 +129,7 @@ class ManifestUploadScreen(MonstrumModal):
             yield Label("Upload an integration manifest", id="upload-title")
             yield Label("manifest file (YAML), absolute or relative to "
                         f"{shown_cwd()}:", id="upload-where", markup=False)
-            yield Input(self.initial_path, placeholder="path, e.g. integrations/jira.yaml",
+            yield FieldInput(self.initial_path, placeholder="path, e.g. integrations/jira.yaml",
                         id="upload-path", compact=True)
             yield Label("enter uploads · ctrl+o browses · esc cancels", id="upload-hint")
             with VerticalScroll(id="upload-result"):

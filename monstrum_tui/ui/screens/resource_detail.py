@@ -21,15 +21,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...client.async_client import AsyncClient
 from ...client.errors import APIConnectionError, MonstrumError, NotFoundError
 from ...client.models import Integration, Resource, ResourceBindingInfo, Tool, ToolAccess
 from ..data_changes import DataChange
+from ..query import QuerySyntax
+from ..widgets.query_line import QueryLine
 from ..widgets.schema_view import SchemaView, shown_value
-from ..widgets.table_filter import TableFilter
 from .base import MonstrumScreen
 
 #: the list entry that shows the resource itself rather than a tool
@@ -269,8 +270,7 @@ class ToolBrowserScreen(MonstrumScreen):
         yield Label(resource_title(self.resource), id="tools-title", markup=False)
         with Horizontal(id="tools-browser"):
             with Vertical(id="tools-side"):
-                yield TableFilter(target="#tools-list", placeholder="filter tools…",
-                                  id="tools-filter")
+                yield QueryLine(QuerySyntax(text_help="tools"), id="tools-filter")
                 yield OptionList(id="tools-list")
             with VerticalScroll(id="tool-pane"):
                 yield Static("", id="tool-head")
@@ -339,7 +339,7 @@ class ToolBrowserScreen(MonstrumScreen):
 
     @property
     def filter_text(self) -> str:
-        return self.query_one(TableFilter).value.strip().lower()
+        return self.query_one(QueryLine).query.text.lower()
 
     def visible_tools(self) -> list[Tool]:
         needle = self.filter_text
@@ -407,15 +407,18 @@ class ToolBrowserScreen(MonstrumScreen):
         return True
 
     def action_filter(self) -> None:
-        self.query_one(TableFilter).open()
+        self.query_one(QueryLine).open()
 
-    @on(Input.Changed, "#tools-filter")
+    @on(QueryLine.Changed, "#tools-filter")
     def _filter_changed(self) -> None:
         self.fill_list()
 
-    @on(Input.Submitted, "#tools-filter")
-    def _filter_submitted(self) -> None:
-        self.query_one(TableFilter).submitted()
+    @on(QueryLine.Closed, "#tools-filter")
+    def _filter_closed(self) -> None:
+        self.query_one("#tools-list", OptionList).focus()
+
+    def clear_state(self) -> bool:
+        return self.query_one(QueryLine).clear_state()
 
     def action_about(self) -> None:
         options = self.query_one("#tools-list", OptionList)

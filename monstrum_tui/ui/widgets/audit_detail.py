@@ -14,8 +14,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ...client.models import AuditEntry
+from ..cells import AUDIT_STATUS_STYLES
 
-STATUS_STYLES = {"denied": "bold red", "error": "yellow", "success": "green"}
 #: the decision's explanation, in the order a reader wants it
 DECISION_FIELDS = (
     ("check", "check"),
@@ -54,7 +54,7 @@ def render_entry(entry: AuditEntry, names: dict[str, str] | None = None) -> Rend
     fields = _grid()
     fields.add_row("id", entry.id)
     fields.add_row("time", entry.timestamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
-    fields.add_row("status", Text(entry.status, style=STATUS_STYLES.get(entry.status, "")))
+    fields.add_row("status", Text(entry.status, style=AUDIT_STATUS_STYLES.get(entry.status, "")))
     fields.add_row("bot", _named(entry.bot_id, names))
     fields.add_row("task", entry.task_id or "—")
     fields.add_row("resource", _named(entry.resource_id, names))

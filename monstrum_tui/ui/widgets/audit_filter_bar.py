@@ -1,9 +1,11 @@
-"""The Audit screen's filters: a one-line summary, and a form that opens to edit them.
+"""The Audit screen's filters: the query line (chips), and a form that opens to edit them.
 
-At any size the bar is one line (``filter: bot=deploy-bot status=denied last 24h``);
-``f`` opens the form under it (four compact lines), ``enter`` in any field applies
-and closes it, ``esc`` closes it unchanged. A bad custom time is named in red and
-nothing is applied.
+The filters in force show as chips (``bot:ops-runner res:Demo shell since:1h``); ``/``
+edits them as a line with completion, ``f`` opens the form under it (four compact
+lines): both edit the same query. In the form ``enter`` in any one-line field applies
+and closes it (``tab`` leaves an open list of matches with the highlighted one),
+``esc`` closes it unchanged. A bad custom time is named in red and nothing is applied.
+Keys typed ahead land in the field that had the focus when each arrived.
 """
 
 from __future__ import annotations
@@ -17,18 +19,25 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Select
 
-from ..audit_query import STATUSES, TIME_PRESETS, AuditQuery, BadFilter
+from ..audit_query import AUDIT_SYNTAX, STATUSES, TIME_PRESETS, AuditQuery, BadFilter, line_query
+from ..query import QueryKey
+from ..type_ahead import TYPE_AHEAD_BINDINGS, TypeAheadFields, settle
 from .fuzzy_picker import FuzzyPicker
+from .query_line import QueryLine
+from .typed_fields import FieldInput
 
 ANY = "any"
 
 
-class AuditFilterBar(Vertical):
+class AuditFilterBar(TypeAheadFields, Vertical):
     """Holds the ``applied`` query; posts ``Applied`` when the user applies new filters."""
 
     BINDING_GROUP_TITLE = "Audit filters"
+    FIELDS_SELECTOR = "#audit-filter-form Input, #audit-filter-form Select"
+    ENTER_SUBMITS = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close filters", id="audit.filter_close"),
+        *TYPE_AHEAD_BINDINGS,
     ]
 
     class Applied(Message):
@@ -39,9 +48,12 @@ class AuditFilterBar(Vertical):
     def __init__(self, query: AuditQuery | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.applied = query or AuditQuery()
+        self.bots: list[tuple[str, str]] = []
+        self.resources: list[tuple[str, str]] = []
+        self.tools: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Label("", id="audit-summary", markup=False)
+        yield QueryLine(AUDIT_SYNTAX, live=False, values_of=self.values_of, id="audit-query")
         with Vertical(id="audit-filter-form"):
             with Horizontal(classes="filter-row"):
                 yield Label("bot", classes="filter-label")
@@ -50,14 +62,14 @@ class AuditFilterBar(Vertical):
                 yield FuzzyPicker(placeholder="name or id", id="filter-resource")
             with Horizontal(classes="filter-row"):
                 yield Label("tool", classes="filter-label")
-                yield Input(placeholder="tool name", id="filter-tool", compact=True)
+                yield FieldInput(placeholder="tool name", id="filter-tool", compact=True)
                 yield Label("status", classes="filter-label")
                 yield Select(
                     [(s, s) for s in (ANY, *STATUSES)], value=ANY, allow_blank=False,
                     compact=True, id="filter-status",
                 )
                 yield Label("task", classes="filter-label")
-                yield Input(placeholder="task id", id="filter-task", compact=True)
+                yield FieldInput(placeholder="task id", id="filter-task", compact=True)
             with Horizontal(classes="filter-row"):
                 yield Label("time", classes="filter-label")
                 yield Select(
@@ -65,12 +77,12 @@ class AuditFilterBar(Vertical):
                     value="all", allow_blank=False, compact=True, id="filter-time",
                 )
                 yield Label("from", classes="filter-label")
-                yield Input(placeholder="2026-02-01T00:00:00Z", id="filter-start", compact=True)
+                yield FieldInput(placeholder="2026-02-01T00:00:00Z", id="filter-start")
                 yield Label("to", classes="filter-label")
-                yield Input(placeholder="(now)", id="filter-end", compact=True)
+                yield FieldInput(placeholder="(now)", id="filter-end", compact=True)
             with Horizontal(classes="filter-row"):
                 yield Label("text", classes="filter-label")
-                yield Input(placeholder="text in params or reason (3+ characters)",
+                yield FieldInput(placeholder="text in params or reason (3+ characters)",
                             id="filter-q", compact=True)
             yield Label("", id="audit-filter-error", classes="field-error", markup=False)
             yield Label("enter: apply · esc: close · ↓↑ pick a match", id="audit-filter-hint")
@@ -78,10 +90,15 @@ class AuditFilterBar(Vertical):
     def on_mount(self) -> None:
         self.show_summary()
 
-    # --- the summary -----------------------------------------------------------
+    # --- the chips -------------------------------------------------------------
+
+    @property
+    def query_line(self) -> QueryLine:
+        return self.query_one("#audit-query", QueryLine)
 
     def show_summary(self) -> None:
-        self.query_one("#audit-summary", Label).update(f"filter: {self.applied.summary()}")
+        line, labels = line_query(self.applied)
+        self.query_line.set_query(line, labels)
 
     def set_query(self, query: AuditQuery) -> None:
         """Show an applied query (e.g. one asked for from another screen)."""
@@ -90,10 +107,22 @@ class AuditFilterBar(Vertical):
         if self.is_editing:
             self._load_fields()
 
-    def set_choices(self, bots: list[tuple[str, str]], resources: list[tuple[str, str]]
-                    ) -> None:
+    def set_choices(self, bots: list[tuple[str, str]], resources: list[tuple[str, str]],
+                    tools: list[str] | None = None) -> None:
+        self.bots, self.resources = bots, resources
+        self.tools = sorted(set(tools or []))
         self.query_one("#filter-bot", FuzzyPicker).set_choices(bots)
         self.query_one("#filter-resource", FuzzyPicker).set_choices(resources)
+
+    def values_of(self, key: QueryKey) -> list[tuple[str, str]]:
+        """Completions for the query line: bots by name, resources by id (named), tools."""
+        if key.name == "bot":
+            return [(name, name) for _ident, name in self.bots]
+        if key.name == "res":
+            return [(ident, name) for ident, name in self.resources]
+        if key.name == "tool":
+            return [(tool, tool) for tool in self.tools]
+        return []
 
     # --- the form --------------------------------------------------------------
 
@@ -115,6 +144,30 @@ class AuditFilterBar(Vertical):
                 return
         self.close()
 
+    def _open_picker(self) -> FuzzyPicker | None:
+        focused = self.screen.focused
+        if focused is None:
+            return None
+        picker = next((n for n in focused.ancestors_with_self if isinstance(n, FuzzyPicker)),
+                      None)
+        return picker if picker is not None and picker.is_open else None
+
+    async def action_next_field(self) -> None:
+        """Tab: an open list of matches gives its highlighted one, then the next field."""
+        picker = self._open_picker()
+        if picker is not None:
+            await settle([picker.input])
+            picker.take_highlighted()
+        self.screen.focus_next()
+
+    async def submit_fields(self) -> None:
+        """Enter: take the highlighted match of an open list, else apply the form."""
+        picker = self._open_picker()
+        if picker is not None:
+            picker.take_highlighted()
+            return
+        self.apply()
+
     def close(self) -> None:
         self.remove_class("-editing")
         self.show_error("")
@@ -125,6 +178,13 @@ class AuditFilterBar(Vertical):
 
     def _load_fields(self) -> None:
         q = self.applied
+        time_select = self.query_one("#filter-time", Select)
+        presets = list(TIME_PRESETS)
+        if q.time_preset not in presets:  # a since: from the query line, e.g. 90m
+            presets.insert(-1, q.time_preset)
+        with self.prevent(Select.Changed):
+            time_select.set_options(
+                [(p if p in ("all", "custom") else f"last {p}", p) for p in presets])
         self.query_one("#filter-bot", FuzzyPicker).set_value(q.bot_id)
         self.query_one("#filter-resource", FuzzyPicker).set_value(q.resource_id)
         for ident, value in (("#filter-tool", q.tool_name), ("#filter-task", q.task_id),
@@ -181,10 +241,17 @@ class AuditFilterBar(Vertical):
         self.post_message(self.Applied(query))
         return True
 
-    @on(Input.Submitted)
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        focused = self.screen.focused
+        in_form = focused is not None and any(
+            n.id == "audit-filter-form" for n in focused.ancestors_with_self)
+        if action in ("next_field", "previous_field", "enter_field") and not in_form:
+            return False  # the query line and the table keep their own tab and enter
+        return super().check_action(action, parameters)
+
+    @on(Input.Submitted, "#audit-filter-form Input")
     def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.apply()
+        event.stop()  # enter is the priority binding's (in order with typing); not twice
 
     @on(Select.Changed, "#filter-time")
     def _preset_changed(self, event: Select.Changed) -> None:

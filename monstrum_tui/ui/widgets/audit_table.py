@@ -25,21 +25,29 @@ from textual.strip import Strip
 from ...client.models import AuditEntry
 from ..audit_window import AuditWindow, PageRequest
 
+#: the time column: with the year from 120 columns, without it on a narrower terminal
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+SHORT_TIME_FORMAT = "%m-%d %H:%M:%S"
 EMPTY_TEXT = "no entries match these filters"
+COLUMN_KEYS = ("time", "bot", "tool", "status", "resource", "reason")
 HEADERS = ("time (UTC)", "bot", "tool", "status", "resource", "reason")
+#: widths of the fixed columns (time, bot, tool, status, resource) from a content width up
+#: (the width inside the scrollbar: 119 on a 120-column terminal)
+WIDE = 118
+WIDTH_TIERS: tuple[tuple[int, tuple[int, ...]], ...] = (
+    (WIDE, (19, 14, 14, 7, 14)),
+    (88, (14, 14, 14, 7, 12)),
+    (0, (14, 12, 13, 7, 11)),
+)
 
 
-def column_widths(width: int) -> list[int]:
-    """Widths of time, bot, tool, status, resource, reason (the reason takes what is left)."""
-    if width >= 120:
-        fixed = [19, 20, 22, 7, 20]
-    elif width >= 90:
-        fixed = [19, 16, 18, 7, 14]
-    else:
-        fixed = [19, 12, 14, 7, 11]
-    used = sum(fixed) + len(fixed)  # one space after each fixed column
-    return [*fixed, max(4, width - used)]
+def column_widths(width: int, hidden: frozenset[str] = frozenset()) -> list[int]:
+    """Widths of time, bot, tool, status, resource, reason; the reason takes what is left,
+    and a column the filters fix (``hidden``: every row says the same) gives it its room."""
+    fixed = next(tier for least, tier in WIDTH_TIERS if width >= least)
+    widths = [0 if key in hidden else w for key, w in zip(COLUMN_KEYS, fixed, strict=False)]
+    used = sum(w + 1 for w in widths if w)  # one space after each fixed column
+    return [*widths, max(4, width - used)]
 
 
 def clip(text: str, width: int) -> str:
@@ -59,6 +67,8 @@ class AuditTable(ScrollView, can_focus=True):
         Binding("down,j", "cursor(1)", "Down", id="audit.cursor_down", show=False),
         Binding("pageup", "page(-1)", "Page up", id="audit.page_up", show=False),
         Binding("pagedown", "page(1)", "Page down", id="audit.page_down", show=False),
+        Binding("ctrl+d", "half_page(1)", "Half a page down", id="audit.half_down", show=False),
+        Binding("ctrl+u", "half_page(-1)", "Half a page up", id="audit.half_up", show=False),
         Binding("home,g", "first", "Newest", id="audit.first", show=False),
         # the listing is keyset-paged from the newest: the oldest row is not known
         # without walking there, so each press pages in the next 100 (filter by time
@@ -103,7 +113,9 @@ class AuditTable(ScrollView, can_focus=True):
         self.window = window or AuditWindow()
         #: bot and resource ids -> names, for display
         self.names: dict[str, str] = {}
-        self._lines: LRUCache[tuple[str, int, bool], Strip] = LRUCache(256)
+        #: columns left out because the filters fix them (``bot`` when one bot is asked for)
+        self.hidden: frozenset[str] = frozenset()
+        self._lines: LRUCache[tuple[str, int, bool, frozenset[str]], Strip] = LRUCache(256)
         self._highlighted_id: str | None = ""
 
     # --- the data --------------------------------------------------------------
@@ -140,6 +152,12 @@ class AuditTable(ScrollView, can_focus=True):
             self.cursor_row += added
         self.refresh_rows()
         return True
+
+    def set_hidden(self, hidden: frozenset[str]) -> None:
+        if hidden != self.hidden:
+            self.hidden = hidden
+            self._lines.clear()
+            self.refresh()
 
     def set_names(self, names: dict[str, str]) -> None:
         self.names = names
@@ -193,7 +211,7 @@ class AuditTable(ScrollView, can_focus=True):
             if cursor:
                 style += self.get_component_rich_style("audit-table--cursor")
             return Strip([Segment(clip("  …", width), style)], width)
-        key = (entry.id, width, cursor)
+        key = (entry.id, width, cursor, self.hidden)
         strip = self._lines.get(key)
         if strip is None:
             strip = self._row(entry, width, cursor)
@@ -204,7 +222,7 @@ class AuditTable(ScrollView, can_focus=True):
         style = self.get_component_rich_style("audit-table--header")
         segments = [
             Segment(clip(title, w) + " ", style)
-            for title, w in zip(HEADERS, column_widths(width), strict=True)
+            for title, w in zip(HEADERS, column_widths(width, self.hidden), strict=True) if w
         ]
         return Strip(segments).adjust_cell_length(width, style)
 
@@ -216,7 +234,8 @@ class AuditTable(ScrollView, can_focus=True):
                         if status_class in self.COMPONENT_CLASSES else base)
         time_style = self.get_component_rich_style("audit-table--time")
         cells: list[tuple[str, Style]] = [
-            (entry.timestamp.strftime(TIME_FORMAT), time_style),
+            (entry.timestamp.strftime(TIME_FORMAT if width >= WIDE else SHORT_TIME_FORMAT),
+             time_style),
             (self.names.get(entry.bot_id, entry.bot_id), base),
             (entry.tool_name, base),
             (entry.status, status_style),
@@ -224,7 +243,9 @@ class AuditTable(ScrollView, can_focus=True):
             (entry.reason, status_style if entry.status == "denied" else base),
         ]
         segments = []
-        for (text, style), w in zip(cells, column_widths(width), strict=True):
+        for (text, style), w in zip(cells, column_widths(width, self.hidden), strict=True):
+            if not w:
+                continue
             if cursor_style is not None:
                 style = style + cursor_style
             segments.append(Segment(clip(text, w) + " ", style))
@@ -277,6 +298,10 @@ class AuditTable(ScrollView, can_focus=True):
 
     def action_page(self, direction: int) -> None:
         height = max(1, self.scrollable_content_region.height - 1)
+        self.move_cursor(self.cursor_row + direction * height)
+
+    def action_half_page(self, direction: int) -> None:
+        height = max(1, (self.scrollable_content_region.height - 1) // 2)
         self.move_cursor(self.cursor_row + direction * height)
 
     def action_first(self) -> None:

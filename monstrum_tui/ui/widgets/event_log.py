@@ -371,7 +371,7 @@ class EventLog(ScrollView, can_focus=True):
     @staticmethod
     def _expandable(entry: EventEntry) -> bool:
         return entry.kind in ("call", "denied", "message", "approval") or (
-            entry.kind == "end" and bool(entry.event.output)
+            entry.kind == "end" and bool(entry.event.output or entry.event.error)
         )
 
     def _block(self, label: str, value: Any) -> list[Text]:
@@ -414,6 +414,9 @@ class EventLog(ScrollView, can_focus=True):
                 mode="json", exclude_none=True, exclude={"params"}))
         if entry.kind == "end" and event.output:
             return self._wrapped(event.output, width)
+        if entry.kind == "end" and event.error and len(event.error) > width - 20:
+            # the summary line is cut at the pane's edge: the whole reason, wrapped
+            return self._wrapped(event.error, width, self._style("error"))
         return []
 
     def render_line(self, y: int) -> Strip:

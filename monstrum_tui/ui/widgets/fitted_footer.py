@@ -6,6 +6,10 @@ that explains the rest. This footer drops whole keys instead, least useful
 first: the command-palette hint, then ``:`` Jump, then the screen's own keys
 from the last declared backwards. ``?`` Help and ``q`` Quit always stay, and
 everything dropped is still listed by ``?``.
+
+It also leaves out write actions the connected key may not take (``write_access``),
+and in a dialog the app's keys (``q``, ``1``...): a dialog's footer shows the dialog's
+keys, not those of the screen beneath it.
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ from __future__ import annotations
 from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
+from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
+
+from ..write_access import missing_scope
 
 #: app actions that never leave the footer: the way to every other key, and the way out
 KEPT_ACTIONS = frozenset({"help", "quit"})
@@ -78,11 +85,24 @@ class FittedFooter(Footer):
             # binding groups (none declared today) are laid out by Textual as they are
             yield from items
             return
+        active = self.screen.active_bindings
         app_actions = {
             key: binding.action
-            for key, (node, binding, _enabled, _tip) in self.screen.active_bindings.items()
+            for key, (node, binding, _enabled, _tip) in active.items()
             if node is self.app
         }
+        in_dialog = isinstance(self.screen, ModalScreen)
+
+        def wanted(key: FooterKey) -> bool:
+            entry = active.get(key.key)
+            if entry is None:
+                return True
+            node, binding = entry[0], entry[1]
+            if in_dialog and node is self.app:
+                return False
+            return missing_scope(self.app, node, binding.action) is None
+
+        keys = [key for key in keys if wanted(key)]
         self._fitted_width = width
         shown = fit_keys(keys, width, app_actions)
         yield from (key for index, key in enumerate(keys) if index in shown)

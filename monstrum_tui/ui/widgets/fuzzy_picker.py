@@ -19,6 +19,8 @@ from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
+from .typed_fields import FieldInput
+
 MAX_MATCHES = 8
 
 
@@ -38,7 +40,7 @@ def fuzzy_matches(query: str, choices: list[tuple[str, str]], limit: int = MAX_M
     return [(ident, name) for _score, _n, ident, name in scored[:limit]]
 
 
-class PickerInput(Input):
+class PickerInput(FieldInput):
     """The picker's text field; arrow keys drive its drop-down."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

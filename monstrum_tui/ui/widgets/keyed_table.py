@@ -1,11 +1,25 @@
-"""``KeyedTable``: a row table keyed by object id that keeps the user's place on refill."""
+"""``KeyedTable``: a row table keyed by object id, with k9s/vi keys, that keeps the user's
+place on refill."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
+
+#: the keys every table has; ids ``table.*`` remap them in every table at once
+TABLE_BINDINGS: list[BindingType] = [
+    Binding("down,j", "cursor_down", "Down", id="table.down", show=False),
+    Binding("up,k", "cursor_up", "Up", id="table.up", show=False),
+    Binding("home,g", "first_row", "First row", id="table.first", show=False),
+    Binding("end,G", "last_row", "Last row", id="table.last", show=False),
+    Binding("ctrl+d", "half_page(1)", "Half a page down", id="table.half_down", show=False),
+    Binding("ctrl+u", "half_page(-1)", "Half a page up", id="table.half_up", show=False),
+    Binding("pagedown", "page_down", "Page down", id="table.page_down", show=False),
+    Binding("pageup", "page_up", "Page up", id="table.page_up", show=False),
+]
 
 
 class KeyedTable(DataTable[Any]):
@@ -17,6 +31,7 @@ class KeyedTable(DataTable[Any]):
 
     #: the help overlay's section title for the table's own keys (not the class name)
     BINDING_GROUP_TITLE = "Table"
+    BINDINGS: ClassVar[list[BindingType]] = TABLE_BINDINGS
 
     def cursor_key(self) -> str | None:
         """The key of the row under the cursor, if there is one."""
@@ -27,6 +42,10 @@ class KeyedTable(DataTable[Any]):
         except Exception:  # the cursor is past the rows while the table refills
             return None
         return str(row_key.value) if row_key.value is not None else None
+
+    def row_keys(self) -> list[str]:
+        """The keys of the rows, in the order shown."""
+        return [str(row.key.value) for row in self.ordered_rows]
 
     def move_to_key(self, key: str | None) -> None:
         """Put the cursor on ``key``'s row, if that row is shown."""
@@ -42,3 +61,20 @@ class KeyedTable(DataTable[Any]):
         for key, cells in rows:
             self.add_row(*cells, key=key)
         self.move_to_key(keep)
+
+    # --- the keys ---------------------------------------------------------------
+
+    def action_first_row(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=0, animate=False)
+
+    def action_last_row(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1, animate=False)
+
+    def action_half_page(self, direction: int) -> None:
+        if not self.row_count:
+            return
+        rows = max(1, (self.scrollable_content_region.height - self.header_height) // 2)
+        target = max(0, min(self.row_count - 1, self.cursor_row + direction * rows))
+        self.move_cursor(row=target, animate=False)

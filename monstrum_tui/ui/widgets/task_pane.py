@@ -21,11 +21,13 @@ from textual.timer import Timer
 from textual.widgets import Input, Label
 
 from ...client.errors import APIConnectionError, MonstrumAPIError, MonstrumError, NotFoundError
-from ...client.models import Approval, Task, TaskEvent
+from ...client.models import FINISHED_TASK_STATUSES, Approval, Task, TaskEvent
 from ...client.sse import StreamStatus
 from ..messages import ShowAuditRequested
 from ..task_entries import MAX_ENTRIES
+from ..write_access import refuse
 from .event_log import EventLog
+from .typed_fields import FieldInput
 
 if TYPE_CHECKING:
     from ..app import MonstrumApp
@@ -40,7 +42,7 @@ BUFFER_HIGH = 50_000
 REATTACH_SECONDS = 2.0
 
 
-class PaneSearch(Input):
+class PaneSearch(FieldInput):
     """The pane's ``/`` search line: ``enter`` keeps the term, ``esc`` clears it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -58,6 +60,7 @@ class TaskPane(Vertical):
     """One task's live event log, with its state line and search."""
 
     BINDING_GROUP_TITLE = "Task pane"
+    WRITE_ACTIONS: ClassVar[dict[str, str]] = {"cancel_task": "tasks:write"}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "Search", id="pane.search", key_display="/"),
         Binding("n", "find(1)", "Next match", id="pane.next_match", show=False),
@@ -92,6 +95,14 @@ class TaskPane(Vertical):
             self.pane = pane
             self.approval = approval
             self.approve = approve
+
+    class Loaded(Message):
+        """The pane read its task itself (it was opened by id, from the audit log say)."""
+
+        def __init__(self, pane: TaskPane, task: Task) -> None:
+            super().__init__()
+            self.pane = pane
+            self.task = task
 
     class Progress(Message):
         """The pane's stream changed the task's status or counts (the table follows)."""
@@ -185,6 +196,8 @@ class TaskPane(Vertical):
                 return
             except MonstrumError:
                 pass  # the stream below says what is wrong
+            else:
+                self.post_message(self.Loaded(self, self.task_info))
             self._dirty = True
         while True:
             stream = client.tasks.events(
@@ -268,6 +281,11 @@ class TaskPane(Vertical):
 
     # --- what the pane says about itself ------------------------------------
 
+    def set_bot_name(self, name: str) -> None:
+        """Name the task's bot in the title (learnt after the pane opened)."""
+        self.bot_name = name
+        self._dirty = True
+
     @property
     def status(self) -> str:
         """The task's status as far as the pane knows."""
@@ -292,6 +310,9 @@ class TaskPane(Vertical):
         if self.bot_name:
             parts.append(self.bot_name)
         parts += [self.status, f"{entries.tool_calls} calls", f"{entries.denials} denied", link]
+        if not log.following:
+            # said in the title too: a scroll up must never pause the pane unnoticed
+            parts.append(f"⏸ paused +{log.unseen:,}")
         title = self.query_one(".pane-title", Label)
         title.update(" · ".join(parts))
         title.set_class(self.link in ("reconnecting", "lost", "missing"), "-trouble")
@@ -311,6 +332,16 @@ class TaskPane(Vertical):
         self._dirty = True
 
     # --- actions ------------------------------------------------------------
+
+    def clear_state(self) -> bool:
+        """``esc`` in the pane: drop a kept search first (then the screen goes back)."""
+        log = self.event_log
+        if log.search_term:
+            box = self.query_one(PaneSearch)
+            box.value = ""
+            self.close_search()
+            return True
+        return False
 
     def action_search(self) -> None:
         box = self.query_one(PaneSearch)
@@ -361,7 +392,8 @@ class TaskPane(Vertical):
         self.notify(f"copied event {entry.event.seq} as JSON", timeout=2)
 
     def action_cancel_task(self) -> None:
-        self.post_message(self.CancelRequested(self))
+        if not refuse(self, "cancel_task", "cancelling a task"):
+            self.post_message(self.CancelRequested(self))
 
     def action_decide(self, approve: bool) -> None:
         if self.waiting_approval is not None:
@@ -378,9 +410,6 @@ class TaskPane(Vertical):
             if self.waiting_approval is None or self.monstrum.connection.read_only:
                 return None
             return True
-        if action == "cancel_task":
-            if self.monstrum.connection.read_only:
-                return None
-            if self.status in ("completed", "failed", "cancelled"):
-                return None
+        if action == "cancel_task" and self.status in FINISHED_TASK_STATUSES:
+            return None
         return True
