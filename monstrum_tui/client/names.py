@@ -8,7 +8,7 @@ unique piece of a name or id. Nothing found is ``UnknownName``, several are
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from .errors import MonstrumError, NotFoundError
 
@@ -48,11 +48,12 @@ def pick_named(
     items = list(dict.fromkeys(choices))
     if not wanted:
         raise UnknownName(kind, ref)
-    for test in (
+    tests: tuple[Callable[[str, str], bool], ...] = (
         lambda i, n: i == wanted,
         lambda i, n: n == wanted,
         lambda i, n: n.casefold() == wanted.casefold(),
-    ):
+    )
+    for test in tests:
         found = [(i, n) for i, n in items if test(i, n)]
         if len(found) == 1:
             return found[0][0]
