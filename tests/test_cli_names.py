@@ -53,7 +53,7 @@ def test_the_one_naming_rule() -> None:
         pick_named("  ", choices, kind="bot", partial=True)
 
 
-def test_bots_create_update_get_delete_by_name(as_admin, client, unique) -> None:
+def test_bots_create_update_get_delete_by_name(as_admin, client, unique, tmp_path) -> None:
     name = f"cli-made-{unique}"
     made = monstrum("bots", "create", "--name", name, "--description", "made by the CLI",
                     "--operation", "files.read,files.search", "--status", "paused",
@@ -65,7 +65,7 @@ def test_bots_create_update_get_delete_by_name(as_admin, client, unique) -> None
     assert bot.model == "scripted" and bot.description == "made by the CLI"
 
     res = client.resources.create(type="filesystem", name=f"cli-res-{unique}",
-                                  config={"root": "/tmp"})
+                                  config={"root": str(tmp_path)})
     bindings = f"[{{resource_id: {res.id}, allowed_tools: [read_file], " \
                "scope_constraints: {paths: ['docs/*']}}]"
     updated = monstrum("bots", "update", name, "--status", "active", "--bindings", bindings,

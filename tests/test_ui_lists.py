@@ -61,7 +61,7 @@ def test_columns_fit_the_width_and_one_takes_what_is_left() -> None:
 
 
 @pytest.mark.parametrize("screen", ["bots", "resources", "tasks"])
-async def test_every_table_has_the_k9s_keys(server, client, made, screen) -> None:
+async def test_every_table_has_the_k9s_keys(server, client, made, screen, tmp_path) -> None:
     prefix = f"keys{uuid.uuid4().hex[:6]}"
     for i in range(30):
         made.append(client.bots.create(name=f"{prefix}-{i:02d}"))
@@ -71,7 +71,7 @@ async def test_every_table_has_the_k9s_keys(server, client, made, screen) -> Non
     if screen == "resources":
         for i in range(30):
             client.resources.create(type="filesystem", name=f"{prefix}-r{i:02d}",
-                                    config={"root": "/tmp"})
+                                    config={"root": str(tmp_path)})
     app = make_app(server, initial_screen=screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: table_of(app).row_count >= 30)
