@@ -407,8 +407,10 @@ class TaskPane(Vertical):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "decide":
+            # hidden, not dimmed, while nothing waits: the footer keeps its room for
+            # the keys that do something now
             if self.waiting_approval is None or self.monstrum.connection.read_only:
-                return None
+                return False
             return True
         if action == "cancel_task" and self.status in FINISHED_TASK_STATUSES:
             return None
