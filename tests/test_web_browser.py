@@ -230,7 +230,7 @@ def test_copy_works_over_plain_http_beyond_loopback(
         page.fill("#token", console.token)
         page.click("#login")
         # the shared server may hold many bots; the cursor's (the first) is the one copied
-        terminal.wait_for(lambda t: "sort: created" in t and "bot_" in t)
+        terminal.wait_for(lambda t: "binds" in t and "bot_" in t)
         terminal.focus()
         terminal.press("y")
         text = terminal.wait_for("copied bot_")
