@@ -5,6 +5,7 @@
 # throwaway server (scripts/pg.sh) when its binaries are on the machine. Extra
 # arguments go to pytest, in both passes.
 #   MONSTRUM_TEST_PG=0   skip PostgreSQL (never on CI, where it must run)
+#   MONSTRUM_TEST_WORKERS=N  pytest-xdist workers (default 2; 0 runs in one process)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -77,9 +78,16 @@ fi
 # headless and unattended: no terminal, no stdin, a known terminal type for Textual
 export TERM="${TERM:-xterm-256color}"
 
+# two workers by default (the CI machine has 2 cores); each test file stays on one worker
+# so its module fixtures (servers) start once. MONSTRUM_TEST_WORKERS=0 runs in-process.
+WORKERS="${MONSTRUM_TEST_WORKERS:-2}"
 run_pytest() {
     local status=0
-    .venv/bin/python -m pytest -q "$@" </dev/null || status=$?
+    local parallel=()
+    if [ "$WORKERS" != "0" ]; then
+        parallel=(-n "$WORKERS" --dist loadfile)
+    fi
+    .venv/bin/python -m pytest -q "${parallel[@]}" "$@" </dev/null || status=$?
     if [ "$status" -eq 5 ]; then
         echo "scripts/test.sh: pytest collected no tests; the test paths or selection are wrong" >&2
         return 1

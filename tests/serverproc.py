@@ -15,10 +15,26 @@ import httpx
 from tests.databases import database_for_server
 
 
+def _worker_slot() -> tuple[int, int]:
+    """(this pytest-xdist worker's index, how many workers); (0, 1) without xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    return index % max(count, 1), max(count, 1)
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free local port. Under xdist each worker only takes ports of its own residue, so
+    two workers never pick the same one between probing and the child's bind (a health
+    check could then reach the other worker's server)."""
+    index, count = _worker_slot()
+    for _ in range(1000):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port % count == index:
+            return port
+    raise RuntimeError("no free local port for this test worker")
 
 
 @dataclass

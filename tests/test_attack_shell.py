@@ -200,6 +200,26 @@ def test_a_link_cannot_be_made_to_where_a_link_leads(workdir: Workdir, layer: st
 def test_inside_the_folder_commands_still_work(workdir: Workdir, layer: str) -> None:
     """The properties are not vacuous: reading inside the folder works and shows up."""
     (workdir.cwd / "dates.txt").write_text("2026-01-01\n")
+    if layer == "argument-check-only":
+        # without the kernel layer this folder's links out refuse every call; without them
+        # the folder works
+        refused = workdir.hostile.call(workdir.bot, "run_command", {"command": "ls"})
+        assert refused.outcome.status == "denied" and "link leading out" in (
+            refused.outcome.error or "")
+        links = {p: os.readlink(p) for p in workdir.cwd.iterdir() if p.is_symlink()
+                 and not p.resolve().is_relative_to(workdir.cwd.resolve())}
+        for path in links:
+            path.unlink()
+        try:
+            assert_inside_works(workdir)
+        finally:  # the folder is shared by the module's tests
+            for path, target in links.items():
+                os.symlink(target, path)
+        return
+    assert_inside_works(workdir)
+
+
+def assert_inside_works(workdir: Workdir) -> None:
     traced = workdir.hostile.call(workdir.bot, "run_command",
                                   {"command": "date", "args": ["-f", "dates.txt", "+%F"]})
     assert traced.ok and traced.outcome.data["stdout"] == "2026-01-01\n"
@@ -218,14 +238,15 @@ def test_long_arguments_do_not_hold_up_the_check() -> None:
                          shell.PrivateZone.empty())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "without Landlock the argument check cannot see that a program follows links by "
-    "itself (grep -R ., cp -rL): links already in the working folder lead out. Only the "
-    "kernel layer stops this; the executor still runs on kernels without it"))
 def test_without_landlock_recursive_tools_follow_links_already_there(
     workdir: Workdir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """``grep -R .`` names only ``.``, but reads through the links in it: without the
+    kernel layer a folder holding links that lead out is refused as a whole."""
     monkeypatch.setattr(shell, "landlock_abi", lambda: 0)
-    traced = workdir.hostile.call(workdir.bot, "run_command",
-                                  {"command": "grep", "args": ["-R", "CANARY", "."]})
-    workdir.assert_clean(traced.text())
+    for args in (["-R", "CANARY", "."], ["-r", "CANARY"], ["-rl", "x", "sub"]):
+        traced = workdir.hostile.call(workdir.bot, "run_command",
+                                      {"command": "grep", "args": args})
+        assert traced.outcome.status == "denied", (args, traced.outcome.error)
+        assert "link leading out" in (traced.outcome.error or "")
+        workdir.assert_clean(traced.text())

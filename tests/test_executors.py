@@ -412,3 +412,23 @@ async def test_no_resource_may_reach_the_data_dir(platform, tmp_path: Path) -> N
     assert problems and "data dir" in problems[0]["message"]
     (tmp_path / "elsewhere").mkdir()
     assert platform.catalog.config_problems(compiled, {"root": str(tmp_path / "elsewhere")}) == []
+
+
+def test_links_leading_out_finds_every_kind_of_way_out(tmp_path: Path) -> None:
+    """Without Landlock a folder is refused when a link in it (at any depth, dangling or
+    not) leads out or into the data dir; links that stay inside are fine; too many
+    entries to check is a refusal, not a pass."""
+    from monstrum_tui.server.executors.confinement import PrivateZone
+    from monstrum_tui.server.executors.shell import links_leading_out
+
+    cwd = tmp_path / "work"
+    (cwd / "a" / "b").mkdir(parents=True)
+    (cwd / "a" / "file.txt").write_text("x")
+    os.symlink(cwd / "a" / "file.txt", cwd / "inside-link")
+    os.symlink("../a", cwd / "a" / "b" / "up-but-inside")
+    assert links_leading_out(cwd, PrivateZone.empty()) is None
+    os.symlink(tmp_path / "not-there-yet", cwd / "a" / "b" / "dangling-out")
+    why = links_leading_out(cwd, PrivateZone.empty())
+    assert why is not None and "dangling-out" in why
+    (cwd / "a" / "b" / "dangling-out").unlink()
+    assert links_leading_out(cwd, PrivateZone.empty(), limit=3) is not None  # fail closed

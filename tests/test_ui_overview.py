@@ -100,7 +100,8 @@ async def test_the_audit_lookup_takes_twelve_keys(new_server) -> None:
     app = make_app(demo)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_until(pilot, lambda: app.connection.usable and app.current_mode == "bots")
-        await wait_until(pilot, lambda: app.screen.query_one("#bots-table").row_count == len(DEMO_BOTS))
+        table = app.screen.query_one("#bots-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == len(DEMO_BOTS))
         keys = ["4", "slash", "o", "p", "s", "tab", "s", "h", "tab", "1", "h", "enter"]
         assert len(keys) <= 12
         await pilot.press(keys[0])

@@ -17,7 +17,8 @@ Confinement, in two layers:
    folder and only read it and the system's read-only folders, with no network
    (``landlock.py``), so even a form this text check does not know cannot reach out.
    Only this layer stops a program that follows links by itself (``grep -R .`` over a
-   folder holding a link that leads out).
+   folder holding a link that leads out), so where the kernel has no Landlock a
+   working folder holding such a link is refused as a whole (``links_leading_out``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ HARD_MAX_OUTPUT = 1024 * 1024
 _VALUE_SEPARATORS = "=:@,"
 #: the longest argument checked (and so run): PATH_MAX, the longest path a program opens
 MAX_ARG_CHARS = 4096
+#: entries looked through for links leading out (no Landlock) before the folder is refused
+MAX_SCANNED_ENTRIES = 20_000
 
 
 def _allowed(config: Mapping[str, Any]) -> list[str]:
@@ -142,6 +145,28 @@ def check_confined(args: list[str], cwd: Path, private: PrivateZone) -> None:
                 raise ToolFailure(f"argument {shown} {why}")
 
 
+def links_leading_out(
+    cwd: Path, private: PrivateZone, limit: int = MAX_SCANNED_ENTRIES
+) -> str | None:
+    """Why ``cwd`` cannot be used without the kernel sandbox: the first link under it
+    that leads outside it or into the data dir (dangling ones included: writing through
+    them creates the target), or that it holds more than ``limit`` entries (fail closed
+    rather than look for ever); ``None`` when it holds no such link."""
+    seen = 0
+    for root, dirs, files in os.walk(cwd, followlinks=False):
+        for name in (*dirs, *files):
+            seen += 1
+            if seen > limit:
+                return f"it holds more than {limit} entries, too many to check for links"
+            path = Path(root) / name
+            if not path.is_symlink():
+                continue
+            real = path.resolve()
+            if not is_within(real, cwd) or private.holds(real):
+                return f"'{path.relative_to(cwd)}' is a link leading out of it"
+    return None
+
+
 async def _read_capped(
     stream: asyncio.StreamReader, cap: int, process: asyncio.subprocess.Process
 ) -> tuple[bytes, bool]:
@@ -228,11 +253,21 @@ class ShellExecutor:
             await asyncio.to_thread(check_confined, args, cwd, call.private)
         except ToolFailure as refused:  # confinement: a denial, audited as one
             raise call.refuse(refused.message) from None
+        landlock = landlock_abi() > 0
+        if not landlock:
+            # no kernel layer: a program that follows links by itself (grep -R, cp -rL)
+            # would read through them, so such a folder is not used at all
+            why = await asyncio.to_thread(links_leading_out, cwd, call.private)
+            if why is not None:
+                raise call.refuse(
+                    f"the working folder cannot be used without the kernel sandbox "
+                    f"(Landlock, not on this machine): {why}"
+                )
         timeout, cap = _limits(call)
         env = {"PATH": SAFE_PATH, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": str(cwd)}
         argv = [program, *args]
         sandbox = "none"
-        if landlock_abi() > 0:
+        if landlock:
             argv = confined_command(program, args, cwd, env)
             sandbox = "landlock"
         process = await asyncio.create_subprocess_exec(

@@ -409,9 +409,7 @@ class TaskPane(Vertical):
         if action == "decide":
             # hidden, not dimmed, while nothing waits: the footer keeps its room for
             # the keys that do something now
-            if self.waiting_approval is None or self.monstrum.connection.read_only:
-                return False
-            return True
+            return self.waiting_approval is not None and not self.monstrum.connection.read_only
         if action == "cancel_task" and self.status in FINISHED_TASK_STATUSES:
             return None
         return True
