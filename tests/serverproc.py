@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -14,27 +15,33 @@ import httpx
 
 from tests.databases import database_for_server
 
-
-def _worker_slot() -> tuple[int, int]:
-    """(this pytest-xdist worker's index, how many workers); (0, 1) without xdist."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
-    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
-    return index % max(count, 1), max(count, 1)
+#: under pytest-xdist each worker takes ports from its own block, below the kernel's
+#: ephemeral range (32768+), so no worker, and no outgoing connection, takes a port
+#: another worker's server is about to bind (a health check could then reach the wrong
+#: server)
+_WORKER_PORTS_FROM, _WORKER_BLOCK = 20000, 1500
+_handed_out: set[int] = set()
 
 
 def free_port() -> int:
-    """A free local port. Under xdist each worker only takes ports of its own residue, so
-    two workers never pick the same one between probing and the child's bind (a health
-    check could then reach the other worker's server)."""
-    index, count = _worker_slot()
-    for _ in range(1000):
+    """A free local port (the kernel's pick outside xdist; the worker's block under it)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not (worker.startswith("gw") and worker[2:].isdigit()):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        if port % count == index:
+            return int(s.getsockname()[1])
+    first = _WORKER_PORTS_FROM + int(worker[2:]) % 8 * _WORKER_BLOCK
+    for port in random.sample(range(first, first + _WORKER_BLOCK), _WORKER_BLOCK):
+        if port in _handed_out:  # given to a server that may not have bound it yet
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            _handed_out.add(port)
             return port
-    raise RuntimeError("no free local port for this test worker")
+    raise RuntimeError(f"no free local port in {first}-{first + _WORKER_BLOCK - 1}")
 
 
 @dataclass

@@ -250,3 +250,37 @@ def test_an_id_cannot_reach_another_path(peer) -> None:
     ):
         c.bots.delete(bot_id="../api-keys/key_1")
     assert list(peer.attempts) == ["/v1/bots/..%2Fapi-keys%2Fkey_1"]
+
+
+def test_ctrl_c_in_a_sync_call_cancels_the_request_on_the_loop() -> None:
+    """Ctrl-C while a sync call waits: the coroutine behind it is cancelled, so the
+    request (and its retries) does not go on running after the script was interrupted."""
+    import asyncio
+    import signal
+    import threading
+
+    from monstrum_tui.client.sync_bridge import LoopThread
+
+    loop = LoopThread()
+    cancelled = threading.Event()
+
+    async def slow_request() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(KeyboardInterrupt):
+            loop.run(slow_request())
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert cancelled.wait(5), "the request kept running on the loop after Ctrl-C"
+    loop.stop()

@@ -70,6 +70,11 @@ class LoopThread:
             if self._closed:
                 raise RuntimeError("this client was closed during the call") from None
             raise
+        except BaseException:
+            # Ctrl-C (KeyboardInterrupt) or SystemExit in the caller's thread: the request
+            # must not go on running (and retrying) on the loop behind the caller's back
+            future.cancel()
+            raise
 
     def stop(self, final: Callable[[], Awaitable[None]] | None = None) -> None:
         """Stop the loop (after ``final``, e.g. closing connections) and its thread.
