@@ -111,6 +111,32 @@ async def test_read_only_key_gets_a_badge_and_no_write_actions(server, client) -
         assert isinstance(app.screen, BotsScreen)  # create is disabled for this key
 
 
+async def test_a_broken_audit_chain_is_a_header_badge_and_a_toast(new_server) -> None:
+    """The server refuses every tool call while its audit chain does not hold: the
+    dashboard says so at once, in the header, not only when a task fails."""
+    import sqlite3
+
+    server = new_server("--demo")
+    healthy = make_app(server)
+    async with healthy.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: healthy.connection.usable)
+        assert healthy.connection.audit_problem is None
+        assert "AUDIT BROKEN" not in screen_text(healthy)  # not vacuous: shown only when so
+    server.stop()
+    conn = sqlite3.connect(server.data_dir / "monstrum.db")
+    conn.execute("DELETE FROM audit_log")
+    conn.execute("DELETE FROM audit_head")
+    conn.commit()
+    conn.close()
+    server.start()
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.connection.usable)
+        await wait_until(pilot, lambda: "AUDIT BROKEN" in screen_text(app))
+        assert app.connection.audit_problem
+        await wait_until(pilot, lambda: any(n.title == "Audit broken" for n in app._notifications))
+
+
 async def test_unreachable_server_shows_banner_then_reconnects(new_server) -> None:
     srv = new_server("--rate-limit", "0")
     app = MonstrumApp(api_base=srv.url, api_key=srv.admin_key, watch_terminal=False)

@@ -298,8 +298,10 @@ class MonstrumApp(App[int]):
             else:
                 attempt = 0
                 self.key_scopes = tuple(who.scopes)
+                audit_problem = await self._audit_problem(self.client)
                 self._set_status(
-                    "connected", read_only=not can_write(who.scopes), key_name=who.name
+                    "connected", read_only=not can_write(who.scopes), key_name=who.name,
+                    audit_problem=audit_problem,
                 )
                 self._client_ready.set()
                 await self._pause(HEARTBEAT)
@@ -311,6 +313,20 @@ class MonstrumApp(App[int]):
             self._set_status(state, f"{problem} · retrying in {delay:.0f}s")
             await self._pause(delay)
             self._set_status("reconnecting", f"{problem} · retrying now…")
+
+    async def _audit_problem(self, client: AsyncClient) -> str | None:
+        """Why the server's audit chain does not hold (its ``/v1/health``), or None; a
+        new problem is a toast too, as every tool call is refused until it is repaired."""
+        try:
+            health = await client.health()
+        except MonstrumError:
+            return self.connection.audit_problem  # unknown now: keep what was last said
+        problem = None if health.audit_ok else (health.audit_problem or "the chain does not hold")
+        if problem and problem != self.connection.audit_problem:
+            self.notify(f"The server's audit log is broken: {problem}. It refuses every tool "
+                        "call until an operator repairs it (monstrum audit verify).",
+                        title="Audit broken", severity="error", timeout=30)
+        return problem
 
     @work(exclusive=True, group="approvals-count", exit_on_error=False)
     async def follow_approvals(self) -> None:

@@ -48,6 +48,9 @@ class ConnectionStatus:
     detail: str = ""
     read_only: bool = False
     key_name: str = ""
+    #: the server's word (``/v1/health``) when its audit chain does not hold: it then
+    #: refuses every tool call until repaired, which the header must say
+    audit_problem: str | None = None
 
     @property
     def usable(self) -> bool:

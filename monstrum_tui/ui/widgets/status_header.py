@@ -1,5 +1,5 @@
-"""The header: profile, server address, connection state, calls waiting for approval, and a
-read-only badge."""
+"""The header: profile, server address, connection state, calls waiting for approval, and
+read-only and audit-broken badges."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ class StatusHeader(Horizontal):
         yield Label("", id="header-state")
         yield Label("", id="header-approvals")
         yield Label("READ-ONLY", id="header-readonly")
+        yield Label("AUDIT BROKEN", id="header-audit")
 
     def on_mount(self) -> None:
         self.watch(self.app, "connection", self.show_status)
@@ -52,3 +53,6 @@ class StatusHeader(Horizontal):
         self.query_one("#header-readonly", Label).set_class(
             status.usable and status.read_only, "-shown"
         )
+        audit = self.query_one("#header-audit", Label)
+        audit.set_class(status.usable and status.audit_problem is not None, "-shown")
+        audit.tooltip = status.audit_problem
