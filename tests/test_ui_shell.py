@@ -40,7 +40,7 @@ async def test_small_terminal_says_so_and_recovers(server) -> None:
         assert "Filter" not in text  # no half-drawn footer or table
         await pilot.resize_terminal(80, 24)
         await wait_until(pilot, lambda: "too small" not in screen_text(app))
-        assert "Filter" in screen_text(app)
+        await wait_until(pilot, lambda: "Filter" in screen_text(app))
 
 
 async def test_help_lists_every_binding(server) -> None:

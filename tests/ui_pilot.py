@@ -14,8 +14,9 @@ from textual.pilot import Pilot
 _CHARS = {"space": " ", "tab": "\t", "enter": "\r", "escape": "\x1b", "backspace": "\x08"}
 
 
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], *, limit: float = 15.0) -> None:
-    """Let the app run until ``condition()`` holds; fail (not hang) after ``limit`` seconds."""
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], *, limit: float = 30.0) -> None:
+    """Let the app run until ``condition()`` holds; fail (not hang) after ``limit`` seconds
+    (generous: the suite runs on two workers of a 2-core machine, servers included)."""
     waited = 0.0
     while not condition():
         if waited >= limit:
