@@ -294,7 +294,6 @@ async def test_server_screen_shows_state_and_who_verified(server, client) -> Non
         screen = app.screen
         await wait_until(pilot, lambda: screen.info is not None)
         await wait_until(pilot, lambda: "Audit chain" in screen_text(app))
-        text = screen_text(app)
         facts = ("version", "uptime", "running tasks", "rate limit", "queued", "sqlite",
                  "Audit chain", "sealed", "verified")
         # the sections fill in as their answers arrive
