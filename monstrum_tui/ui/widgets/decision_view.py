@@ -39,10 +39,14 @@ def facts_grid() -> Table:
     return grid
 
 
-def add_decision_rows(grid: Table, decision: Mapping[str, Any]) -> None:
+def add_decision_rows(
+    grid: Table, decision: Mapping[str, Any], *, skip: frozenset[str] = frozenset()
+) -> None:
     """The fields the decision carries (empty ones left out), in ``DECISION_FIELDS`` order."""
     for key, label in DECISION_FIELDS:
         value = decision.get(key)
+        if key in skip:
+            continue
         if value not in (None, "", []):
             grid.add_row(label, Text(shown(value)))
 
@@ -66,9 +70,7 @@ def verdict_line(decision: Decision) -> Text:
 
 
 def render_decision(decision: Decision) -> RenderableType:
-    """A whole decision: the headline, then its fields."""
+    """A whole decision: the headline (which names the failed check), then its fields."""
     grid = facts_grid()
-    add_decision_rows(grid, decision.model_dump(mode="json"))
-    if decision.resource_id:
-        grid.add_row("resource", Text(decision.resource_id))
+    add_decision_rows(grid, decision.model_dump(mode="json"), skip=frozenset({"check"}))
     return Group(verdict_line(decision), grid)
