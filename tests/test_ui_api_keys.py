@@ -239,13 +239,16 @@ async def keys_listed(pilot: Pilot) -> None:
     app = pilot.app
     await wait_until(pilot, lambda: isinstance(app.screen, ApiKeysScreen)
                      and len(row_ids(app)) == 3)
-    table = app.screen.query_one("#keys-table", DataTable)
+    mask_rows(app.screen.query_one("#keys-table", DataTable))
+    await pilot.pause()
+
+
+def mask_rows(table: DataTable) -> None:
     for index, row in enumerate(table.ordered_rows):
         table.update_cell(row.key, "prefix", f"mst_{index:04d}…")
         table.update_cell(row.key, "created", FIXED_TIME.strftime("%Y-%m-%d %H:%M"))
         if str(table.get_cell(row.key, "last_used")) != "never":
             table.update_cell(row.key, "last_used", FIXED_TIME.strftime("%Y-%m-%d %H:%M"))
-    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 36)])
@@ -284,7 +287,12 @@ def test_snapshot_new_key_secret(fixed_keys, snap_compare, size) -> None:
         dialog.query_one("#key-secret-facts", Label).update(
             "scopes: bots:read · id key_000000000000000000000000")
         dialog.key = dialog.key.model_copy(update={"prefix": "mst_0000"})
+        dialog._secret = "mst_0000" + "0" * 39  # the picture's secret: drawn masked all the same
         dialog.show_secret()
+        # the list behind it now has the new key, with this run's prefix and time
+        list_screen = pilot.app.screen_stack[-2]
+        await wait_until(pilot, lambda: len(list_screen.query_one(DataTable).rows) == 4)
+        mask_rows(list_screen.query_one("#keys-table", DataTable))
         await pilot.pause()
         assert not SECRET.search(screen_text(pilot.app))
 
