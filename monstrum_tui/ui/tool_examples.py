@@ -69,7 +69,8 @@ def tool_example_params(
                          if isinstance(spec, dict) and "default" in spec]
     params: dict[str, Any] = {}
     for name in names:
-        spec = props.get(name) if isinstance(props.get(name), dict) else {}
+        found = props.get(name)
+        spec: dict[str, Any] = found if isinstance(found, dict) else {}
         literal = _allowed_literal(tool, constraints or {}, name)
         params[name] = literal if literal is not None else _schema_value(spec)
     return params

@@ -8,6 +8,7 @@ Dismisses with the ``ApiKeyCreated`` (the only object that ever holds the secret
 from __future__ import annotations
 
 import re
+from pathlib import PurePath
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -46,7 +47,7 @@ def field_of(path: str) -> str:
 class KeyCreateScreen(TypeAheadFields, MonstrumModal):
     """New API key: ``space`` ticks a scope, ``ctrl+s`` creates, ``esc`` cancels."""
 
-    CSS_PATH: ClassVar[list[str]] = ["dialogs.tcss", "api_keys.tcss"]
+    CSS_PATH: ClassVar[list[str | PurePath]] = ["dialogs.tcss", "api_keys.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Create", id="keys.form.save"),
         Binding("escape", "cancel", "Cancel", id="keys.form.cancel"),

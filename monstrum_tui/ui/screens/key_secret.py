@@ -8,6 +8,7 @@ log, no data change; closing the dialog clears the text it drew and drops the se
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import ClassVar
 
 from rich.text import Text
@@ -36,7 +37,7 @@ def masked(secret: str, prefix: str) -> str:
 class KeySecretScreen(MonstrumModal):
     """Dismisses with None; the secret is not kept past it."""
 
-    CSS_PATH: ClassVar[list[str]] = ["dialogs.tcss", "api_keys.tcss"]
+    CSS_PATH: ClassVar[list[str | PurePath]] = ["dialogs.tcss", "api_keys.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "copy_secret", "Copy secret", id="keys.secret.copy"),
         Binding("r", "reveal", "Show/hide", id="keys.secret.reveal"),

@@ -11,6 +11,7 @@ bound resource has one of the same name. It asks again as the bot or the params 
 from __future__ import annotations
 
 import json
+from pathlib import PurePath
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -74,7 +75,7 @@ class Answered(Message):
 class WhatIfScreen(TypeAheadFields, MonstrumModal):
     """The dry run of one tool of one resource; ``esc`` closes, nothing ran."""
 
-    CSS_PATH: ClassVar[list[str]] = ["dialogs.tcss", "resources.tcss"]
+    CSS_PATH: ClassVar[list[str | PurePath]] = ["dialogs.tcss", "resources.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "ask", "Ask again", id="whatif.ask"),
         Binding("ctrl+g", "example", "Example params", id="whatif.example"),
