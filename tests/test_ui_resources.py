@@ -443,6 +443,19 @@ async def test_what_if_shows_the_servers_denial_and_an_allow(workspace) -> None:
     assert audit_count(workspace) == before  # a dry run: nothing ran, nothing was audited
 
 
+async def test_what_if_with_a_key_that_may_not_read_bots_shows_the_refusal(workspace) -> None:
+    with monstrum.Client(api_key=workspace.admin_key, api_base=workspace.url) as c:
+        key = c.api_keys.create(name="resources-only", scopes=["resources:read"])
+    app = MonstrumApp(api_base=workspace.url, api_key=key.secret, watch_terminal=False,
+                      initial_screen="resources")
+    async with app.run_test(size=(80, 24)) as pilot:
+        dialog = await open_what_if(pilot, app)
+        verdict = dialog.query_one("#what-if-verdict", Static)
+        await wait_until(pilot, lambda: "403" in str(verdict.content))
+        assert "lacks the 'bots:read' scope" in str(verdict.content)
+        assert dialog.decision is None  # no verdict made up in its place
+
+
 # --- snapshots ------------------------------------------------------------------
 
 
@@ -478,11 +491,13 @@ def test_snapshot_what_if(workspace, snap_compare, fixed_server_label, size) -> 
 
     async def denied(pilot) -> None:
         dialog = await open_what_if(pilot, app)
+        area = dialog.query_one("#field-params", TextArea)
+        area.cursor_blink = False  # before it blinks: a blinking cursor makes it flaky
         await wait_until(pilot, lambda: dialog.decision is not None)
-        dialog.query_one("#field-params", TextArea).text = '{"path": "/etc/passwd"}'
+        area.text = '{"path": "/etc/passwd"}'
         await wait_until(pilot, lambda: dialog.decision is not None
                          and not dialog.decision.allowed)
-        dialog.query_one("#field-params", TextArea).cursor_blink = False
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=denied)
 
