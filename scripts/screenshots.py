@@ -7,8 +7,8 @@ history of real runs) on a temporary data dir, drives the dashboard with Textual
 pilot at 80x24 and 120x36, and saves one SVG per screen in ``navigation.SCREENS`` plus
 the scenes listed in ``SCENES``. A new screen gets its screenshot by being registered;
 add a scene here for views reached by keys (detail, forms). The home directory is the
-temporary one too, so paths show as ``~/...``; the script fails if a temporary path
-shows in a screenshot anyway.
+temporary one too, so paths show as ``~/...``; the script fails if a temporary path, or
+an API key's secret, shows in a screenshot anyway.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 import tempfile
 import time
@@ -46,6 +47,7 @@ SCENES: tuple[Scene, ...] = (
     Scene("bots", "bot-form", ("n",)),
     Scene("bots", "help", ("question_mark",)),
     Scene("resources", "tool-browser", ("enter",)),
+    Scene("resources", "what-if", ("enter", "w")),
     Scene("integrations", "manifest-upload", ("u",)),
     Scene("audit", "audit-detail", ("down", "d")),
     # the on-call lookup: what did ops-runner do on the shell in the last hour (12 keys)
@@ -54,7 +56,18 @@ SCENES: tuple[Scene, ...] = (
     Scene("tasks", "task-launch", ("r",)),
     Scene("tasks", "task-pane", ("enter",)),
     Scene("tasks", "tasks-query", ("slash", *"status:failed", "enter")),
+    Scene("keys", "api-key-create", ("n", *"release-bot", "tab", "space")),
+    # the one-time dialog as it opens: the secret masked (a screenshot must never hold one)
+    Scene("keys", "api-key-secret", ("n", *"release-bot", "tab", "space", "ctrl+s")),
 )
+
+#: API keys besides the admin one, so the API keys screen lists a few
+DEMO_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("ci-deploy", ("bots:read", "tasks:write")),
+    ("on-call", ("audit:read", "approvals:write")),
+)
+#: an API key's secret, in case one ever shows in a screenshot
+SECRET = re.compile(r"mst_[A-Za-z0-9_-]{43}")
 
 
 #: scripted tasks on the demo bots besides the demo's own history (its MCP notes)
@@ -78,6 +91,8 @@ def seed_activity(server: ServerProcess) -> None:
     import monstrum
 
     with monstrum.Client(api_key=server.admin_key, api_base=server.url) as client:
+        for name, scopes in DEMO_KEYS:
+            client.api_keys.create(name=name, scopes=list(scopes))
         bots = {bot.name: bot.id for bot in client.bots.list()}
         for name, script in DEMO_ACTIVITY:
             if name in bots:
@@ -150,6 +165,9 @@ def main() -> None:
         leaks = [p.name for p in written if tmp in p.read_text(encoding="utf-8")]
         if leaks:
             sys.exit(f"a temporary path shows in: {', '.join(leaks)}")
+        secrets = [p.name for p in written if SECRET.search(p.read_text(encoding="utf-8"))]
+        if secrets:
+            sys.exit(f"an API key's secret shows in: {', '.join(secrets)}")
 
 
 if __name__ == "__main__":

@@ -7,12 +7,13 @@ snapshots are the same on every run; tests that install things use their own ser
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from rich.console import Console
-from textual.widgets import DataTable, Input, Label, OptionList, Static
+from textual.widgets import DataTable, Input, Label, OptionList, Select, Static, TextArea
 
 import monstrum
 from monstrum_tui.client.models import ResourceBindingInfo, Tool, ToolAccess
@@ -21,6 +22,7 @@ from monstrum_tui.ui.screens.integrations import IntegrationsScreen
 from monstrum_tui.ui.screens.manifest_upload import DirectoryPickerScreen, ManifestUploadScreen
 from monstrum_tui.ui.screens.resource_detail import ToolBrowserScreen, tool_access
 from monstrum_tui.ui.screens.resources import ResourcesScreen
+from monstrum_tui.ui.screens.what_if import WhatIfScreen
 from monstrum_tui.ui.widgets.schema_view import render_schema, schema_rows
 from tests.serverproc import ServerProcess
 from tests.ui_pilot import screen_text, wait_until
@@ -375,6 +377,86 @@ async def test_read_only_key_cannot_upload(workspace) -> None:
         assert isinstance(app.screen, IntegrationsScreen)
 
 
+# --- what if: the server's dry run from the tool browser -----------------------
+
+
+async def open_what_if(pilot, app: MonstrumApp) -> WhatIfScreen:
+    """The tool browser of res_docs, on read_file, and its what-if dialog."""
+    screen = await open_resource(pilot, app, "res_docs")
+    await pilot.press("down")
+    await wait_until(pilot, lambda: screen.selected == "read_file")
+    await pilot.press("w")
+    await wait_until(pilot, lambda: isinstance(app.screen, WhatIfScreen))
+    dialog = app.screen
+    assert isinstance(dialog, WhatIfScreen)
+    return dialog
+
+
+def audit_count(server: ServerProcess) -> int:
+    with monstrum.Client(api_key=server.admin_key, api_base=server.url) as c:
+        return len(list(c.audit.list(limit=1000)))
+
+
+async def test_what_if_shows_the_servers_denial_and_an_allow(workspace) -> None:
+    before = audit_count(workspace)
+    app = make_app(workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        dialog = await open_what_if(pilot, app)
+        # the first bound bot, with params a binding allows: the server allows it
+        assert dialog.chosen_bot() is not None
+        assert dialog.bots[dialog.chosen_bot()] == "docs-reader"
+        await wait_until(pilot, lambda: dialog.decision is not None)
+        assert dialog.decision.allowed
+        assert "ALLOWED" in screen_text(app)
+        area = dialog.query_one("#field-params", TextArea)
+        assert json.loads(area.text) == {"path": "README.md"}
+        # a path outside the binding's patterns: the server's denial, by dimension and value
+        area.text = '{"path": "/etc/passwd"}'
+        await wait_until(pilot, lambda: dialog.decision is not None
+                         and not dialog.decision.allowed)
+        decision = dialog.decision
+        assert (decision.check, decision.dimension, decision.value) == (
+            "scope", "paths", "/etc/passwd")
+        assert decision.allowed_patterns == ["docs/*", "README.md"]
+        text = screen_text(app)
+        for shown in ("DENIED", "paths", "/etc/passwd", '["docs/*", "README.md"]',
+                      "outside the folders this bot may read"):
+            assert shown in text, shown
+        with monstrum.Client(api_key=workspace.admin_key, api_base=workspace.url) as c:
+            bot_id = dialog.chosen_bot()
+            assert bot_id is not None
+            assert c.bots.authorize(bot_id, tool="res_docs/read_file",
+                                    params={"path": "/etc/passwd"}) == decision
+        # another bot: its binding does not list read_file (the params stay as typed)
+        searcher = next(i for i, name in dialog.bots.items() if name == "searcher")
+        dialog.query_one("#field-bot", Select).value = searcher
+        await wait_until(pilot, lambda: dialog.decision is not None
+                         and dialog.decision.check == "allowed_tools")
+        assert json.loads(area.text) == {"path": "/etc/passwd"}
+        assert "not in the allowed_tools" in " ".join(screen_text(app).split())
+        # params that are not JSON are not sent, and say why
+        area.text = '{"path": '
+        verdict = dialog.query_one("#what-if-verdict", Static)
+        await wait_until(pilot, lambda: "not valid JSON" in str(verdict.content))
+        assert "line 1" in str(verdict.content)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ToolBrowserScreen))
+    assert audit_count(workspace) == before  # a dry run: nothing ran, nothing was audited
+
+
+async def test_what_if_with_a_key_that_may_not_read_bots_shows_the_refusal(workspace) -> None:
+    with monstrum.Client(api_key=workspace.admin_key, api_base=workspace.url) as c:
+        key = c.api_keys.create(name="resources-only", scopes=["resources:read"])
+    app = MonstrumApp(api_base=workspace.url, api_key=key.secret, watch_terminal=False,
+                      initial_screen="resources")
+    async with app.run_test(size=(80, 24)) as pilot:
+        dialog = await open_what_if(pilot, app)
+        verdict = dialog.query_one("#what-if-verdict", Static)
+        await wait_until(pilot, lambda: "403" in str(verdict.content))
+        assert "lacks the 'bots:read' scope" in str(verdict.content)
+        assert dialog.decision is None  # no verdict made up in its place
+
+
 # --- snapshots ------------------------------------------------------------------
 
 
@@ -402,6 +484,23 @@ def test_snapshot_tool_browser(workspace, snap_compare, fixed_server_label) -> N
         await wait_until(pilot, lambda: screen.selected == "read_file")
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=browse)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+def test_snapshot_what_if(workspace, snap_compare, fixed_server_label, size) -> None:
+    app = make_app(workspace)
+
+    async def denied(pilot) -> None:
+        dialog = await open_what_if(pilot, app)
+        area = dialog.query_one("#field-params", TextArea)
+        area.cursor_blink = False  # before it blinks: a blinking cursor makes it flaky
+        await wait_until(pilot, lambda: dialog.decision is not None)
+        area.text = '{"path": "/etc/passwd"}'
+        await wait_until(pilot, lambda: dialog.decision is not None
+                         and not dialog.decision.allowed)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=denied)
 
 
 async def test_help_lists_the_bindings_and_keymap_remaps_them(workspace) -> None:

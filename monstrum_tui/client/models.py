@@ -42,21 +42,23 @@ ApprovalStatus = Literal["pending", "approved", "rejected", "expired", "cancelle
 #: every approval status; ``pending`` waits for a person, the others are final
 APPROVAL_STATUSES: tuple[str, ...] = ("pending", "approved", "rejected", "expired", "cancelled")
 
-SCOPES: tuple[str, ...] = (
-    "bots:read",
-    "bots:write",
-    "tasks:read",
-    "tasks:write",
-    "resources:read",
-    "resources:write",
-    "audit:read",
-    #: list the calls waiting for a person (``approvals:write`` also decides them)
-    "approvals:read",
-    "approvals:write",
-    #: act as a bot over MCP (``/v1/bots/{id}/mcp``): every bot; ``mcp:call:BOT_ID`` one bot
-    "mcp:call",
-    "admin",
-)
+#: every scope a key may hold, with what it lets the key do: the SDK guide's scope table
+#: ("API Key 权限范围"), plus the scopes it leaves out; the dashboard's scope picker explains
+#: scopes from here. A ``:write`` scope also grants its ``:read`` (``scope_grants``).
+SCOPE_MEANINGS: dict[str, str] = {
+    "bots:read": "list and view bots",
+    "bots:write": "create, update and delete bots",
+    "tasks:read": "list tasks and follow their events",
+    "tasks:write": "start and manage tasks",
+    "resources:read": "list resources and their configuration",
+    "resources:write": "create and configure resources",
+    "audit:read": "query the audit log",
+    "approvals:read": "list the calls waiting for a person",
+    "approvals:write": "decide the calls waiting for a person",
+    "mcp:call": "act as any bot over MCP (mcp:call:BOT_ID: one)",
+    "admin": "full access, keys too (use with care)",
+}
+SCOPES: tuple[str, ...] = tuple(SCOPE_MEANINGS)
 #: the prefix of a scope that lets a key reach one bot's MCP endpoint only
 MCP_BOT_SCOPE_PREFIX = "mcp:call:"
 

@@ -35,7 +35,7 @@ from ..client.errors import (
 from ..client.models import UNFINISHED_TASK_STATUSES, WhoAmI, can_write
 from .alerts import AlertWatcher
 from .binding_catalog import binding_catalog
-from .clipboard import tmux_copy_sequence
+from .clipboard import osc52, tmux_copy_sequence
 from .commands import DashboardCommands
 from .connection import (
     ConnectionState,
@@ -458,6 +458,17 @@ class MonstrumApp(App[int]):
         super().copy_to_clipboard(text)
         extra = tmux_copy_sequence(text, os.environ)
         if extra and self._driver is not None:
+            self._driver.write(extra)
+
+    def copy_secret_to_clipboard(self, secret: str) -> None:
+        """OSC 52 (and the tmux form) for a secret, which the app itself does not keep:
+        ``copy_to_clipboard`` also holds the text as the app's own clipboard (for paste),
+        where a new API key would outlive the dialog that showed it."""
+        if self._driver is None:
+            return
+        self._driver.write(osc52(secret))
+        extra = tmux_copy_sequence(secret, os.environ)
+        if extra:
             self._driver.write(extra)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from textual.screen import Screen
 
 from .messages import OpenTaskRequested, RunBotRequested, ScreenRequest, ShowAuditRequested
+from .screens.api_keys import ApiKeysScreen
 from .screens.approvals import ApprovalsScreen
 from .screens.audit import AuditScreen
 from .screens.bots import BotsScreen
@@ -52,6 +53,8 @@ SCREENS: tuple[ScreenEntry, ...] = (
                 "tool calls waiting for a person: approve or reject them"),
     ScreenEntry("server", "Server", "7", ServerScreen,
                 "the platform: version, uptime, limits, queue, database, audit chain"),
+    ScreenEntry("keys", "API keys", "8", ApiKeysScreen,
+                "API keys: list, create (the secret shown once), revoke; admin keys only"),
 )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..client.models import ToolAccess
+from ..client.models import Tool, ToolAccess
 
 GLOB_CHARS = frozenset("*?[")
 PLACEHOLDERS: dict[str, Any] = {"string": "…", "integer": 1, "number": 1, "boolean": True,
@@ -25,13 +25,10 @@ SCRIPTED_HELP = (
 )
 
 
-def _allowed_literal(access: ToolAccess, param: str) -> Any:
-    tool = access.tool
-    if tool is None:
-        return None
+def _allowed_literal(tool: Tool, constraints: dict[str, list[str]], param: str) -> Any:
     for dim in tool.scope_dimensions:
         if param in dim.param_paths:
-            for value in access.scope_constraints.get(dim.key, []):
+            for value in constraints.get(dim.key, []):
                 if not GLOB_CHARS & set(value):
                     return value
     return None
@@ -53,7 +50,17 @@ def _schema_value(spec: dict[str, Any]) -> Any:
 
 def example_params(access: ToolAccess) -> dict[str, Any]:
     """Params for an example call: the required ones (or, if none, those with a default)."""
-    schema = access.tool.input_schema if access.tool is not None else {}
+    if access.tool is None:
+        return {}
+    return tool_example_params(access.tool, access.scope_constraints)
+
+
+def tool_example_params(
+    tool: Tool, constraints: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """Example params for ``tool``, a value a binding's ``constraints`` allow where one is
+    a plain literal (no bot, or an unbound one: from the schema alone)."""
+    schema = tool.input_schema
     props = schema.get("properties") if isinstance(schema, dict) else None
     if not isinstance(props, dict):
         return {}
@@ -62,8 +69,9 @@ def example_params(access: ToolAccess) -> dict[str, Any]:
                          if isinstance(spec, dict) and "default" in spec]
     params: dict[str, Any] = {}
     for name in names:
-        spec = props.get(name) if isinstance(props.get(name), dict) else {}
-        literal = _allowed_literal(access, name)
+        found = props.get(name)
+        spec: dict[str, Any] = found if isinstance(found, dict) else {}
+        literal = _allowed_literal(tool, constraints or {}, name)
         params[name] = literal if literal is not None else _schema_value(spec)
     return params
 

@@ -175,6 +175,10 @@ class ListScreen(MonstrumScreen, Generic[T]):
     def copy_text(self, item: T) -> str:
         return self.key_of(item)
 
+    def refused_text(self, exc: PermissionError) -> str:
+        """What the list says when the server refuses the key (a 403)."""
+        return f"this key may not list {self.plural} (it lacks {exc.required_scope})"
+
     def compose_extra(self) -> ComposeResult:
         """Widgets under the table (a detail pane, task panes)."""
         yield from ()
@@ -237,8 +241,7 @@ class ListScreen(MonstrumScreen, Generic[T]):
             self.monstrum.connection_problem()
             self.post_message(ItemsLoadFailed(exc.message))
         except PermissionError as exc:
-            self.post_message(ItemsLoadFailed(
-                f"this key may not list {self.plural} (it lacks {exc.required_scope})"))
+            self.post_message(ItemsLoadFailed(self.refused_text(exc)))
         except MonstrumError as exc:
             self.post_message(ItemsLoadFailed(str(exc)))
 

@@ -5,7 +5,8 @@ scope dimensions that constrain it, and which bound bots may call it with the
 scope constraints they bring, and why the others may not: the server's verdicts
 (``ResourceBindingInfo.access``), never worked out here. The
 first entry of the list, "resource", shows the resource itself: config,
-which credential fields are set (never values), and every bound bot.
+which credential fields are set (never values), and every bound bot. ``w`` asks the
+server what it would decide for a bot calling the tool with given params (``what_if``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ..query import QuerySyntax
 from ..widgets.query_line import QueryLine
 from ..widgets.schema_view import SchemaView, shown_value
 from .base import MonstrumScreen
+from .what_if import WhatIfScreen
 
 #: the list entry that shows the resource itself rather than a tool
 ABOUT_ID = "__resource__"
@@ -254,6 +256,7 @@ class ToolBrowserScreen(MonstrumScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="tools.filter", key_display="/"),
         Binding("o", "about", "Resource", id="tools.about"),
+        Binding("w", "what_if", "What if", id="tools.what_if"),
         Binding("tab", "switch_pane", "Detail/list", id="tools.switch_pane", show=False),
         Binding("y", "copy_tool_name", "Copy name", id="tools.copy_name", show=False),
         Binding("ctrl+r", "reload", "Reload", id="tools.reload", show=False),
@@ -402,7 +405,7 @@ class ToolBrowserScreen(MonstrumScreen):
     # --- actions ------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "copy_tool_name" and self.current_tool() is None:
+        if action in ("copy_tool_name", "what_if") and self.current_tool() is None:
             return None
         return True
 
@@ -440,3 +443,9 @@ class ToolBrowserScreen(MonstrumScreen):
 
     def action_reload(self) -> None:
         self.refresh_resource()
+
+    def action_what_if(self) -> None:
+        """Ask the server what it would decide for a bot calling this tool (a dry run)."""
+        tool = self.current_tool()
+        if tool is not None:
+            self.app.push_screen(WhatIfScreen(self.resource, tool))

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from rich.console import Group, RenderableType
 from rich.json import JSON
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -15,17 +11,7 @@ from textual.widgets import Static
 
 from ...client.models import AuditEntry
 from ..cells import AUDIT_STATUS_STYLES
-
-#: the decision's explanation, in the order a reader wants it
-DECISION_FIELDS = (
-    ("check", "check"),
-    ("message", "message"),
-    ("dimension", "dimension"),
-    ("param_path", "param path"),
-    ("value", "value"),
-    ("allowed_patterns", "allowed"),
-    ("operation", "operation"),
-)
+from .decision_view import add_decision_rows, facts_grid
 
 
 def _named(ident: str | None, names: dict[str, str]) -> str:
@@ -35,23 +21,10 @@ def _named(ident: str | None, names: dict[str, str]) -> str:
     return f"{name} ({ident})" if name and name != ident else ident
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def _grid() -> Table:
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(style="bold", no_wrap=True, min_width=10)
-    grid.add_column(overflow="fold")
-    return grid
-
-
 def render_entry(entry: AuditEntry, names: dict[str, str] | None = None) -> RenderableType:
     """The whole entry as Rich renderables: fields, decision, params as JSON, chain."""
     names = names or {}
-    fields = _grid()
+    fields = facts_grid()
     fields.add_row("id", entry.id)
     fields.add_row("time", entry.timestamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
     fields.add_row("status", Text(entry.status, style=AUDIT_STATUS_STYLES.get(entry.status, "")))
@@ -67,19 +40,16 @@ def render_entry(entry: AuditEntry, names: dict[str, str] | None = None) -> Rend
     fields.add_row("result", f"{entry.result_size:,} bytes" if entry.result_size is not None
                    else "—")
 
-    decision = _grid()
+    decision = facts_grid()
     if entry.decision:
         allowed = entry.decision.get("allowed")
         decision.add_row("allowed", Text(str(allowed).lower(),
                                          style="green" if allowed else "bold red"))
-        for key, label in DECISION_FIELDS:
-            value = entry.decision.get(key)
-            if value not in (None, "", []):
-                decision.add_row(label, _value(value))
+        add_decision_rows(decision, entry.decision)
     else:
         decision.add_row("", Text("no decision recorded", style="dim"))
 
-    chain = _grid()
+    chain = facts_grid()
     chain.add_row("seq", str(entry.seq) if entry.seq is not None else "—")
     chain.add_row("hash", entry.hash or "—")
     chain.add_row("prev hash", entry.prev_hash or "—")
