@@ -90,7 +90,7 @@ def test_a_graceful_stop_hands_running_and_queued_tasks_to_the_next_start(new_se
     srv = new_server("--max-running-per-bot", "1")
     with monstrum.Client(api_key=srv.admin_key, api_base=srv.url) as c:
         bot = c.bots.create(name="graceful-bot")
-        running = c.tasks.create(bot_id=bot.id, input="say on\nwait 30\nsay off")
+        running = c.tasks.create(bot_id=bot.id, input="say on\nwait 8\nsay off")
         queued = c.tasks.create(bot_id=bot.id, input="say next")
         for event in c.tasks.events(task_id=running.id):
             if event.type == "message":
