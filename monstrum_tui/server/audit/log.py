@@ -33,7 +33,7 @@ from ...client.models import AUDIT_STATUSES, AuditEntry, AuditVerification
 from ..ids import ordered_id
 from ..redaction import wire_safe
 from ..store.columns import utcnow
-from ..store.database import READ_ONLY, make_engine
+from ..store.database import READ_ONLY, make_engine, write_transaction
 from ..store.migrate import upgrade_schema
 from .chain import FORMAT_2, GENESIS, canonical_json, chain_hash, outcome_hash
 from .query import AuditFilter, list_entries
@@ -311,7 +311,7 @@ class AuditLog:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             if self.engine.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
             yield conn
