@@ -10,7 +10,9 @@
    run by the real task runner; each ``platform.calls.call`` is timed (policy read,
    decide, write-ahead audit entry, executor, outcome, events), p50/p99. Beside it, in
    the same process: an audit-like SQLite INSERT + COMMIT on a bare ``sqlite3``
-   connection, as the reference the ratio is taken against.
+   connection, as the reference the ratio is taken against. Also the process's CPU
+   time per call over the whole task (all threads): on a shared machine it moves far
+   less with the load than the latency does.
 
 Prints tables, then one JSON line.
 """
@@ -179,6 +181,7 @@ async def _task_calls(calls: int) -> dict[str, Any]:
         for case, line in (("allowed", 'call read_file {"path": "README.md"}'),
                            ("denied", 'call read_file {"path": "secret/key.txt"}')):
             timings.clear()
+            cpu0, wall0 = time.process_time(), time.perf_counter()
             task = await platform.runner.submit(bot.id, "\n".join([line] * calls), {})
             while True:
                 current = await asyncio.to_thread(platform.store.tasks.get, task.id)
@@ -187,9 +190,14 @@ async def _task_calls(calls: int) -> dict[str, Any]:
                     break
                 await asyncio.sleep(0.02)
             assert current.status == "completed", current.error
+            cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
             steady = timings[min(20, len(timings) // 10):]  # past the first, cold calls
+            # CPU per call (all threads of the process; the task's whole run over its
+            # calls): on a machine shared with other work it moves far less than p50
             out[case] = {"calls": len(timings), "p50_ms": round(_pct(steady, 0.5), 3),
-                         "p99_ms": round(_pct(steady, 0.99), 3)}
+                         "p99_ms": round(_pct(steady, 0.99), 3),
+                         "cpu_ms_per_call": round(cpu * 1000 / len(timings), 3),
+                         "wall_ms_per_call": round(wall * 1000 / len(timings), 3)}
         out["reference_sqlite_insert_commit_ms"] = round(bare_sqlite_insert_ms(folder), 3)
     finally:
         await platform.stop()
@@ -203,11 +211,13 @@ def full_calls(calls: int) -> dict[str, Any]:
     figures = asyncio.run(_task_calls(calls))
     ref = figures["reference_sqlite_insert_commit_ms"]
     print(f"\nfull server time per tool call in a task ({calls} calls, SQLite data dir)")
-    print(f"{'case':12} {'p50 ms':>8} {'p99 ms':>8} {'p50 / bare INSERT+COMMIT':>26}")
+    print(f"{'case':12} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/call':>12} "
+          f"{'p50 / bare INSERT+COMMIT':>26}")
     for case in ("allowed", "denied"):
         f = figures[case]
         f["p50_ratio_to_reference"] = round(f["p50_ms"] / ref, 1) if ref else None
-        print(f"{case:12} {f['p50_ms']:>8} {f['p99_ms']:>8} {f['p50_ratio_to_reference']:>26}")
+        print(f"{case:12} {f['p50_ms']:>8} {f['p99_ms']:>8} {f['cpu_ms_per_call']:>12} "
+              f"{f['p50_ratio_to_reference']:>26}")
     print(f"{'reference':12} {ref:>8}   (bare sqlite3 INSERT + COMMIT, same process)")
     return figures
 

@@ -45,7 +45,7 @@ from ..client.models import Approval, Bot, Decision
 from .approvals import ApprovalGate, outcome_text
 from .audit import AuditLog
 from .audit.log import PendingEntry
-from .catalog import ResolvedTool, ToolCatalog
+from .catalog import ResolvedTool, ResourceLookup, ToolCatalog
 from .governance import approval_needed, decide, in_shadow, runs_in_shadow, split_tool_name
 from .governance.approval import APPROVAL, ApprovalNeed
 from .governance.guard import ScopeGuard, ShadowGuard, guard_for
@@ -144,17 +144,6 @@ def jsonable(value: Any) -> Any:
         return str(value)
 
 
-#: params larger than this (as JSON) are decided in a worker thread, not on the event loop
-DECIDE_INLINE_BYTES = 16 * 1024
-
-
-def _large(params: Any) -> bool:
-    try:
-        return len(json.dumps(params, separators=(",", ":"), default=str)) > DECIDE_INLINE_BYTES
-    except (TypeError, ValueError, RecursionError):
-        return True
-
-
 def _as_mapping(params: Any) -> dict[str, Any]:
     return params if isinstance(params, dict) else {"_value": params}
 
@@ -178,12 +167,68 @@ class ToolCalls:
         """The bot as stored now and the tools of its resources (one thread hop)."""
         return await asyncio.to_thread(self._policy, bot_id)
 
-    async def _record(self, **entry: Any) -> Any:
+    def _decide_and_write(
+        self, bot_id: str, name: str, params: Any, safe_params: dict[str, Any],
+        task_id: str | None, caller: Caller | None,
+    ) -> _Plan:
+        """In a worker thread: read the policy, decide, and write the audit entry (a
+        denial whole, an allowed call ``pending``); raises ``AuditUnavailable`` when the
+        entry cannot be written, and then nothing runs. An allowed call's resource is
+        looked up here too, for an executor that starts right after."""
+        bot, offered = self._policy(bot_id)
+        if bot is None:
+            decision = Decision(allowed=False, check="bot_active", message="the bot was deleted",
+                                tool_name=name)
+        else:
+            decision = decide(bot, offered, name, params)
+        _, bare = split_tool_name(name)
+        tool_name = decision.tool_name or bare
+        where: dict[str, Any] = {"bot_id": bot_id, "task_id": task_id, "tool_name": tool_name,
+                                 "operation": decision.operation, "params": safe_params}
+        shadowed = bot is not None and runs_in_shadow(bot, offered, decision, params)
+
+        if bot is None or not (decision.allowed or shadowed):
+            try:
+                entry = self._audit.record(
+                    resource_id=decision.resource_id, status="denied", reason=decision.message,
+                    decision=_audited(decision, caller), **where,
+                )
+            except Exception as exc:
+                log.error("the audit log could not record a denial: %s", exc)
+                raise AuditUnavailable(f"the audit log cannot record calls: {exc}") from None
+            return _Plan(decision, tool_name, denied_id=entry.id)
+
+        resource_id = decision.resource_id
+        assert resource_id is not None
+        # a shadowed denial is judged as if allowed from here: it may still need a person
+        judged = decision if decision.allowed else decision.model_copy(update={"allowed": True})
+        shadow = shadowed or in_shadow(bot, resource_id)
+        need = approval_needed(bot, offered, judged, params)
+        audited = decision.model_copy(update={
+            "approval_required": need.reason if need else None,
+            "enforce": "log_only" if shadow else None,
+        })
         try:
-            return await asyncio.to_thread(self._audit.record, **entry)
+            guard: ScopeGuard = guard_for(bot, offered, judged)
+        except LookupError as exc:  # cannot happen for a decision made on this offer
+            raise AuditUnavailable(f"the call cannot be guarded: {exc}") from None
+        if shadow:
+            guard = ShadowGuard.over(guard)
+        try:
+            pending = self._audit.begin(resource_id=resource_id,
+                                        decision=_audited(audited, caller), **where)
         except Exception as exc:
-            log.error("the audit log could not record a denial: %s", exc)
-            raise AuditUnavailable(f"the audit log cannot record calls: {exc}") from None
+            log.error("the audit log could not record a call, so it was not run: %s", exc)
+            raise AuditUnavailable(
+                f"the call was not run: the audit log cannot record it: {exc}"
+            ) from None
+        found = None
+        if need is None:
+            # after the entry: a lookup that fails makes the call's error, recorded as such
+            with contextlib.suppress(Exception):
+                found = self._catalog.lookup(resource_id)
+        return _Plan(decision, tool_name, pending=pending, guard=guard, need=need,
+                     shadowed=shadowed, found=found)
 
     async def call(
         self,
@@ -206,64 +251,32 @@ class ToolCalls:
         safe_params = _as_mapping(redact_params(wire_safe(params)))
         if redactor:
             safe_params = redactor.value(safe_params)
-        bot, offered = await self.policy(bot_id)
-        if bot is None:
-            decision = Decision(allowed=False, check="bot_active", message="the bot was deleted",
-                                tool_name=name)
-        elif _large(params):
-            # bounded, but long enough to be felt by every other request: off the loop
-            decision = await asyncio.to_thread(decide, bot, offered, name, params)
-        else:
-            decision = decide(bot, offered, name, params)
-        _, bare = split_tool_name(name)
-        tool_name = decision.tool_name or bare
-        where = {"bot_id": bot_id, "task_id": task_id, "tool_name": tool_name,
-                 "operation": decision.operation, "params": safe_params}
-        shadowed = bot is not None and runs_in_shadow(bot, offered, decision, params)
-
-        if bot is None or not (decision.allowed or shadowed):
-            entry = await self._record(
-                resource_id=decision.resource_id, status="denied", reason=decision.message,
-                decision=_audited(decision, caller), **where,
-            )
-            if listener is not None:
-                await listener.denied(call_id, tool_name, decision.resource_id, safe_params,
-                                      decision, entry.id)
-            return ToolOutcome("denied", tool_name, call_id, decision=decision,
-                               error=decision.message, audit_id=entry.id)
-
-        resource_id = decision.resource_id
-        assert resource_id is not None
-        # a shadowed denial is judged as if allowed from here: it may still need a person
-        judged = decision if decision.allowed else decision.model_copy(update={"allowed": True})
-        shadow = shadowed or in_shadow(bot, resource_id)
-        need = approval_needed(bot, offered, judged, params)
-        audited = decision.model_copy(update={
-            "approval_required": need.reason if need else None,
-            "enforce": "log_only" if shadow else None,
-        })
-        try:
-            guard: ScopeGuard = guard_for(bot, offered, judged)
-        except LookupError as exc:  # cannot happen for a decision made on this offer
-            raise AuditUnavailable(f"the call cannot be guarded: {exc}") from None
-        if shadow:
-            guard = ShadowGuard.over(guard)
+        # one thread hop: the policy as stored now, the decision, and the audit entry
+        # (a denial whole; an allowed call's ``pending`` entry before anything runs)
         writing = asyncio.ensure_future(asyncio.to_thread(
-            self._audit.begin, resource_id=resource_id,
-            decision=_audited(audited, caller), **where,
+            self._decide_and_write, bot_id, name, params, safe_params, task_id, caller,
         ))
         try:
-            # shielded: a task cancelled now still gets its entry written, then completed
-            pending = await asyncio.shield(writing)
+            # shielded: a task cancelled now still gets its entry written (then completed)
+            plan = await asyncio.shield(writing)
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
-                await self._complete(await writing, **NOT_RUN)
+                written = await writing
+                if written.pending is not None:
+                    await self._complete(written.pending, **NOT_RUN)
             raise
-        except Exception as exc:
-            log.error("the audit log could not record a call, so it was not run: %s", exc)
-            raise AuditUnavailable(
-                f"the call was not run: the audit log cannot record it: {exc}"
-            ) from None
+        decision, tool_name = plan.decision, plan.tool_name
+        if plan.pending is None:
+            assert plan.denied_id is not None
+            if listener is not None:
+                await listener.denied(call_id, tool_name, decision.resource_id, safe_params,
+                                      decision, plan.denied_id)
+            return ToolOutcome("denied", tool_name, call_id, decision=decision,
+                               error=decision.message, audit_id=plan.denied_id)
+        pending, guard, need, shadowed = plan.pending, plan.guard, plan.need, plan.shadowed
+        resource_id = decision.resource_id
+        assert resource_id is not None and guard is not None
+        judged = decision if decision.allowed else decision.model_copy(update={"allowed": True})
 
         approval_note = ""
         if need is not None:
@@ -285,7 +298,8 @@ class ToolCalls:
                                        pending.id)
             running = True
             result = await self._catalog.execute(
-                resource_id, tool_name, params, timeout=timeout, guard=guard
+                resource_id, tool_name, params, timeout=timeout, guard=guard,
+                found=plan.found if need is None else None,
             )
         except asyncio.CancelledError:
             await self._complete(
@@ -394,6 +408,21 @@ class ToolCalls:
         except Exception as exc:
             # the call ran; its entry stays pending and is recorded as unknown on restart
             log.error("could not record the outcome of audit entry %s: %s", pending.id, exc)
+
+
+@dataclass
+class _Plan:
+    """What the policy hop decided and wrote: a denial's entry, or an allowed call's
+    pending entry with what running it needs."""
+
+    decision: Decision
+    tool_name: str
+    denied_id: str | None = None
+    pending: PendingEntry | None = None
+    guard: ScopeGuard | None = None
+    need: ApprovalNeed | None = None
+    shadowed: bool = False
+    found: ResourceLookup | None = None
 
 
 def _audited(decision: Decision, caller: Caller | None) -> dict[str, Any]:

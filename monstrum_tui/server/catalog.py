@@ -28,10 +28,14 @@ from .manifests import CompiledManifest
 from .manifests.model import ToolSpec
 from .redaction import Redactor, secrets_in_use, shorten, shorten_strings, wire_safe
 from .store import Store
+from .store.resources import ResourceRecord
 
 log = logging.getLogger("monstrum.catalog")
 
 #: the longest error text a call's outcome keeps (after secrets are redacted from it)
+#: a resource as stored and its type's compiled manifest (None for what is missing)
+ResourceLookup = tuple[ResourceRecord | None, CompiledManifest | None]
+
 ERROR_TEXT_CHARS = 2000
 #: the longest text in a failed call's data (an error body), after redaction
 FAILURE_DATA_CHARS = 500
@@ -152,6 +156,13 @@ class ToolCatalog:
     def tool(self, resource_id: str, tool_name: str) -> ResolvedTool | None:
         return next((t for t in self.tools_of(resource_id) if t.name == tool_name), None)
 
+    def lookup(self, resource_id: str) -> ResourceLookup:
+        """The resource as stored now and its type's compiled manifest (blocking)."""
+        record = self._store.resources.get(resource_id)
+        if record is None:
+            return None, None
+        return record, self._store.integrations.for_type(record.type)
+
     async def execute(
         self,
         resource_id: str,
@@ -160,8 +171,12 @@ class ToolCatalog:
         *,
         timeout: float = 30.0,
         guard: ScopeGuard | None = None,
+        found: ResourceLookup | None = None,
     ) -> ToolResult:
         """Run one (already allowed) tool call; failures come back as ``ok=False``.
+
+        ``found`` is the resource's ``lookup`` made just before (in the thread hop that
+        wrote the call's audit entry); without it the lookup is made here.
 
         Secrets are redacted from the result and the error in every encoding, and only
         then is the error shortened.
@@ -190,10 +205,10 @@ class ToolCatalog:
                 refused=refused,
             )
 
-        record = await asyncio.to_thread(self._store.resources.get, resource_id)
+        record, compiled = found if found is not None else await asyncio.to_thread(
+            self.lookup, resource_id)
         if record is None:
             return done(False, None, f"no resource {resource_id}")
-        compiled = await asyncio.to_thread(self._store.integrations.for_type, record.type)
         if compiled is None:
             return done(False, None, f"resource type '{record.type}' is not installed")
         ct = compiled.tools.get(tool_name)

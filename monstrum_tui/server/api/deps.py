@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -15,8 +15,13 @@ from .errors import AuthenticationFailed, PermissionDenied, RateLimited
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Bearer mst_...`")
 
 
-def get_platform(request: Request) -> Platform:
+def platform_of(request: Request) -> Platform:
     return request.app.state.platform
+
+
+async def get_platform(request: Request) -> Platform:
+    # async: a dependency that does no I/O runs on the loop, not in a worker thread
+    return platform_of(request)
 
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
@@ -54,10 +59,10 @@ def authenticate(
     return principal
 
 
-def require(scope: str) -> Callable[..., Principal]:
+def require(scope: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that lets the call through only if the key grants ``scope``."""
 
-    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if not principal.allows(scope):
             raise PermissionDenied(scope)
         return principal
@@ -93,7 +98,7 @@ def precheck_access(request: Request) -> None:
     needs_key, scopes = route_access(request.scope.get("route"))
     if not needs_key:
         return
-    platform = get_platform(request)
+    platform = platform_of(request)
     principal = principal_for(platform, request.headers.get("authorization"))
     # a request with an unreadable body still counts against its key's rate
     wait = platform.limiter.acquire(principal.key_id)

@@ -33,7 +33,7 @@ from ...client.models import AUDIT_STATUSES, AuditEntry, AuditVerification
 from ..ids import ordered_id
 from ..redaction import wire_safe
 from ..store.columns import utcnow
-from ..store.database import READ_ONLY, make_engine
+from ..store.database import READ_ONLY, make_engine, write_transaction
 from ..store.migrate import upgrade_schema
 from .chain import FORMAT_2, GENESIS, canonical_json, chain_hash, outcome_hash
 from .query import AuditFilter, list_entries
@@ -101,8 +101,11 @@ def now_micros() -> int:
 
 
 def row_to_entry(row: Any) -> AuditEntry:
+    """An entry from its row. Built without validation: every column was checked when it
+    was written (``_prepare_intent``/``_prepare_outcome``) and has its field's type, and
+    validating each entry again was a quarter of an audit page's time."""
     m = row._mapping if hasattr(row, "_mapping") else row
-    return AuditEntry(
+    return AuditEntry.model_construct(
         id=m["id"],
         seq=m["seq"],
         timestamp=micros_to_datetime(m["ts"]),
@@ -211,6 +214,34 @@ def audit_key_for(data_dir: Path | None, engine: Engine) -> bytes | None:
     return create_audit_key(data_dir)
 
 
+class _AppendSql:
+    """The statements every append and outcome runs, as driver SQL made once per
+    dialect: through ``exec_driver_sql`` they skip SQLAlchemy's per-statement
+    construction, coercion and cache-key work, most of an append's time (the table
+    definitions in tables.py stay the one home of the schema)."""
+
+    def __init__(self, sqlite: bool) -> None:
+        def ph(name: str) -> str:
+            return f":{name}" if sqlite else f"%({name})s"
+
+        cols = [c.name for c in audit_log.columns]
+        self.insert_entry = (f"INSERT INTO {audit_log.name} ({', '.join(cols)}) "
+                             f"VALUES ({', '.join(ph(c) for c in cols)})")
+        head_cols = [c.name for c in audit_head.columns]
+        self.select_head = (f"SELECT {', '.join(head_cols)} FROM {audit_head.name} "
+                            "WHERE key = 1")
+        self.update_head = (f"UPDATE {audit_head.name} SET "
+                            + ", ".join(f"{c} = {ph(c)}" for c in head_cols if c != "key")
+                            + " WHERE key = 1")
+        self.newest_entry = (f"SELECT seq, hash FROM {audit_log.name} "
+                             "ORDER BY seq DESC LIMIT 1")
+        outcome = ["status", "reason", "duration_ms", "result_size", "outcome_hash",
+                   "outcome_mac"]
+        self.complete = (f"UPDATE {audit_log.name} SET "
+                         + ", ".join(f"{c} = {ph(c)}" for c in outcome)
+                         + f" WHERE seq = {ph('seq')} AND status = {ph('pending')}")
+
+
 class AuditLog:
     """The tamper-evident log of every tool call the platform decided on."""
 
@@ -231,6 +262,7 @@ class AuditLog:
         self.engine = engine
         self.checkpoint_every = checkpoint_every
         self.is_sqlite = engine.dialect.name == "sqlite"
+        self._sql = _AppendSql(self.is_sqlite)
         self.sealer = Sealer(seal_key) if seal_key else None
         self.witness = WitnessFile.in_data_dir(data_dir, self.sealer)
         self._lock = threading.Lock()
@@ -311,7 +343,7 @@ class AuditLog:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             if self.engine.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
             yield conn
@@ -343,9 +375,7 @@ class AuditLog:
         ):
             return ("the seal of the chain's head does not match: the chain was rewritten "
                     "without the audit key, or audit.key was replaced")
-        last = conn.execute(
-            select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
-        ).first()
+        last = conn.exec_driver_sql(self._sql.newest_entry).first()
         if last is None:  # pruned to empty: the newest anchor is the head's entry
             last = conn.execute(
                 select(audit_anchors.c.seq, audit_anchors.c.hash)
@@ -445,12 +475,10 @@ class AuditLog:
         outcome: dict[str, Any],
     ) -> None:
         bound = outcome_hash(entry_hash, outcome)
-        done = conn.execute(
-            update(audit_log)
-            .where(audit_log.c.seq == seq, audit_log.c.status == PENDING)
-            .values(**outcome, outcome_hash=bound,
-                    outcome_mac=self._seal(OUTCOME, seq, entry_id, bound))
-        )
+        done = conn.exec_driver_sql(self._sql.complete, dict(
+            outcome, outcome_hash=bound, outcome_mac=self._seal(OUTCOME, seq, entry_id, bound),
+            seq=seq, pending=PENDING,
+        ))
         if done.rowcount != 1:
             raise ValueError(f"audit entry {entry_id} is not pending: its outcome is recorded")
         if self.is_sqlite:
@@ -545,7 +573,7 @@ class AuditLog:
         conn: Connection,
         batch: list[tuple[dict[str, Any], dict[str, Any] | None, int | None]],
     ) -> list[dict[str, Any]]:
-        head = conn.execute(select(audit_head).where(audit_head.c.key == 1)).first()
+        head = conn.exec_driver_sql(self._sql.select_head).first()
         problem = self._head_problem(conn, head)
         if problem is not None:
             if self._broken != problem:
@@ -581,7 +609,7 @@ class AuditLog:
                      "created_at": utcnow(),
                      "mac": self._seal(CHECKPOINT, seq, row["id"], row["hash"])}
                 )
-        conn.execute(insert(audit_log), rows)
+        conn.exec_driver_sql(self._sql.insert_entry, rows if len(rows) > 1 else rows[0])
         if self.is_sqlite:
             conn.exec_driver_sql(
                 f"INSERT INTO {FTS_TABLE}(rowid, params, reason) VALUES (?, ?, ?)",
@@ -596,7 +624,7 @@ class AuditLog:
         if head is None:
             conn.execute(insert(audit_head).values(key=1, **values))
         else:
-            conn.execute(update(audit_head).where(audit_head.c.key == 1).values(**values))
+            conn.exec_driver_sql(self._sql.update_head, values)
         return rows
 
     def _witness(self, rows: list[dict[str, Any]]) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,9 @@ from sqlalchemy.exc import ArgumentError
 #: execution option marking a connection that only reads
 READ_ONLY = "monstrum_read_only"
 
+
+#: engine attribute holding the lock that queues this process's SQLite writers
+_WRITER_LOCK = "monstrum_writer_lock"
 
 #: what ``--database-url`` / ``MONSTRUM_DATABASE_URL`` may be
 SUPPORTED_URLS = "sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE"
@@ -73,6 +79,11 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        # one writer at a time in this process: threads queue on a lock (handed over at
+        # once) instead of on SQLite's busy handler, which sleeps 1, 2, 5, 10... ms
+        # between tries; other processes on the file still queue on the busy timeout
+        setattr(engine, _WRITER_LOCK, threading.RLock())
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
             if conn.get_execution_options().get(READ_ONLY):
@@ -86,6 +97,15 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "postgresql":
         event.listen(engine, "before_cursor_execute", _refuse_nul_characters)
     return engine
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Any]:
+    """``engine.begin()``, queued behind this process's other writers on SQLite (its one
+    write lock would otherwise be fought over by sleeping retries)."""
+    lock = getattr(engine, _WRITER_LOCK, None)
+    with lock if lock is not None else nullcontext(), engine.begin() as conn:
+        yield conn
 
 
 class UnstorableText(ValueError):

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine
 
 from .approvals import ApprovalRepository
 from .bots import BotRepository
-from .database import READ_ONLY, make_engine
+from .database import READ_ONLY, make_engine, write_transaction
 from .idempotency import IdempotencyRepository
 from .integrations import IntegrationRepository
 from .keys import KeyRepository
@@ -43,7 +43,7 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction: committed on success, rolled back on error."""
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             yield conn
 
     def close(self) -> None:
