@@ -178,6 +178,10 @@ class ToolCalls:
         """The bot as stored now and the tools of its resources (one thread hop)."""
         return await asyncio.to_thread(self._policy, bot_id)
 
+    async def offered(self, resource_ids: list[str]) -> dict[str, list[ResolvedTool]]:
+        """The tools of these resources as governance sees them (one thread hop)."""
+        return await asyncio.to_thread(self._catalog.offered, resource_ids)
+
     async def _record(self, **entry: Any) -> Any:
         try:
             return await asyncio.to_thread(self._audit.record, **entry)
