@@ -150,8 +150,12 @@ class BotFormScreen(TypeAheadFields, MonstrumModal):
         with Horizontal(classes="form-row", id=f"row-{name}"):
             yield Label(label, classes="form-label")
             with Vertical(classes="form-input"):
+                error = Label("", id=f"error-{name}", classes="field-error", markup=False)
+                if isinstance(widget, BindingEditor):
+                    yield error  # above the editor, which is taller than the screen
                 yield widget
-                yield Label("", id=f"error-{name}", classes="field-error", markup=False)
+                if not isinstance(widget, BindingEditor):
+                    yield error
 
     def on_mount(self) -> None:
         self.query_one("#field-name", Input).focus()
@@ -244,10 +248,10 @@ class BotFormScreen(TypeAheadFields, MonstrumModal):
             "allowed_operations": parse_operations(
                 self.query_one("#field-allowed_operations", Input).value
             ),
-            "resource_bindings": self._bindings(),
+            "resource_bindings": self._edited_bindings(),
         }
 
-    def _bindings(self) -> list[dict[str, Any]]:
+    def _edited_bindings(self) -> list[dict[str, Any]]:
         try:
             return self.editor.bindings()
         except BindingsProblem as exc:
@@ -300,6 +304,8 @@ class BotFormScreen(TypeAheadFields, MonstrumModal):
                 self.query_one("#binding-resource").focus()
             else:
                 self.query_one(f"#field-{first}").focus()
+            shown = self.query_one(f"#error-{first}", Label)
+            self.call_after_refresh(shown.scroll_visible, animate=False)
 
     # --- saving -------------------------------------------------------------
 

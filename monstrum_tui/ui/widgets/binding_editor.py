@@ -235,7 +235,7 @@ class BindingEditor(Vertical):
         self.post_message(self.BindingsChanged(self))
 
     @on(FieldTextArea.Changed, "#field-resource_bindings")
-    def _yaml_changed(self, event: FieldTextArea.Changed) -> None:
+    async def _yaml_changed(self, event: FieldTextArea.Changed) -> None:
         event.stop()
         text = event.text_area.text
         if text == self._text:
@@ -252,6 +252,9 @@ class BindingEditor(Vertical):
         if value != self.value:
             self.value = value
             self.fill_resources()
+            if not self.yaml_view:  # set from outside the views: show it in the fields
+                await self.pick(self.current)
+            self.show_summary()
             self.post_message(self.BindingsChanged(self))
 
     # --- views ------------------------------------------------------------------
