@@ -160,7 +160,10 @@ class BindingEditor(Vertical):
     def __init__(self, text: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.catalog: dict[str, BindableResource] = {}
+        #: the server's verdicts last shown (None while asked for, or if it failed)
+        self.preview: BotToolsPreview | None = None
         self.current: str | None = None
+        self._picking = False
         self.yaml_view = False
         self.problem = ""
         try:
@@ -208,6 +211,7 @@ class BindingEditor(Vertical):
         await self.pick(first or next(iter(self.catalog), None))
 
     def show_preview(self, preview: BotToolsPreview | None, error: str = "") -> None:
+        self.preview = preview
         self.query_one("#binding-preview", Static).update(render_preview(preview, error))
 
     # --- the value --------------------------------------------------------------
@@ -328,6 +332,13 @@ class BindingEditor(Vertical):
 
     async def pick(self, resource_id: str | None) -> None:
         """Show the fields of ``resource_id``'s binding (or an empty one to fill)."""
+        self._picking = True  # the fields are being refilled: they are not edits
+        try:
+            await self._fill(resource_id)
+        finally:
+            self._picking = False
+
+    async def _fill(self, resource_id: str | None) -> None:
         self.current = resource_id if resource_id in self.catalog else None
         select = self.query_one("#binding-resource", Select)
         if self.current is not None and select.value != self.current:
@@ -376,7 +387,7 @@ class BindingEditor(Vertical):
 
     def _edited(self) -> None:
         """Read the fields of the current resource into the value."""
-        if self.yaml_view or self.current is None:
+        if self.yaml_view or self._picking or self.current is None:
             return
         item = self.catalog[self.current]
         ticked = [str(v) for v in self.query_one("#binding-tools", SelectionList).selected]
@@ -398,7 +409,8 @@ class BindingEditor(Vertical):
             # an empty list is refused by the server: leaving the key out allows nothing
             if values:
                 scope[dim.key] = values
-            self.query_one(f"#binding-empty-{dim.key}").display = not values
+            for warning in self.query(f"#binding-empty-{dim.key}"):
+                warning.display = not values
         if binding is None:
             if not tools and not scope:
                 return  # browsing a resource binds nothing
