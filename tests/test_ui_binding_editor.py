@@ -243,9 +243,10 @@ def test_snapshot_binding_editor(platform, sdk, snap_compare, size, monkeypatch)
         form.query_one("#field-allowed_operations", Input).value = "issue.read"
         await pick(pilot, editor, "res_jira")
         editor.query_one("#binding-tools", SelectionList).select("jira_list_issues")
-        await preview_settles(pilot, editor, lambda p: any(a.may_call for a in p.data))
-        await wait_until(pilot, lambda: "nothing allowed" in screen_text(app))
+        await preview_settles(pilot, editor, lambda p: any(
+            a.may_call and a.scope_constraints == {"projects": []} for a in p.data))
         form.query_one("#binding-resource").focus()
+        await pilot.pause(0.2)
         _masked(app)
         await pilot.pause()
 

@@ -220,3 +220,54 @@ async def test_a_made_up_integrations_form_and_an_edit_that_replaces_a_secret(
     assert after.config["page_size"] == 10 and after.config["edition"] == "edge"
     assert after.credentials_set == ["desk_token"]
     sdk.resources.delete(resource_id=made.id)
+
+
+# --- snapshots ---------------------------------------------------------------------------
+
+SERVER_LABEL = "http://127.0.0.1:8400"
+
+
+def _masked(app: MonstrumApp) -> None:
+    app.screen_stack[0].query_one("#header-server", Label).update(SERVER_LABEL)
+    for field in app.screen.query(Input).results(Input):
+        field.cursor_blink = False
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+def test_snapshot_new_resource_form(platform, snap_compare, size) -> None:
+    async def filled(pilot) -> None:
+        app = pilot.app
+        form = await open_new_form(pilot, app, "jira")
+        form.query_one("#field-name", Input).value = "Jira prod"
+        form.query_one("#field-config-api_base", Input).value = "https://jira.example.com"
+        form.query_one("#field-credentials-api_token", Input).value = SECRET
+        form.query_one("#field-name", Input).focus()
+        _masked(app)
+        await pilot.pause()
+        assert SECRET not in screen_text(app)
+
+    assert snap_compare(make_app(platform), terminal_size=size, run_before=filled)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+def test_snapshot_edit_resource_form(platform, sdk, snap_compare, size) -> None:
+    if not any(r.id == "res_snapjira" for r in sdk.resources.list()):
+        sdk.resources.create(type="jira", name="Jira snapshot", id="res_snapjira",
+                             config={"api_base": "https://jira.example.com"},
+                             credentials={"api_token": SECRET, "email": "ops@example.com"})
+
+    async def opened(pilot) -> None:
+        app = pilot.app
+        await wait_until(pilot, lambda: isinstance(app.screen, ResourcesScreen)
+                         and "res_snapjira" in {str(r.key.value) for r in
+                                                app.screen.query_one(DataTable).ordered_rows})
+        table = app.screen.query_one(DataTable)
+        table.move_cursor(row=table.get_row_index("res_snapjira"))
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, ResourceFormScreen)
+                         and len(app.screen.sections()) == 2)
+        _masked(app)
+        await pilot.pause()
+        assert SECRET not in screen_text(app)
+
+    assert snap_compare(make_app(platform), terminal_size=size, run_before=opened)
