@@ -180,13 +180,15 @@ class BindingEditor(Vertical):
             yield Button("YAML (ctrl+t)", id="binding-view", compact=True)
         with Vertical(id="binding-fields"):
             yield Label("", id="binding-summary", markup=False)
-            yield Label("Tools: tick them, or type globs below", classes="binding-heading")
-            yield SelectionList[str](id="binding-tools", compact=True)
-            yield FieldInput("", id="binding-patterns",
-                             placeholder="more tools by glob: jira_*, *_files")
-            yield Label("Scope", classes="binding-heading")
-            yield Vertical(id="binding-dimensions")
-            yield Button("Unbind this resource", id="binding-unbind", compact=True)
+            with Vertical(id="binding-resource-fields"):
+                yield Label("Tools: tick them, or type globs below",
+                            classes="binding-heading")
+                yield SelectionList[str](id="binding-tools", compact=True)
+                yield FieldInput("", id="binding-patterns",
+                                 placeholder="more tools by glob: jira_*, *_files")
+                yield Label("Scope", classes="binding-heading")
+                yield Vertical(id="binding-dimensions")
+                yield Button("Unbind this resource", id="binding-unbind", compact=True)
         area = FieldTextArea(self._text, id="field-resource_bindings", compact=True,
                              show_line_numbers=False, tab_behavior="focus")
         area.border_subtitle = "YAML"
@@ -364,6 +366,7 @@ class BindingEditor(Vertical):
             rows.append(Label("the type has no scope dimensions", classes="field-hint"))
         await holder.mount_all(rows)
         self.query_one("#binding-unbind").display = bool(binding)
+        self.query_one("#binding-resource-fields").display = item is not None
         self.show_summary()
 
     def _dimension_row(
