@@ -48,7 +48,7 @@ SCENES: tuple[Scene, ...] = (
     Scene("bots", "bot-edit-bindings", ("e",)),
     Scene("resources", "tool-browser", ("enter",)),
     Scene("resources", "resource-form", ("n",)),
-    Scene("resources", "resource-edit", ("e",)),
+    Scene("resources", "resource-edit", ("down", "down", "e")),  # the notes: no paths shown
     Scene("integrations", "manifest-upload", ("u",)),
     Scene("audit", "audit-detail", ("down", "d")),
     # the on-call lookup: what did ops-runner do on the shell in the last hour (12 keys)
