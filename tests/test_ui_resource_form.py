@@ -130,6 +130,10 @@ async def test_jira_resource_from_the_generated_form(platform, sdk) -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, ResourcesScreen))
         assert token.value == ""  # emptied once sent
         assert SECRET not in screen_text(app)
+        # no field of any screen still holds it
+        held = [w for screen in app.screen_stack for w in screen.query(Input).results(Input)
+                if SECRET in w.value]
+        assert held == []
     made = next(r for r in sdk.resources.list(type="jira") if r.name == name)
     assert made.config == {"api_base": "https://jira.example.com"}
     assert made.credentials_set == ["api_token", "email"]  # stored...
