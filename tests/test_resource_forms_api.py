@@ -1,5 +1,5 @@
 """What the dashboard's generated forms rely on: ``enum`` fields in a type's schemas, and
-``POST /v1/bots/tools-preview`` (the verdicts of a bot being edited, before it is saved)."""
+``POST /v1/bot-drafts/tools`` (the verdicts of a bot being edited, before it is saved)."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def test_a_bad_enum_field_is_refused_at_upload(client, values, default, words) -
 
 
 def _preview(server, key: str, body: dict) -> httpx.Response:
-    return httpx.post(f"{server.url}/v1/bots/tools-preview", json=body,
+    return httpx.post(f"{server.url}/v1/bot-drafts/tools", json=body,
                       headers={"Authorization": f"Bearer {key}"})
 
 

@@ -520,7 +520,7 @@ class BotTools(WireModel):
 
 
 class BotDraft(WireModel):
-    """``POST /v1/bots/tools-preview``: the parts of a bot that decide what it may call,
+    """``POST /v1/bot-drafts/tools``: the parts of a bot that decide what it may call,
     as a form holds them before saving (``bot_id``: the bot being edited, if any)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -142,5 +142,5 @@ class Bots(Namespace):
         }
         if bot_id is not None:
             body["bot_id"] = bot_id
-        data = await self._transport.request("POST", "/v1/bots/tools-preview", json=body)
+        data = await self._transport.request("POST", "/v1/bot-drafts/tools", json=body)
         return BotToolsPreview.model_validate(data)

@@ -1,7 +1,7 @@
 """Create or edit a bot; the server's validation errors appear next to the fields.
 
 Its bindings are edited in ``BindingEditor`` (fields, or YAML: ``ctrl+t`` switches), and
-each change asks the server what the bot could then call (``POST /v1/bots/tools-preview``,
+each change asks the server what the bot could then call (``POST /v1/bot-drafts/tools``,
 nothing stored), shown under the editor.
 
 Safe to type ahead into (``type_ahead``): ``tab`` and ``enter`` move to the next field the
