@@ -251,3 +251,21 @@ def test_snapshot_binding_editor(platform, sdk, snap_compare, size, monkeypatch)
         await pilot.pause()
 
     assert snap_compare(make_app(platform), terminal_size=size, run_before=filled)
+
+
+async def test_opening_and_saving_an_untouched_bot_changes_nothing(platform, sdk) -> None:
+    bot = sdk.bots.create(name="untouched", allowed_operations=["files.*"], resource_bindings=[
+        {"resource_id": "res_docs", "allowed_tools": ["*_files", "read_file"]}])
+    app = make_app(platform)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_until(pilot, lambda: app.connection.usable
+                         and isinstance(app.screen, BotsScreen))
+        app.push_screen(BotFormScreen(bot))
+        await wait_until(pilot, lambda: isinstance(app.screen, BotFormScreen)
+                         and bool(app.screen.query(BindingEditor))
+                         and app.screen.editor.current == "res_docs")
+        form = app.screen
+        await wait_until(pilot, lambda: form.editor.preview is not None)
+        await pilot.pause(0.5)
+        data = form.form_data()
+        assert form.changes(data) == {}  # the editor's refill is not an edit

@@ -419,11 +419,11 @@ class BindingEditor(Vertical):
                 return  # browsing a resource binds nothing
             binding = {"resource_id": self.current}
             self.value.append(binding)
-        binding["allowed_tools"] = tools
-        if scope:
+        before_tools = [str(p) for p in binding.get("allowed_tools") or []]
+        if sorted(before_tools) != sorted(tools):  # the same ones, in any order, are no edit
+            binding["allowed_tools"] = tools
+        if scope or "scope_constraints" in binding:
             binding["scope_constraints"] = scope
-        else:
-            binding.pop("scope_constraints", None)
         self.query_one("#binding-unbind").display = True
         if bindings_yaml(self.value) != self._text:
             self._changed()
