@@ -46,8 +46,11 @@ SCENES: tuple[Scene, ...] = (
     Scene("bots", "bot-detail", ("enter",)),
     Scene("bots", "bot-form", ("n",)),
     Scene("bots", "help", ("question_mark",)),
+    Scene("bots", "bot-edit-bindings", ("e",)),
     Scene("resources", "tool-browser", ("enter",)),
     Scene("resources", "what-if", ("enter", "w")),
+    Scene("resources", "resource-form", ("n",)),
+    Scene("resources", "resource-edit", ("down", "down", "e")),  # the notes: no paths shown
     Scene("integrations", "manifest-upload", ("u",)),
     Scene("audit", "audit-detail", ("down", "d")),
     # the on-call lookup: what did ops-runner do on the shell in the last hour (12 keys)

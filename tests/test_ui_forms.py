@@ -18,6 +18,8 @@ from monstrum_tui.ui.screens.tasks import TasksScreen
 from monstrum_tui.ui.widgets.task_pane import TaskPane
 from tests.ui_pilot import burst, screen_text, wait_until
 
+SCROLLBAR = str.maketrans("", "", "▁▂▃▄▅▆▇█│")
+
 
 def make_app(server, **kw) -> MonstrumApp:
     return MonstrumApp(api_base=server.url, api_key=server.admin_key, watch_terminal=False,
@@ -66,7 +68,8 @@ async def test_a_burst_of_keys_goes_field_by_field(server, client, unique, made)
         await burst(pilot, "<enter><enter>files.read<enter>")
         await wait_until(pilot, lambda: field(form, "allowed_operations") == "files.read")
         assert isinstance(app.screen, BotFormScreen)
-        assert isinstance(app.focused, TextArea)  # past the operations: the bindings
+        # past the operations: the bindings (their editor's first field)
+        assert app.focused is form.query_one("#binding-resource")
         assert form.query_one("#field-status", Select).value == "active"
         # keys typed right before ctrl+s are in the fields when it saves
         form.query_one("#field-name", Input).focus()
@@ -112,7 +115,8 @@ async def test_server_errors_are_shown_whole_even_at_80_columns(server, client, 
         await wait_until(pilot, lambda: "read_fileX" in str(error.content))
         message = str(error.content)
         await pilot.pause(0.2)
-        shown = " ".join(screen_text(app).split())
+        # (without the dialog's border and scroll bar, which sit between its lines)
+        shown = " ".join(screen_text(app).translate(SCROLLBAR).split())
         # every word of the server's message is on screen: it wraps, it is not cut
         assert " ".join(message.split()[-4:]) in shown, (message, shown)
         await pilot.press("escape")

@@ -215,6 +215,8 @@ def test_snapshot_bot_form_with_its_own_footer(fixed, snap_compare, size) -> Non
         await wait_until(pilot, lambda: app.connection.usable)
         app.push_screen(BotFormScreen())
         await wait_until(pilot, lambda: isinstance(app.screen.focused, Input))
+        # the binding editor has its resources and the server's preview (not "loading")
+        await wait_until(pilot, lambda: app.screen.editor.preview is not None)
         for field in app.screen.query(Input):
             field.cursor_blink = False
         await pilot.pause(0.2)

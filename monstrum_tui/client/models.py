@@ -521,6 +521,30 @@ class BotTools(WireModel):
     data: list[ToolAccess]
 
 
+class BotDraft(WireModel):
+    """``POST /v1/bot-drafts/tools``: the parts of a bot that decide what it may call,
+    as a form holds them before saving (``bot_id``: the bot being edited, if any)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bot_id: str | None = None
+    name: str = Field(default="", max_length=100, description="named in the reasons")
+    status: BotStatus = "active"
+    allowed_operations: list[str] = Field(default_factory=list)
+    resource_bindings: list[ResourceBinding] = Field(default_factory=list)
+    enforce: Enforcement = "enforce"
+
+
+class BotToolsPreview(WireModel):
+    """What a bot drafted as ``BotDraft`` may call, and what saving it would refuse."""
+
+    data: list[ToolAccess]
+    problems: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="the 422 fields a save of these bindings would get (none: it saves)",
+    )
+
+
 class AuthorizeRequest(WireModel):
     model_config = ConfigDict(extra="forbid")
 

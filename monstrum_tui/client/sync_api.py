@@ -30,6 +30,7 @@ from .models import (
     AuditEntry,
     AuditVerification,
     Bot,
+    BotToolsPreview,
     Decision,
     Integration,
     McpImportProposal,
@@ -125,6 +126,22 @@ class SyncBots(SyncNamespace):
     def tools(self, bot_id: str) -> builtins.list[ToolAccess]:
         """Every tool of the bot's bound resources, with the server's verdict on each."""
         return self._bridge.run(self._api.tools(bot_id))
+
+    def preview_tools(
+        self,
+        *,
+        resource_bindings: builtins.list[ResourceBinding | dict[str, Any]],
+        allowed_operations: builtins.list[str] | None = None,
+        status: str = "active",
+        enforce: str = "enforce",
+        bot_id: str | None = None,
+        name: str = "",
+    ) -> BotToolsPreview:
+        """What a bot with these settings would be allowed to call, before it is saved."""
+        return self._bridge.run(self._api.preview_tools(
+            resource_bindings=resource_bindings, allowed_operations=allowed_operations,
+            status=status, enforce=enforce, bot_id=bot_id, name=name,
+        ))
 
 
 class SyncTasks(SyncNamespace):

@@ -12,7 +12,14 @@ from .store import Store
 
 
 def check_bindings(store: Store, bindings: list[ResourceBinding]) -> None:
-    """Refuse (422, naming each problem) bindings that cannot mean anything.
+    """Refuse (422, naming each problem) bindings that cannot mean anything."""
+    problems = binding_problems(store, bindings)
+    if problems:
+        raise Invalid("; ".join(p["message"] for p in problems), fields=problems)
+
+
+def binding_problems(store: Store, bindings: list[ResourceBinding]) -> list[dict[str, Any]]:
+    """Why bindings cannot mean anything, as 422 fields (none: they can).
 
     A binding must name an existing resource once; each ``allowed_tools`` pattern must
     match at least one of that resource's tools; each
@@ -71,8 +78,7 @@ def check_bindings(store: Store, bindings: list[ResourceBinding]) -> None:
                 f"{field}.require_approval", binding.require_approval, rid, types[rid],
                 tool_names, keys, modes,
             ))
-    if problems:
-        raise Invalid("; ".join(p["message"] for p in problems), fields=problems)
+    return problems
 
 
 def _approval_problems(

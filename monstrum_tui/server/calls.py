@@ -167,6 +167,10 @@ class ToolCalls:
         """The bot as stored now and the tools of its resources (one thread hop)."""
         return await asyncio.to_thread(self._policy, bot_id)
 
+    async def offered(self, resource_ids: list[str]) -> dict[str, list[ResolvedTool]]:
+        """The tools of these resources as governance sees them (one thread hop)."""
+        return await asyncio.to_thread(self._catalog.offered, resource_ids)
+
     def _decide_and_write(
         self, bot_id: str, name: str, params: Any, safe_params: dict[str, Any],
         task_id: str | None, caller: Caller | None,

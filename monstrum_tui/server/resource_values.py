@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .manifests.checks import FIELD_TYPE_WORDS, suggest, value_fits
+from .manifests.checks import FIELD_TYPE_WORDS, enum_problem, suggest, value_fits
 from .manifests.model import Manifest, SchemaField
 
 
@@ -38,6 +38,10 @@ def _check_section(
                 "field": where,
                 "message": f"{where} must be {FIELD_TYPE_WORDS[spec.type]}{shown}",
             })
+            continue
+        problem = enum_problem(value, spec.enum)
+        if problem:
+            problems.append({"field": where, "message": f"{where} {problem}"})
     return problems
 
 

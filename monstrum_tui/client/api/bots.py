@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import NotFoundError
-from ..models import Bot, BotTools, Decision, ResourceBinding, ToolAccess
+from ..models import Bot, BotTools, BotToolsPreview, Decision, ResourceBinding, ToolAccess
 from ..names import UnknownName, pick_named
 from ..namespace import Namespace, id_segment, jsonable
 from ..pagination import AsyncPager
@@ -120,3 +120,27 @@ class Bots(Namespace):
             "GET", f"/v1/bots/{id_segment('bot_id', bot_id)}/tools"
         )
         return BotTools.model_validate(data).data
+
+    async def preview_tools(
+        self,
+        *,
+        resource_bindings: builtins.list[ResourceBinding | dict[str, Any]],
+        allowed_operations: builtins.list[str] | None = None,
+        status: str = "active",
+        enforce: str = "enforce",
+        bot_id: str | None = None,
+        name: str = "",
+    ) -> BotToolsPreview:
+        """What a bot with these settings would be allowed to call, before it is saved
+        (nothing is stored), and what a save of them would be refused for."""
+        body: dict[str, Any] = {
+            "resource_bindings": jsonable(resource_bindings),
+            "allowed_operations": allowed_operations or [],
+            "status": status,
+            "enforce": enforce,
+            "name": name,
+        }
+        if bot_id is not None:
+            body["bot_id"] = bot_id
+        data = await self._transport.request("POST", "/v1/bot-drafts/tools", json=body)
+        return BotToolsPreview.model_validate(data)

@@ -141,6 +141,7 @@ _TYPE_CHECKS: dict[str, Any] = {
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "boolean": lambda v: isinstance(v, bool),
     "list": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    "enum": lambda v: isinstance(v, str),  # and one of the field's values (enum_problem)
 }
 
 FIELD_TYPE_WORDS: dict[str, str] = {
@@ -151,6 +152,7 @@ FIELD_TYPE_WORDS: dict[str, str] = {
     "number": "a number",
     "boolean": "true or false",
     "list": "a list of text values",
+    "enum": "one of the listed values",
 }
 
 
@@ -286,6 +288,38 @@ def _check_field_schemas(ctx: _Context) -> None:
                     f"default {_short(default)} is not {FIELD_TYPE_WORDS[ftype]}, "
                     f"as the field's type {ftype} requires",
                 )
+            _check_enum(ctx, section, i, spec, ftype)
+
+
+def enum_problem(value: Any, values: list[str] | None) -> str | None:
+    """Why ``value`` is not one of an enum field's ``values`` (None when it is)."""
+    if values is None or value in values:
+        return None
+    return "must be one of " + ", ".join(values)
+
+
+def _check_enum(
+    ctx: _Context, section: str, i: int, spec: dict[str, Any], ftype: Any
+) -> None:
+    """``type: enum`` needs a non-empty ``enum`` list of text, and only it takes one."""
+    values = spec.get("enum")
+    if ftype != "enum":
+        if values is not None:
+            ctx.problems.add((section, i, "enum"),
+                             f"enum values are for fields of type enum, not {ftype}")
+        return
+    if not isinstance(values, list) or not values or not all(
+        isinstance(v, str) and v for v in values
+    ):
+        ctx.problems.add((section, i, "enum"),
+                         "a field of type enum needs enum: a non-empty list of text values")
+        return
+    if len(set(values)) != len(values):
+        ctx.problems.add((section, i, "enum"), "enum lists a value twice")
+    default = spec.get("default")
+    if isinstance(default, str) and enum_problem(default, values):
+        ctx.problems.add((section, i, "default"),
+                         f"default {_short(default)} is not one of the enum values")
 
 
 def _check_auth_methods(ctx: _Context) -> None:

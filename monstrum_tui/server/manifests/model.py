@@ -47,7 +47,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FieldType = Literal["string", "secret", "url", "integer", "number", "boolean", "list"]
+FieldType = Literal[
+    "string", "secret", "url", "integer", "number", "boolean", "list", "enum"
+]
 MatchMode = Literal["pattern", "exact", "prefix", "regex"]
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
 AuthType = Literal["basic", "bearer", "header"]
@@ -69,6 +71,8 @@ class SchemaField(ManifestPart):
     required: bool = False
     default: Any = None
     description: str = ""
+    #: the values a field of type ``enum`` takes (one of them)
+    enum: list[str] | None = None
 
 
 class ResourceTypeSpec(ManifestPart):

@@ -48,3 +48,9 @@ class PolicyService:
         """Every tool of the bot's bound resources, with the verdict on each."""
         bot, offered = await self._policy(bot_id)
         return tool_access(bot, offered)
+
+    async def preview_tools(self, draft: Bot) -> list[ToolAccess]:
+        """``tools`` for a bot as it would be saved (a form being edited), stored or not:
+        the same verdicts, from the resources as they are now."""
+        offered = await self._calls.offered([b.resource_id for b in draft.resource_bindings])
+        return tool_access(draft, offered)

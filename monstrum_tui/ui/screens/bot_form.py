@@ -1,5 +1,9 @@
 """Create or edit a bot; the server's validation errors appear next to the fields.
 
+Its bindings are edited in ``BindingEditor`` (fields, or YAML: ``ctrl+t`` switches), and
+each change asks the server what the bot could then call (``POST /v1/bot-drafts/tools``,
+nothing stored), shown under the editor.
+
 Safe to type ahead into (``type_ahead``): ``tab`` and ``enter`` move to the next field the
 moment they arrive, ``ctrl+s`` saves (after every field has taken the keys typed before it),
 ``esc`` cancels, from any field.
@@ -11,18 +15,25 @@ import re
 from typing import Any, ClassVar
 
 import pydantic
-import yaml
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Input, Label, Select, TextArea
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Button, Input, Label, Select
 
-from ...client.errors import MonstrumError, ValidationError
-from ...client.models import Bot
+from ...client.errors import APIConnectionError, MonstrumError, ValidationError
+from ...client.models import Bot, ScopeDimension
 from ..data_changes import DataChange
 from ..type_ahead import TYPE_AHEAD_BINDINGS, TypeAheadFields
-from ..widgets.typed_fields import FieldInput, FieldTextArea
+from ..widgets.binding_editor import (
+    BindableResource,
+    BindingEditor,
+    BindingsProblem,
+    bindings_yaml,
+)
+from ..widgets.typed_fields import FieldInput
 from .base import MonstrumModal
 
 #: the form's fields, in order: (field name, label)
@@ -36,12 +47,10 @@ FIELDS: tuple[tuple[str, str], ...] = (
 )
 FIELD_NAMES = frozenset(name for name, _ in FIELDS)
 
-BINDINGS_HINT = (
-    "# one item per resource, in YAML:\n"
-    "# - resource_id: res_jira\n"
-    "#   allowed_tools: [jira_search]\n"
-    "#   scope_constraints: {projects: [OPS]}\n"
-)
+#: the most resources the binding editor offers (the list is read once, when it opens)
+MAX_BINDABLE = 500
+#: how long typing pauses before the preview is asked for again (seconds)
+PREVIEW_DELAY = 0.3
 
 
 class FormProblem(Exception):
@@ -63,32 +72,18 @@ def parse_operations(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[,\s]+", text) if part.strip()]
 
 
-def parse_bindings(text: str) -> list[dict[str, Any]]:
-    """The bindings text (YAML list) as request data; raises FormProblem naming the fault."""
-    if not text.strip():
-        return []
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise FormProblem(
-            [{"field": "resource_bindings", "message": f"not valid YAML{where}"}]
-        ) from exc
-    if data is None:
-        return []
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        raise FormProblem(
-            [{"field": "resource_bindings", "message": "expected a list of mappings (- key: ...)"}]
-        )
-    return data
-
-
 def bindings_text(bot: Bot | None) -> str:
     if bot is None or not bot.resource_bindings:
         return ""
-    data = [b.model_dump(mode="json") for b in bot.resource_bindings]
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None)
+    return bindings_yaml([b.model_dump(mode="json") for b in bot.resource_bindings])
+
+
+class CatalogLoaded(Message):
+    """The resources a bot can be bound to, with their types' scope dimensions."""
+
+    def __init__(self, resources: list[BindableResource]) -> None:
+        super().__init__()
+        self.resources = resources
 
 
 def pydantic_fields(exc: pydantic.ValidationError) -> list[dict[str, str]]:
@@ -109,12 +104,15 @@ class BotFormScreen(TypeAheadFields, MonstrumModal):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="form.save"),
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        Binding("ctrl+t", "bindings_view", "Bindings: fields/YAML", id="form.bindings_view",
+                priority=True),
         *TYPE_AHEAD_BINDINGS,
     ]
 
     def __init__(self, bot: Bot | None = None) -> None:
         super().__init__()
         self.bot = bot
+        self._preview_timer: Timer | None = None
 
     def compose_dialog(self) -> ComposeResult:
         bot = self.bot
@@ -139,13 +137,10 @@ class BotFormScreen(TypeAheadFields, MonstrumModal):
                     ", ".join(bot.allowed_operations) if bot else "",
                     id="field-allowed_operations", compact=True,
                     placeholder="deploy.read, deploy.write, files.*"))
-                # tab leaves the field like any other (type indentation with spaces), and
-                # esc cancels the form from here too
-                area = FieldTextArea(bindings_text(bot), id="field-resource_bindings",
-                                compact=True, show_line_numbers=False, tab_behavior="focus")
-                area.border_subtitle = "YAML"
-                yield from self._row("resource_bindings", area)
-                yield Label(BINDINGS_HINT.rstrip(), id="bindings-hint", markup=False)
+                # in its YAML view, tab leaves the text like any other field (type
+                # indentation with spaces), and esc cancels the form from there too
+                yield from self._row("resource_bindings",
+                                     BindingEditor(bindings_text(bot), id="binding-editor"))
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="form-save", compact=True)
                 yield Button("Cancel (esc)", id="form-cancel", compact=True)
@@ -155,11 +150,90 @@ class BotFormScreen(TypeAheadFields, MonstrumModal):
         with Horizontal(classes="form-row", id=f"row-{name}"):
             yield Label(label, classes="form-label")
             with Vertical(classes="form-input"):
+                error = Label("", id=f"error-{name}", classes="field-error", markup=False)
+                if isinstance(widget, BindingEditor):
+                    yield error  # above the editor, which is taller than the screen
                 yield widget
-                yield Label("", id=f"error-{name}", classes="field-error", markup=False)
+                if not isinstance(widget, BindingEditor):
+                    yield error
 
     def on_mount(self) -> None:
         self.query_one("#field-name", Input).focus()
+        self.load_catalog()
+
+    @property
+    def editor(self) -> BindingEditor:
+        return self.query_one(BindingEditor)
+
+    async def action_bindings_view(self) -> None:
+        await self.editor.toggle_view()
+
+    # --- the binding editor's data ------------------------------------------
+
+    @work(exclusive=True, group="bot-form-catalog")
+    async def load_catalog(self) -> None:
+        """The resources (their tools) and their types' scope dimensions, for the editor."""
+        client = await self.monstrum.wait_for_client()
+        try:
+            resources = [r async for r in client.resources.list(limit=MAX_BINDABLE)]
+            dimensions: dict[str, tuple[ScopeDimension, ...]] = {}
+            async for integration in client.integrations.list():
+                type_id = str(integration.resource_type.get("id", integration.name))
+                dimensions[type_id] = tuple(integration.scope_dimensions)
+        except APIConnectionError as exc:
+            self.monstrum.connection_problem()
+            self.editor.show_preview(None, f"could not load the resources: {exc.message}")
+            return
+        except MonstrumError as exc:
+            self.editor.show_preview(None, f"could not load the resources: {exc}")
+            return
+        self.post_message(CatalogLoaded(
+            [BindableResource(r, dimensions.get(r.type, ())) for r in resources]
+        ))
+
+    @on(CatalogLoaded)
+    async def _catalog_loaded(self, message: CatalogLoaded) -> None:
+        await self.editor.set_catalog(message.resources)
+        self.preview()
+
+    @on(BindingEditor.BindingsChanged)
+    @on(Input.Changed, "#field-allowed_operations, #field-name")
+    @on(Select.Changed, "#field-status")
+    def _draft_changed(self) -> None:
+        """Ask for the preview again once typing pauses."""
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(PREVIEW_DELAY, self.preview)
+
+    @work(exclusive=True, group="bot-form-preview")
+    async def preview(self) -> None:
+        """The server's verdicts for the bot as now edited (a dry run; nothing stored)."""
+        editor = self.editor
+        try:
+            bindings = editor.bindings()
+        except BindingsProblem as exc:
+            editor.show_preview(None, f"the bindings YAML: {exc.message}")
+            return
+        status = self.query_one("#field-status", Select).value
+        client = await self.monstrum.wait_for_client()
+        try:
+            found = await client.bots.preview_tools(
+                resource_bindings=bindings,
+                allowed_operations=parse_operations(
+                    self.query_one("#field-allowed_operations", Input).value),
+                status=status if isinstance(status, str) else "active",
+                enforce=self.bot.enforce if self.bot else "enforce",
+                bot_id=self.bot.id if self.bot else None,
+                name=self.query_one("#field-name", Input).value.strip(),
+            )
+        except ValidationError as exc:
+            problems = "; ".join(f"{f.get('field')}: {f.get('message')}" for f in exc.fields)
+            editor.show_preview(None, problems or exc.message)
+            return
+        except (MonstrumError, pydantic.ValidationError) as exc:
+            editor.show_preview(None, str(exc))
+            return
+        editor.show_preview(found)
 
     # --- reading the form ---------------------------------------------------
 
@@ -174,10 +248,14 @@ class BotFormScreen(TypeAheadFields, MonstrumModal):
             "allowed_operations": parse_operations(
                 self.query_one("#field-allowed_operations", Input).value
             ),
-            "resource_bindings": parse_bindings(
-                self.query_one("#field-resource_bindings", TextArea).text
-            ),
+            "resource_bindings": self._edited_bindings(),
         }
+
+    def _edited_bindings(self) -> list[dict[str, Any]]:
+        try:
+            return self.editor.bindings()
+        except BindingsProblem as exc:
+            raise FormProblem([{"field": "resource_bindings", "message": exc.message}]) from exc
 
     def changes(self, data: dict[str, Any]) -> dict[str, Any]:
         """For an edit, only the fields that differ from the bot as loaded."""
@@ -222,7 +300,12 @@ class BotFormScreen(TypeAheadFields, MonstrumModal):
         top.add_class("-shown")
         if per_field:
             first = next(n for n, _ in FIELDS if n in per_field)
-            self.query_one(f"#field-{first}").focus()
+            if first == "resource_bindings" and not self.editor.yaml_view:
+                self.query_one("#binding-resource").focus()
+            else:
+                self.query_one(f"#field-{first}").focus()
+            shown = self.query_one(f"#error-{first}", Label)
+            self.call_after_refresh(shown.scroll_visible, animate=False)
 
     # --- saving -------------------------------------------------------------
 

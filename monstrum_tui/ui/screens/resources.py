@@ -14,8 +14,10 @@ from ...client.models import Resource
 from ..cells import cell
 from ..messages import ShowAuditRequested
 from ..query import QueryKey, QuerySyntax
+from ..write_access import refuse
 from .list_screen import Column, ListScreen, SortOrder
 from .resource_detail import ToolBrowserScreen
+from .resource_form import ResourceFormScreen
 
 COLUMNS: tuple[Column[Resource], ...] = (
     Column("name", "name", 22, lambda r, w: cell(r.name, w), flex=1),
@@ -39,11 +41,16 @@ class ResourcesScreen(ListScreen[Resource]):
     LIST_ID = "resources"
     NOUN = "resource"
     QUERY = RESOURCE_QUERY
-    EMPTY_TEXT = "no resources yet: monstrum resources create adds one"
+    EMPTY_TEXT = "no resources yet: n creates one"
+    WRITE_ACTIONS: ClassVar[dict[str, str]] = {
+        "create_resource": "resources:write", "edit_resource": "resources:write",
+    }
     # bindings live on bots, and a type's tools on its integration: either changes the counts
     RELOAD_ON = frozenset({"bot", "resource", "integration"})
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_resource", "Tools", id="resources.open"),
+        Binding("n", "create_resource", "New", id="resources.create"),
+        Binding("e", "edit_resource", "Edit", id="resources.edit"),
         Binding("i", "integrations", "Integrations", id="resources.integrations"),
         Binding("A", "resource_audit", "Audit", id="resources.audit", show=False),
     ]
@@ -76,11 +83,13 @@ class ResourcesScreen(ListScreen[Resource]):
     def status_parts(self) -> list[str]:
         parts = super().status_parts()
         if not self.is_loading and not self.load_error:
-            parts.append("enter: tools · i: integrations")
+            parts.append("enter: tools · n: new · e: edit · i: integrations")
         return parts
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("open_resource", "resource_audit") and self.current_item() is None:
+        if action in ("open_resource", "resource_audit", "edit_resource") and (
+            self.current_item() is None
+        ):
             return None
         return super().check_action(action, parameters)
 
@@ -93,6 +102,19 @@ class ResourcesScreen(ListScreen[Resource]):
         resource = self.current_item()
         if resource is not None:
             self.app.push_screen(ToolBrowserScreen(resource))
+
+    def action_create_resource(self) -> None:
+        if not refuse(self, "create_resource", "creating a resource"):
+            self.app.push_screen(ResourceFormScreen(None), self._resource_saved)
+
+    def action_edit_resource(self) -> None:
+        resource = self.current_item()
+        if resource is not None and not refuse(self, "edit_resource", "editing a resource"):
+            self.app.push_screen(ResourceFormScreen(resource), self._resource_saved)
+
+    def _resource_saved(self, resource: object) -> None:
+        if isinstance(resource, Resource):
+            self.notify(f"saved {resource.name} ({resource.id})", timeout=3)
 
     def action_integrations(self) -> None:
         self.monstrum.go("integrations")
