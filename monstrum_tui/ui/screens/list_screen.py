@@ -326,13 +326,19 @@ class ListScreen(MonstrumScreen, Generic[T]):
         self.show_status()
 
     def apply_layout(self) -> None:
-        """(Re)make the columns for the table's width; refill if they changed."""
+        """(Re)make the columns for the table's width (or if the table has none); refill
+        if they changed.
+
+        Every column gets its width here, before any row: a column sized by its content
+        is measured only when the table next idles, and a row painted before that stays
+        cached at the header's width (issue 11's first-run glitch).
+        """
         width = self.table.size.width or self.app.size.width
         layout = [(c.key, w) for c, w in fit_columns(self.columns(), width)]
-        if layout == self._layout:
+        table = self.table
+        if layout == self._layout and table.columns:
             return
         self._layout = layout
-        table = self.table
         keep = table.cursor_key()
         table.clear(columns=True)
         labels = {c.key: c.label for c in self.columns()}
