@@ -134,7 +134,8 @@ def absorb(mode: str, server: ServerProcess, task_id: str, events: int, tmp: Pat
         first_t, last_t = drawn[0]["t"], drawn[-1]["t"]
         rate = (drawn[-1]["total"] - drawn[0]["batch"]) / max(1e-6, last_t - first_t)
         # the keys pressed while events were drawn, each matched to its handling
-        latencies = sorted((handled - pressed) * 1000 for pressed, handled in zip(sent, keys)
+        pairs = zip(sent, keys, strict=False)
+        latencies = sorted((handled - pressed) * 1000 for pressed, handled in pairs
                            if first_t <= pressed <= last_t)
         result: dict[str, Any] = {
             "events_per_s": round(rate), "events": drawn[-1]["total"],
@@ -183,7 +184,8 @@ def streamed(server: ServerProcess, client: Client, bot_id: str, tmp: Path,
     per_event = written / max(1, count)
     # what the idle screen would have written anyway, over the same time
     beyond_idle = max(0.0, written - idle_per_s * elapsed) / max(1, count)
-    return {"events": count, "seconds": round(elapsed, 2), "events_per_s": round(count / elapsed, 1),
+    return {"events": count, "seconds": round(elapsed, 2),
+            "events_per_s": round(count / elapsed, 1),
             "bytes_per_event": round(per_event), "text_bytes": text_len,
             "times_text": round(per_event / text_len, 1),
             "beyond_idle_bytes_per_event": round(beyond_idle),
@@ -196,8 +198,8 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=10.0)
     parser.add_argument("--size", default="120x36")
     args = parser.parse_args()
-    size = tuple(int(n) for n in args.size.split("x"))
-    assert len(size) == 2
+    cols, rows = (int(n) for n in args.size.split("x"))
+    size = (cols, rows)
     env = {"PATH": os.environ.get("PATH", ""), "TERM": "xterm-256color",
            "MONSTRUM_LOCAL_IDLE_EXIT": "1"}
     with tempfile.TemporaryDirectory(prefix="monstrum-pane-bench-") as tmp_name:
@@ -213,10 +215,10 @@ def main() -> None:
                 task = client.tasks.create(bot_id=bot.id, input=text)
                 while client.tasks.get(task.id).status not in ("completed", "failed"):
                     time.sleep(0.2)
-                log = absorb("log", server, task.id, args.events, tmp, size, env, 0)  # type: ignore[arg-type]
-                pane = absorb("pane", server, task.id, args.events, tmp, size, env,  # type: ignore[arg-type]
+                log = absorb("log", server, task.id, args.events, tmp, size, env, 0)
+                pane = absorb("pane", server, task.id, args.events, tmp, size, env,
                               args.idle)
-                stream = streamed(server, client, bot.id, tmp, size, env,  # type: ignore[arg-type]
+                stream = streamed(server, client, bot.id, tmp, size, env,
                                   pane["idle_bytes_per_s"])
         finally:
             server.stop()
