@@ -11,7 +11,6 @@ import re
 from typing import Any, ClassVar
 
 import pydantic
-import yaml
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -67,6 +66,8 @@ def parse_bindings(text: str) -> list[dict[str, Any]]:
     """The bindings text (YAML list) as request data; raises FormProblem naming the fault."""
     if not text.strip():
         return []
+    import yaml  # only when a form is used: it is ~6 MB the Bots list does not need
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -87,6 +88,8 @@ def parse_bindings(text: str) -> list[dict[str, Any]]:
 def bindings_text(bot: Bot | None) -> str:
     if bot is None or not bot.resource_bindings:
         return ""
+    import yaml
+
     data = [b.model_dump(mode="json") for b in bot.resource_bindings]
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None)
 
