@@ -195,7 +195,7 @@ def streamed(server: ServerProcess, client: Client, bot_id: str, tmp: Path,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=19_000)
-    parser.add_argument("--idle", type=float, default=10.0)
+    parser.add_argument("--idle", type=float, default=60.0)
     parser.add_argument("--size", default="120x36")
     args = parser.parse_args()
     cols, rows = (int(n) for n in args.size.split("x"))
