@@ -111,13 +111,23 @@ class FittedFooter(Footer):
     #: the width and keys as last composed (``bindings_changed`` skips a repeat of them)
     _composed: tuple[object, ...] | None = None
 
+    #: a look at the keys is queued (one, however many times the bindings were refreshed
+    #: meanwhile: a streaming pane refreshes them often)
+    _look_due = False
+
     def bindings_changed(self, screen: Screen[object]) -> None:
         """Recompose only when the keys would read differently: screens refresh their
         bindings on every poll, and a recomposed footer is rewritten on the terminal."""
-        if (self._composed is not None and self.is_attached and screen is self.screen
-                and self._composed == self._what_to_compose()):
-            return
-        super().bindings_changed(screen)
+        if self._composed is None or not self.is_attached or screen is not self.screen:
+            super().bindings_changed(screen)
+        elif not self._look_due:
+            self._look_due = True
+            self.call_later(self._look_at_keys, screen)  # on the footer's own queue
+
+    def _look_at_keys(self, screen: Screen[object]) -> None:
+        self._look_due = False
+        if self.is_attached and self._composed != self._what_to_compose():
+            super().bindings_changed(screen)
 
     def _what_to_compose(self) -> tuple[object, ...]:
         return (self.size.width or self.app.size.width, self._keys_shown(self.screen))
