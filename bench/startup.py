@@ -224,6 +224,7 @@ def main() -> None:
                 line = " | ".join(f"{k} {v[-1][1]:.2f}s" for k, v in results.items())
                 print(f"run {i + 1}: {line}", flush=True)
             platform.detach()
+            wait_stopped(data_dir)  # a platform whose data dir is deleted never leaves
         finally:
             subprocess.run(["tmux", "-L", TMUX_SOCKET, "kill-server"], capture_output=True)
 
