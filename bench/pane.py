@@ -1,260 +1,240 @@
-"""How fast a task pane absorbs events while the keyboard still answers, and its memory.
+"""A task pane in a real terminal, fed by the server's SSE through the SDK's parsing.
 
-    .venv/bin/python bench/pane.py [--seconds 2] [--rates 1000,2000,5000,...] [--million N]
+    .venv/bin/python bench/pane.py [--events 19000] [--idle 10] [--size 120x36]
 
-A headless Textual app (80x24) hosts one real ``TaskPane`` (stream worker off). A
-producer coroutine in the app's loop feeds events into the pane's buffer at a target
-rate, exactly as the stream worker does; the pane's 50 ms timer flushes them into the
-event log, which redraws. Meanwhile the pilot presses a key (``j``: select next, a
-no-op at the bottom) over and over and times each round trip (key posted -> handled
--> app idle). For each rate it reports the events/s the pane drew, what was left in
-the buffer, and keypress latency (p50/p95/max). Then it pushes a million events
-through and samples the process RSS (memory must stay flat: each pane keeps at most
-5,000 entries). The last line is JSON.
+A real server (child process) runs scripted tasks. The dashboard (the real
+``MonstrumApp``, run by ``bench/pane_harness.py`` with its real terminal driver) runs
+in a pseudo-terminal of ``--size``, opens a pane on a task from the Tasks screen, and
+the bench reads every byte it writes to the terminal. The harness only adds probes:
+it records when a key's action ran and when each batch was drawn.
+
+* absorb: a finished task of ``--events`` ``say`` lines is replayed into the pane as
+  fast as server -> SSE -> SDK delivers it; the bench presses ``j`` every 20 ms
+  meanwhile and times each key from its byte written to the terminal until the log's
+  action ran. Beside it, the reference: the same stream through the same SDK into a
+  Textual ``Log``, batched (``write_lines`` per 50 ms tick), in the same terminal.
+* idle: bytes per second the dashboard writes while idle on the Tasks screen with that
+  pane open (``tail -f`` writes 0).
+* streamed: a task that says one line ~15 times a second; bytes written per event, and
+  that over the event's text (``tail -f`` writes each line once: 1x).
+
+Prints a table, then one JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import gc
+import fcntl
 import json
 import os
+import select
 import statistics
+import struct
+import subprocess
 import sys
+import tempfile
+import termios
 import time
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from textual import events  # noqa: E402
-from textual.app import App, ComposeResult  # noqa: E402
+from monstrum_tui.client.sync_client import Client  # noqa: E402
+from tests.serverproc import ServerProcess  # noqa: E402
 
-from monstrum_tui.client.models import TaskEvent  # noqa: E402
-from monstrum_tui.ui.widgets.event_log import EventLog  # noqa: E402
-from monstrum_tui.ui.widgets.task_pane import TaskPane  # noqa: E402
-
-T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
-TICK = 0.01
-KEY_BUDGET_MS = 100.0
+HARNESS = Path(__file__).with_name("pane_harness.py")
+KEY_EVERY = 0.02
+STREAM_RATE = 15.0
+STREAM_EVENTS = 150
+STREAM_TEXT = "streamed event number {i:04d} of the bench"
 
 
-def rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        pages = int(f.read().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+class Terminal:
+    """A child in a pseudo-terminal; every byte it writes is counted (and kept a while)."""
+
+    def __init__(self, argv: list[str], size: tuple[int, int], env: dict[str, str]) -> None:
+        self.master, slave = os.openpty()
+        cols, rows = size
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
+                                     start_new_session=True)
+        os.close(slave)
+        self.total = 0
+        self.tail = b""
+
+    def pump(self, seconds: float) -> None:
+        """Read what the child writes for ``seconds``."""
+        deadline = time.perf_counter() + seconds
+        while (left := deadline - time.perf_counter()) > 0:
+            ready, _, _ = select.select([self.master], [], [], min(left, 0.01))
+            if ready:
+                try:
+                    chunk = os.read(self.master, 1 << 16)
+                except OSError:
+                    return
+                self.total += len(chunk)
+                self.tail = (self.tail + chunk)[-65536:]
+
+    def press(self, key: bytes) -> float:
+        sent = time.perf_counter()
+        os.write(self.master, key)
+        return sent
+
+    def close(self) -> None:
+        try:
+            self.proc.terminate()
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
 
 
-class EventSource:
-    """Realistic events in a fixed cycle: calls with results, a denial, model text.
-
-    Building a pydantic model costs more than the pane spends on it, so a pool is built
-    once and reused with fresh seq numbers (a pane keeps far fewer than the pool holds,
-    so no kept entry ever sees its event change).
-    """
-
-    POOL = 64_000
-
-    def __init__(self) -> None:
-        self.seq = 0
-        self._pool = self._build(self.POOL)
-
-    def make(self, count: int) -> list[TaskEvent]:
-        out = []
-        pool = self._pool
-        for _ in range(count):
-            self.seq += 1
-            event = pool[self.seq % self.POOL]
-            event.__dict__["seq"] = self.seq
-            out.append(event)
-        return out
-
-    @staticmethod
-    def _build(count: int) -> list[TaskEvent]:
-        out = []
-        for seq in range(count):
-            phase = seq % 8
-            fields: dict[str, Any] = {
-                "seq": seq, "task_id": "task_bench", "timestamp": T0 + timedelta(
-                    microseconds=seq * 200),
-                "tool_name": None, "resource_id": None, "call_id": None, "params": None,
-                "data": None, "text": None, "reason": None, "error": None, "output": None,
-                "duration_ms": None, "status": None,
-            }
-            call_id = f"c{seq // 8}-{phase // 2}"
-            if phase in (0, 2, 4):
-                fields.update(type="tool_call", tool_name="read_file", call_id=call_id,
-                              resource_id="res_fs", params={"path": f"docs/file{seq}.md"})
-            elif phase in (1, 3, 5):
-                fields.update(type="result", call_id=f"c{seq // 8}-{(phase - 1) // 2}",
-                              duration_ms=2.5, data={"path": f"docs/file{seq}.md", "size": 120,
-                                                     "content": "lorem ipsum " * 8})
-            elif phase == 6:
-                fields.update(type="denied", tool_name="read_file", params={"path": "secret"},
-                              reason={"check": "scope", "message": "path secret is outside"})
-            else:
-                fields.update(type="message", text=f"thinking about step {seq} ")
-            out.append(TaskEvent.model_construct(**fields))
-        return out
+def read_probe(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-class PaneBench(App[None]):
-    CSS_PATH: ClassVar[str] = str(ROOT / "monstrum_tui" / "ui" / "screens" / "tasks.tcss")
-
-    def compose(self) -> ComposeResult:
-        yield TaskPane("task_bench", bot_name="bench", stream=False)
-
-    def on_mount(self) -> None:
-        self.query_one(TaskPane).event_log.focus()
-
-
-#: when the pane's ``select`` action last ran (the bench wraps it to find out)
-HANDLED: list[float] = []
+def wait_probe(term: Terminal, path: Path, kind: str, count: int, limit: float) -> list[Any]:
+    deadline = time.perf_counter() + limit
+    while time.perf_counter() < deadline:
+        term.pump(0.05)
+        found = [p for p in read_probe(path) if p["kind"] == kind]
+        if len(found) >= count:
+            return found
+    raise RuntimeError(f"no {kind!r} probe within {limit}s; the terminal shows:\n"
+                       f"{term.tail[-3000:].decode(errors='replace')}")
 
 
-def watch_key_handling() -> None:
-    """Record the moment the event log's key action runs (the end of a key's round trip)."""
-    original = EventLog.action_select
-
-    def timed(self: EventLog, step: int) -> None:
-        original(self, step)
-        HANDLED.append(time.perf_counter())
-
-    EventLog.action_select = timed  # type: ignore[method-assign]
-
-
-async def key_round_trip(app: PaneBench, key: str = "j") -> float:
-    """Milliseconds from a key arriving at the app to the pane's action having run."""
-    seen = len(HANDLED)
-    sent = time.perf_counter()
-    app.post_message(events.Key(key, key))
-    while len(HANDLED) == seen:
-        await asyncio.sleep(0.0005)
-        if time.perf_counter() - sent > 30:
-            raise RuntimeError("the key was never handled")
-    return (HANDLED[-1] - sent) * 1000
-
-
-async def feed_at(pane: TaskPane, source: EventSource, rate: float, stop: asyncio.Event) -> int:
-    """Feed ``rate`` events per second until ``stop``; returns how many were fed."""
-    fed = 0
-    start = time.perf_counter()
-    while not stop.is_set():
-        due = int(rate * (time.perf_counter() - start)) - fed
-        if due > 0:
-            pane.feed(source.make(due))
-            fed += due
-        await asyncio.sleep(TICK)
-    return fed
-
-
-async def measure_rate(app: PaneBench, pilot: Any, source: EventSource, rate: float,
-                       seconds: float) -> dict[str, Any]:
-    pane = app.query_one(TaskPane)
-    entries = pane.event_log.entries
-    drawn_before = entries.total_events
-    stop = asyncio.Event()
-    feeder = asyncio.create_task(feed_at(pane, source, rate, stop))
-    latencies: list[float] = []
-    start = time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        latencies.append(await key_round_trip(app))
-        await asyncio.sleep(0.02)
-    stop.set()
-    fed = await feeder
-    elapsed = time.perf_counter() - start
-    drawn = entries.total_events - drawn_before
-    backlog = len(pane.buffer)
-    # let the pane catch up before the next rate
-    while pane.buffer:
-        await asyncio.sleep(0.05)
-    latencies.sort()
-    return {
-        "target_rate": rate,
-        "fed": fed,
-        "drawn_per_s": round(drawn / elapsed),
-        "backlog": backlog,
-        "key_p50_ms": round(statistics.median(latencies), 2),
-        "key_p95_ms": round(latencies[int(len(latencies) * 0.95) - 1], 2),
-        "key_max_ms": round(latencies[-1], 2),
-        "presses": len(latencies),
-    }
+def absorb(mode: str, server: ServerProcess, task_id: str, events: int, tmp: Path,
+           size: tuple[int, int], env: dict[str, str], idle_s: float) -> dict[str, Any]:
+    probe = tmp / f"probe-{mode}.jsonl"
+    probe.unlink(missing_ok=True)
+    term = Terminal([sys.executable, str(HARNESS), mode, server.url, task_id, str(probe)],
+                    size, {**env, "MONSTRUM_API_KEY": server.admin_key})
+    try:
+        wait_probe(term, probe, "ready", 1, 60)
+        sent: list[float] = []
+        start = time.perf_counter()
+        done = False
+        while time.perf_counter() - start < 120 and not done:
+            sent.append(term.press(b"j"))
+            term.pump(KEY_EVERY)
+            drawn = [p for p in read_probe(probe) if p["kind"] == "drawn"]
+            done = bool(drawn) and drawn[-1]["total"] >= events
+        term.pump(0.5)
+        probes = read_probe(probe)
+        drawn = [p for p in probes if p["kind"] == "drawn"]
+        keys = [p["t"] for p in probes if p["kind"] == "key"]
+        if not drawn or drawn[-1]["total"] < events:
+            raise RuntimeError(f"{mode}: only {drawn[-1]['total'] if drawn else 0} drawn")
+        first_t, last_t = drawn[0]["t"], drawn[-1]["t"]
+        rate = (drawn[-1]["total"] - drawn[0]["batch"]) / max(1e-6, last_t - first_t)
+        # the keys pressed while events were drawn, each matched to its handling
+        pairs = zip(sent, keys, strict=False)
+        latencies = sorted((handled - pressed) * 1000 for pressed, handled in pairs
+                           if first_t <= pressed <= last_t)
+        result: dict[str, Any] = {
+            "events_per_s": round(rate), "events": drawn[-1]["total"],
+            "key_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+            "key_p95_ms": round(latencies[int(len(latencies) * 0.95) - 1], 1)
+            if len(latencies) >= 2 else None,
+            "keys_timed": len(latencies), "keys_lost": len(sent) - len(keys),
+        }
+        if mode == "pane":
+            term.pump(1.0)  # settle: the table's poll, the pane's last state
+            before = term.total
+            term.pump(idle_s)
+            result["idle_bytes_per_s"] = round((term.total - before) / idle_s)
+        return result
+    finally:
+        term.close()
 
 
-async def measure_memory(app: PaneBench, source: EventSource, total: int) -> list[dict[str, Any]]:
-    pane = app.query_one(TaskPane)
-    entries = pane.event_log.entries
-    samples = []
-    checkpoints = sorted({total // 10, total // 4, total // 2, total})
-    fed = 0
-    start = time.perf_counter()
-    while fed < total:
-        if len(pane.buffer) < 20_000:
-            batch = min(5_000, total - fed)
-            pane.feed(source.make(batch))
-            fed += batch
-        await asyncio.sleep(0)
-        if checkpoints and fed >= checkpoints[0]:
-            while pane.buffer:
-                await asyncio.sleep(0.01)
-            gc.collect()
-            samples.append({"events": entries.total_events, "rss_mb": round(rss_mb(), 1),
-                            "entries_kept": len(entries),
-                            "dropped": entries.dropped_events,
-                            "seconds": round(time.perf_counter() - start, 1)})
-            print(f"  after {entries.total_events:>9,} events: RSS {samples[-1]['rss_mb']:7.1f} MB"
-                  f", entries kept {len(entries):,}, dropped {entries.dropped_events:,}",
-                  flush=True)
-            checkpoints.pop(0)
-    return samples
-
-
-async def run(args: argparse.Namespace) -> dict[str, Any]:
-    watch_key_handling()
-    app = PaneBench()
-    source = EventSource()
-    results: list[dict[str, Any]] = []
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.2)
-        print(f"{'rate/s':>8} {'drawn/s':>8} {'backlog':>8} {'key p50':>8} {'key p95':>8} "
-              f"{'key max':>8}")
-        for rate in args.rates:
-            r = await measure_rate(app, pilot, source, rate, args.seconds)
-            results.append(r)
-            print(f"{rate:>8,.0f} {r['drawn_per_s']:>8,} {r['backlog']:>8,} "
-                  f"{r['key_p50_ms']:>6.1f}ms {r['key_p95_ms']:>6.1f}ms {r['key_max_ms']:>6.1f}ms",
-                  flush=True)
-        print(f"memory over {args.million:,} events:")
-        memory = await measure_memory(app, source, args.million)
-    ok = [r for r in results if r["key_p95_ms"] < KEY_BUDGET_MS
-          and r["drawn_per_s"] >= 0.95 * r["target_rate"] and r["backlog"] < r["target_rate"]]
-    best = max((r["target_rate"] for r in ok), default=0)
-    growth = memory[-1]["rss_mb"] - memory[0]["rss_mb"] if len(memory) > 1 else 0.0
-    return {
-        "bench": "pane",
-        "max_rate_with_key_p95_under_100ms": best,
-        "rates": results,
-        "memory": memory,
-        "rss_growth_mb_after_first_sample": round(growth, 1),
-        "aim_met": best >= 5_000 and growth < 20,
-    }
+def streamed(server: ServerProcess, client: Client, bot_id: str, tmp: Path,
+             size: tuple[int, int], env: dict[str, str], idle_per_s: float) -> dict[str, Any]:
+    lines = []
+    for i in range(STREAM_EVENTS):
+        lines += [f"say {STREAM_TEXT.format(i=i)}", f"wait {1 / STREAM_RATE:.3f}"]
+    probe = tmp / "probe-stream.jsonl"
+    # the pane opens on the task before it starts: a wait first
+    task = client.tasks.create(bot_id=bot_id, input="wait 3\n" + "\n".join(lines))
+    term = Terminal([sys.executable, str(HARNESS), "pane", server.url, task.id, str(probe)],
+                    size, {**env, "MONSTRUM_API_KEY": server.admin_key})
+    try:
+        wait_probe(term, probe, "ready", 1, 60)
+        drawn = wait_probe(term, probe, "drawn", 1, 30)
+        start_bytes, start_t = term.total, time.perf_counter()
+        first_total = drawn[-1]["total"]
+        deadline = time.perf_counter() + 60
+        while time.perf_counter() < deadline:
+            term.pump(0.2)
+            drawn = [p for p in read_probe(probe) if p["kind"] == "drawn"]
+            if drawn[-1]["total"] >= STREAM_EVENTS + 2:
+                break
+        elapsed = time.perf_counter() - start_t
+        written = term.total - start_bytes
+        count = drawn[-1]["total"] - first_total
+    finally:
+        term.close()
+    text_len = len(STREAM_TEXT.format(i=0)) + 1
+    per_event = written / max(1, count)
+    # what the idle screen would have written anyway, over the same time
+    beyond_idle = max(0.0, written - idle_per_s * elapsed) / max(1, count)
+    return {"events": count, "seconds": round(elapsed, 2),
+            "events_per_s": round(count / elapsed, 1),
+            "bytes_per_event": round(per_event), "text_bytes": text_len,
+            "times_text": round(per_event / text_len, 1),
+            "beyond_idle_bytes_per_event": round(beyond_idle),
+            "beyond_idle_times_text": round(beyond_idle / text_len, 1)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=2.0)
-    parser.add_argument("--rates", default="1000,2000,5000,10000,20000,40000")
-    parser.add_argument("--million", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=19_000)
+    parser.add_argument("--idle", type=float, default=60.0)
+    parser.add_argument("--size", default="120x36")
     args = parser.parse_args()
-    args.rates = [float(r) for r in args.rates.split(",")]
-    result = asyncio.run(run(args))
-    print(f"max rate with keypress p95 < {KEY_BUDGET_MS:.0f} ms: "
-          f"{result['max_rate_with_key_p95_under_100ms']:,.0f} events/s; "
-          f"RSS growth {result['rss_growth_mb_after_first_sample']} MB")
-    print(json.dumps(result))
+    cols, rows = (int(n) for n in args.size.split("x"))
+    size = (cols, rows)
+    env = {"PATH": os.environ.get("PATH", ""), "TERM": "xterm-256color",
+           "MONSTRUM_LOCAL_IDLE_EXIT": "1"}
+    with tempfile.TemporaryDirectory(prefix="monstrum-pane-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        (tmp / "home").mkdir()
+        env["HOME"] = str(tmp / "home")
+        env["MONSTRUM_CONFIG"] = str(tmp / "home" / "none.toml")
+        server = ServerProcess(data_dir=tmp / "data", extra_args=["--rate-limit", "0"]).start()
+        try:
+            with Client(api_key=server.admin_key, api_base=server.url) as client:
+                bot = client.bots.create(name="pane-bench", model="scripted")
+                text = "\n".join(f"say {i}" for i in range(args.events - 2))
+                task = client.tasks.create(bot_id=bot.id, input=text)
+                while client.tasks.get(task.id).status not in ("completed", "failed"):
+                    time.sleep(0.2)
+                log = absorb("log", server, task.id, args.events, tmp, size, env, 0)
+                pane = absorb("pane", server, task.id, args.events, tmp, size, env,
+                              args.idle)
+                stream = streamed(server, client, bot.id, tmp, size, env,
+                                  pane["idle_bytes_per_s"])
+        finally:
+            server.stop()
+    ratio = round(pane["events_per_s"] / log["events_per_s"], 2)
+    print(f"{'absorb (replay via SSE+SDK)':<30} {'events/s':>9} {'key p50':>8} {'key p95':>8}")
+    for name, r in (("TaskPane", pane), ("Textual Log, batched", log)):
+        print(f"{name:<30} {r['events_per_s']:>9,} {r['key_p50_ms']!s:>6}ms "
+              f"{r['key_p95_ms']!s:>6}ms")
+    print(f"pane / Log: {ratio}x")
+    print(f"idle on Tasks with a pane: {pane['idle_bytes_per_s']} B/s (aim <= 200; tail -f 0)")
+    print(f"streamed at {stream['events_per_s']}/s: {stream['bytes_per_event']} B/event = "
+          f"{stream['times_text']}x the text ({stream['beyond_idle_times_text']}x beyond the "
+          f"idle writes; aim <= 8x; tail -f 1x)")
+    print(json.dumps({"bench": "pane", "terminal": args.size, "absorb_pane": pane,
+                      "absorb_log": log, "pane_over_log": ratio, "streamed": stream,
+                      "aim": {"idle_bytes_per_s": 200, "times_text": 8, "pane_over_log": 1}}))
 
 
 if __name__ == "__main__":

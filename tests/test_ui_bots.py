@@ -11,6 +11,7 @@ from monstrum_tui.client.models import Bot, ResourceBinding
 from monstrum_tui.ui.app import MonstrumApp
 from monstrum_tui.ui.screens.bot_detail import BotDetailScreen, render_bot
 from monstrum_tui.ui.screens.bot_form import BotFormScreen, field_of
+from monstrum_tui.ui.screens.bots import COLUMNS as BOT_COLUMNS
 from monstrum_tui.ui.screens.bots import BotsScreen
 from monstrum_tui.ui.screens.confirm import ConfirmScreen
 from tests.ui_pilot import screen_text, wait_until
@@ -214,3 +215,42 @@ async def test_names_that_look_like_markup_are_shown_as_written(server, client, 
         await pilot.press("slash", *prefix, "enter")
         await wait_until(pilot, lambda: row_ids(app) == [odd.id])
         await wait_until(pilot, lambda: f"[red]{prefix}[/" in screen_text(app))
+
+
+async def test_rows_painted_before_the_table_idles_keep_their_widths(
+    server, client, prefix
+) -> None:
+    """The first-run glitch of issue 11: the Bots table painted with every cell cut to
+    its header's width ("rele", "bo", "scrip") and stayed so.
+
+    Cause: Textual's DataTable measures auto-width columns only when it next idles, and
+    caches a rendered row under a key that holds no column width. When the first rows
+    arrived and the screen painted before the table's idle (a race: 4 of 12 quiet first
+    launches), the rows were cached at the header widths and reused until the table's
+    next change. Columns now have their widths before any row arrives. This test makes
+    the race ordering deterministic: rows added, a paint, and only then the idle.
+    """
+    long_name = f"{prefix}-release-notes-writer"
+    bot = client.bots.create(name=long_name, model="scripted")
+    app = make_app(server)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, BotsScreen)
+        await wait_until(pilot, lambda: bot.id in row_ids(app) and not screen.is_loading)
+        table = table_of(app)
+        # as at start-up: columns just made, and the first rows, then a paint of the
+        # table, all before the table handles its idle
+        table.clear(columns=True)
+        screen.items = {bot.id: bot}
+        screen.apply_layout()
+        assert table.row_count == 1
+        table.render_line(table.header_height)
+        await pilot.pause()
+        text = screen_text(app)
+        rows = [line for line in text.splitlines() if long_name[:4] in line]
+        assert rows and long_name in rows[0] and bot.id in rows[0], text
+        assert "scripted" in rows[0], text
+        for column in BOT_COLUMNS:
+            if column.key in table.columns:
+                rendered = table.columns[column.key].get_render_width(table)
+                assert rendered >= column.width, column

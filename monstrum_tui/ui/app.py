@@ -1,13 +1,13 @@
-"""``monstrum-tui``: the dashboard's app, its connection to the platform, and ``main()``."""
+"""The dashboard's app and its connection to the platform (``launcher`` is the command)."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import os
 import sys
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -20,12 +20,10 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.widget import Widget
 
-from .. import __version__
 from ..client.async_client import AsyncClient
 from ..client.errors import (
     APIConnectionError,
     AuthenticationError,
-    ConfigurationError,
     MonstrumAPIError,
     MonstrumError,
 )
@@ -84,7 +82,8 @@ class MonstrumApp(App[int]):
 
     TITLE = "monstrum"
     CSS_PATH = "app.tcss"
-    MODES: ClassVar[dict[str, Any]] = {entry.name: entry.screen for entry in SCREENS}
+    #: each screen's module is imported when it is first shown
+    MODES: ClassVar[dict[str, Any]] = {entry.name: entry.make for entry in SCREENS}
     DEFAULT_MODE: ClassVar[str] = SCREENS[0].name
     COMMANDS = App.COMMANDS | {DashboardCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -113,8 +112,13 @@ class MonstrumApp(App[int]):
         target: ConnectionTarget | None = None,
         initial_screen: str | None = None,
         watch_terminal: bool = True,
+        embedded_start: Future[EmbeddedPlatform] | None = None,
     ) -> None:
-        """Resolve where to connect (raises ``ConfigurationError`` for a broken setup)."""
+        """Resolve where to connect (raises ``ConfigurationError`` for a broken setup).
+
+        ``embedded_start``: the local platform's start, begun before the app was
+        imported (``launcher``); the first connection waits for it.
+        """
         super().__init__()
         self.target = target or resolve_target(
             profile=profile, api_base=api_base, api_key=api_key, data_dir=data_dir
@@ -128,6 +132,7 @@ class MonstrumApp(App[int]):
         self.watch_terminal = watch_terminal
         self.client: AsyncClient | None = None
         self.embedded: EmbeddedPlatform | None = None
+        self._embedded_start = embedded_start
         self.data_changed: Signal[DataChange] = Signal(self, "data-changed")
         self._client_ready = asyncio.Event()
         self._recheck_now = asyncio.Event()
@@ -254,7 +259,11 @@ class MonstrumApp(App[int]):
         if self.target.settings is not None:
             return AsyncClient(settings=self.target.settings)
         self._set_status("starting")
-        platform = await asyncio.to_thread(start_embedded, self.target.data_dir)
+        begun, self._embedded_start = self._embedded_start, None
+        if begun is not None:
+            platform = await asyncio.wrap_future(begun)
+        else:
+            platform = await asyncio.to_thread(start_embedded, self.target.data_dir)
         with self._embedded_lock:
             self.embedded = platform
         return AsyncClient(settings=embedded_settings(platform))
@@ -484,6 +493,8 @@ def theme_for_color_system(color_system: str | None) -> str | None:
 
 def known_binding_ids() -> set[str]:
     """Every binding id the dashboard declares (to warn about typos in ``[keymap]``)."""
+    for entry in SCREENS:  # load every screen, so their bindings are seen
+        entry.screen  # noqa: B018
     ids: set[str] = set()
     pending: list[type[DOMNode]] = [DOMNode]
     seen: set[type[DOMNode]] = set()
@@ -498,79 +509,3 @@ def known_binding_ids() -> set[str]:
                 if isinstance(binding, Binding) and binding.id:
                     ids.add(binding.id)
     return ids
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="monstrum-tui",
-        description="Terminal dashboard for Monstrum. With nothing configured it starts a "
-        "local platform with a demo workspace; --profile or MONSTRUM_API_BASE/"
-        "MONSTRUM_API_KEY point it at a server.",
-    )
-    parser.add_argument("--profile", help="config-file profile to use (~/.monstrum/config.toml)")
-    parser.add_argument("--api-base", help="server URL, e.g. http://127.0.0.1:8400")
-    parser.add_argument("--api-key", help="API key (mst_...); prefer MONSTRUM_API_KEY")
-    parser.add_argument("--data-dir", type=Path,
-                        help="data directory of the embedded platform (or MONSTRUM_DATA_DIR)")
-    parser.add_argument("--theme", help="colour theme, e.g. ansi-dark or ansi-light for "
-                        "16-colour terminals, textual-dark, textual-light")
-    parser.add_argument("--screen", choices=[e.name for e in SCREENS],
-                        help="screen to open first")
-    web = parser.add_argument_group("web console")
-    web.add_argument("--web", action="store_true",
-                     help="serve the dashboard to browsers (textual-serve) behind a login token")
-    web.add_argument("--host", help="with --web: address to listen on (default 127.0.0.1)")
-    web.add_argument("--port", type=int,
-                     help="with --web: port to listen on (default 8450; 0 picks a free one)")
-    parser.add_argument("--version", action="version", version=f"monstrum-tui {__version__}")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> None:
-    """The ``monstrum-tui`` command."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.web:
-        sys.exit(_serve_web(args))
-    if args.host is not None or args.port is not None:
-        parser.error("--host and --port go with --web")
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        sys.exit(
-            "monstrum-tui: needs an interactive terminal (stdin and stdout must be a TTY); "
-            "for scripts use the `monstrum` command"
-        )
-    try:
-        app = MonstrumApp(
-            profile=args.profile,
-            api_base=args.api_base,
-            api_key=args.api_key,
-            data_dir=args.data_dir,
-            theme=args.theme,
-            initial_screen=args.screen,
-        )
-    except ConfigurationError as exc:
-        sys.exit(f"monstrum-tui: {exc}")
-    if args.theme and args.theme not in app.available_themes:
-        themes = ", ".join(sorted(app.available_themes))
-        sys.exit(f"monstrum-tui: unknown theme {args.theme!r}; themes: {themes}")
-    try:
-        app.run()
-    finally:
-        app.detach_embedded()
-    sys.exit(app.return_code or 0)
-
-
-def _serve_web(args: argparse.Namespace) -> int:
-    """``--web``: browsers get the dashboard; no terminal needed (loaded only then)."""
-    from .web.launch import DEFAULT_HOST, DEFAULT_PORT, run_console
-
-    return run_console(
-        host=args.host or DEFAULT_HOST,
-        port=DEFAULT_PORT if args.port is None else args.port,
-        profile=args.profile, api_base=args.api_base, api_key=args.api_key,
-        data_dir=args.data_dir, theme=args.theme, screen=args.screen,
-    )
-
-
-if __name__ == "__main__":
-    main()

@@ -144,6 +144,7 @@ class ListScreen(MonstrumScreen, Generic[T]):
         self.loaded_once = False
         self.load_error = ""
         self._layout: list[tuple[str, int]] = []
+        self._shown_status: tuple[str, str, bool] | None = None
 
     # --- what a list declares ---------------------------------------------------
 
@@ -329,13 +330,19 @@ class ListScreen(MonstrumScreen, Generic[T]):
         self.show_status()
 
     def apply_layout(self) -> None:
-        """(Re)make the columns for the table's width; refill if they changed."""
+        """(Re)make the columns for the table's width (or if the table has none); refill
+        if they changed.
+
+        Every column gets its width here, before any row: a column sized by its content
+        is measured only when the table next idles, and a row painted before that stays
+        cached at the header's width (issue 11's first-run glitch).
+        """
         width = self.table.size.width or self.app.size.width
         layout = [(c.key, w) for c, w in fit_columns(self.columns(), width)]
-        if layout == self._layout:
+        table = self.table
+        if layout == self._layout and table.columns:
             return
         self._layout = layout
-        table = self.table
         keep = table.cursor_key()
         table.clear(columns=True)
         labels = {c.key: c.label for c in self.columns()}
@@ -390,13 +397,18 @@ class ListScreen(MonstrumScreen, Generic[T]):
             # a polled list loads every few seconds: saying so each time would only flicker
             parts.append("loading…" if self.monstrum.connection.usable
                          else "waiting for the platform…")
-        label = self.query_one(f"#{self.LIST_ID}-status", Label)
-        label.update(" · ".join(parts))
-        label.set_class(bool(self.load_error), "-error")
-        empty = self.empty_text()
-        notice = self.query_one(f"#{self.LIST_ID}-empty", Static)
-        notice.update(Text(empty, style="red" if self.load_error else ""))
-        self.set_class(bool(empty), "-list-empty")
+        # updated only when they read differently: a poll that changes nothing writes
+        # nothing to the terminal
+        shown = (" · ".join(parts), self.empty_text(), bool(self.load_error))
+        if shown != self._shown_status:
+            self._shown_status = shown
+            status, empty, failed = shown
+            label = self.query_one(f"#{self.LIST_ID}-status", Label)
+            label.update(status)
+            label.set_class(failed, "-error")
+            notice = self.query_one(f"#{self.LIST_ID}-empty", Static)
+            notice.update(Text(empty, style="red" if failed else ""))
+            self.set_class(bool(empty), "-list-empty")
         self.refresh_bindings()
 
     @on(DataTable.RowHighlighted)

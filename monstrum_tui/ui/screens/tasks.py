@@ -81,6 +81,12 @@ def format_span(seconds: float) -> str:
     return f"{seconds // 86400:.0f}d"
 
 
+#: seconds between changes of the age cells: a changed cell redraws the whole table on
+#: the terminal (about 3 KB at 120x36), and ages that each moved at their own second did
+#: so on nearly every poll of an idle table
+AGE_STEP = 30.0
+
+
 def format_age(seconds: float) -> str:
     seconds = max(0.0, seconds)
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
@@ -168,6 +174,7 @@ class TasksScreen(ListScreen[Task]):
         self.marked: set[str] = set()
         self.older_cursor: str | None = None
         self.active_pane: TaskPane | None = None
+        self._age_reference: datetime | None = None
         self._columns = self._make_columns()
 
     # --- the list ---------------------------------------------------------------
@@ -194,14 +201,24 @@ class TasksScreen(ListScreen[Task]):
                                      style="red" if self._last_was_bad(t) else ""),
                    min_table_width=100),
             Column("age", "age", 4,
-                   lambda t, w: cell(format_age((now() - t.created_at).total_seconds()), w,
-                                     right=True)),
+                   lambda t, w: cell(format_age(
+                       (self.age_reference() - t.created_at).total_seconds()), w, right=True)),
             Column("duration", "took", 6, lambda t, w: cell(task_duration(t, now()), w,
                                                             right=True)),
             Column("id", "id", 12, lambda t, w: cell(t.id, w), flex=1),
             Column("input", "input", 10, lambda t, w: cell(first_line(t.input), w, style="dim"),
                    flex=3, min_table_width=110),
         )
+
+    def age_reference(self) -> datetime:
+        """The time every age cell is measured from: the clock, moved on only once it is
+        ``AGE_STEP`` ahead, so the ages of an idle table change together, twice a minute
+        (each exact when drawn)."""
+        now = self.clock()
+        if self._age_reference is None or abs(
+                (now - self._age_reference).total_seconds()) >= AGE_STEP:
+            self._age_reference = now
+        return self._age_reference
 
     def _last_was_bad(self, task: Task) -> bool:
         summary = self.summaries.get(task.id)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
@@ -104,8 +104,41 @@ class FittedFooter(Footer):
 
         keys = [key for key in keys if wanted(key)]
         self._fitted_width = width
+        self._composed = self._what_to_compose()
         shown = fit_keys(keys, width, app_actions)
         yield from (key for index, key in enumerate(keys) if index in shown)
+
+    #: the width and keys as last composed (``bindings_changed`` skips a repeat of them)
+    _composed: tuple[object, ...] | None = None
+
+    #: a look at the keys is queued (one, however many times the bindings were refreshed
+    #: meanwhile: a streaming pane refreshes them often)
+    _look_due = False
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        """Recompose only when the keys would read differently: screens refresh their
+        bindings on every poll, and a recomposed footer is rewritten on the terminal."""
+        if self._composed is None or not self.is_attached or screen is not self.screen:
+            super().bindings_changed(screen)
+        elif not self._look_due:
+            self._look_due = True
+            self.call_later(self._look_at_keys, screen)  # on the footer's own queue
+
+    def _look_at_keys(self, screen: Screen[object]) -> None:
+        self._look_due = False
+        if self.is_attached and self._composed != self._what_to_compose():
+            super().bindings_changed(screen)
+
+    def _what_to_compose(self) -> tuple[object, ...]:
+        return (self.size.width or self.app.size.width, self._keys_shown(self.screen))
+
+    def _keys_shown(self, screen: Screen[object]) -> tuple[object, ...]:
+        return tuple(
+            (key, binding.action, binding.description, enabled, tooltip,
+             missing_scope(self.app, node, binding.action))
+            for key, (node, binding, enabled, tooltip) in screen.active_bindings.items()
+            if binding.show
+        )
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._fitted_width:

@@ -82,10 +82,20 @@ class TaskOverview(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
         self.stats: TaskStats | None = None
+        self._drawn: tuple[str, tuple[object, ...]] | None = None
 
     def show(self, stats: TaskStats | None) -> None:
         self.stats = stats
-        self.update(overview_text(stats, width=self.size.width or self.app.size.width))
+        self._draw()
 
     def on_resize(self) -> None:
-        self.update(overview_text(self.stats, width=self.size.width or self.app.size.width))
+        self._draw()
+
+    def _draw(self) -> None:
+        """Update only when the line reads differently: a poll that brings the same
+        numbers writes nothing to the terminal."""
+        text = overview_text(self.stats, width=self.size.width or self.app.size.width)
+        drawn = (text.plain, tuple(text.spans))
+        if drawn != self._drawn:
+            self._drawn = drawn
+            self.update(text)
