@@ -54,7 +54,7 @@ class WebConsoleProcess:
     token: str = ""
 
     def start(self, timeout: float = 90.0) -> WebConsoleProcess:
-        cmd = [sys.executable, "-m", "monstrum_tui.ui.app", "--web", "--port", "0", *self.args]
+        cmd = [sys.executable, "-m", "monstrum_tui.ui.launcher", "--web", "--port", "0", *self.args]
         self.process = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, env={**inherited_env(), **self.env},

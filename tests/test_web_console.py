@@ -232,7 +232,7 @@ async def test_the_session_limit_holds(server) -> None:
 
 def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "monstrum_tui.ui.app", *args], capture_output=True, text=True,
+        [sys.executable, "-m", "monstrum_tui.ui.launcher", *args], capture_output=True, text=True,
         env={**inherited_env(), **env}, timeout=timeout, stdin=subprocess.DEVNULL,
     )
 
