@@ -121,3 +121,20 @@ async def test_the_dashboard_quits_while_a_cli_task_runs_and_the_task_completes(
     assert second.return_code == 0
     wait_gone(data_dir, pid)
 
+
+
+def test_a_local_platform_whose_data_dir_is_deleted_stops(data_dir: Path) -> None:
+    """Deleting the data dir takes its socket and presence file: nothing could attach or
+    retire it again, so it stops rather than run for ever."""
+    import shutil
+
+    out = monstrum("whoami")
+    assert out.returncode == 0, out.stderr
+    seen = presence(data_dir)
+    assert seen is not None
+    pid = int(seen["pid"])  # type: ignore[arg-type]
+    shutil.rmtree(data_dir)
+    deadline = time.monotonic() + 30
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not pid_alive(pid), "the local platform kept running without its data dir"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -49,6 +50,13 @@ class _Server(uvicorn.Server):
         idle_since: float | None = None
         while not self.should_exit:
             await asyncio.sleep(IDLE_POLL_S)
+            if not local.data_dir.is_dir():
+                # its data dir (socket and presence file with it) was deleted: no client can
+                # find it again and it could never retire, so it would run for ever
+                self.should_exit = True
+                with contextlib.suppress(Exception):  # its log file may be gone with it
+                    log.warning("the data dir %s is gone; stopping", local.data_dir)
+                return
             try:
                 needed = await asyncio.to_thread(local.needed)
             except Exception:  # cannot tell (the database is busy...): stay, look again
@@ -139,5 +147,5 @@ def run_server(
     try:
         _Server(config, local).run()
     finally:
-        if local is not None and local.announced:
+        if local is not None and local.announced and local.data_dir.is_dir():
             retire(local.data_dir, os.getpid())  # stopped some other way (e.g. SIGTERM)
