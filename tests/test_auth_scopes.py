@@ -43,7 +43,8 @@ CONTRACT: list[tuple[frozenset[str], str, str]] = [
     (frozenset({"POST"}), "/v1/approvals", "approvals:write"),
 ]
 # asking what a bot may do is reading the bot, even though it is a POST
-SPECIAL = {("POST", "/v1/bots/{bot_id}/authorize"): "bots:read"}
+SPECIAL = {("POST", "/v1/bots/{bot_id}/authorize"): "bots:read",
+           ("POST", "/v1/bot-drafts/tools"): "bots:read"}
 
 NON_ADMIN = [s for s in SCOPES if s != "admin"]
 

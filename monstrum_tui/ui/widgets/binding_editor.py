@@ -162,6 +162,7 @@ class BindingEditor(Vertical):
         self.catalog: dict[str, BindableResource] = {}
         #: the server's verdicts last shown (None while asked for, or if it failed)
         self.preview: BotToolsPreview | None = None
+        self._preview_error = ""
         self.current: str | None = None
         self._picking = False
         self.yaml_view = False
@@ -197,7 +198,7 @@ class BindingEditor(Vertical):
         yield Label(BINDINGS_HINT, id="bindings-hint", markup=False)
         yield Label("What the bot may then call (the server's dry run)",
                     classes="binding-heading")
-        yield Static(render_preview(None), id="binding-preview")
+        yield Static(render_preview(self.preview, self._preview_error), id="binding-preview")
 
     def on_mount(self) -> None:
         self.show_view()
@@ -213,8 +214,11 @@ class BindingEditor(Vertical):
         await self.pick(first or next(iter(self.catalog), None))
 
     def show_preview(self, preview: BotToolsPreview | None, error: str = "") -> None:
-        self.preview = preview
-        self.query_one("#binding-preview", Static).update(render_preview(preview, error))
+        self.preview, self._preview_error = preview, error
+        # the answer may come before the editor has composed (or after it closed): it is
+        # kept and drawn by compose then
+        for shown in self.query("#binding-preview").results(Static):
+            shown.update(render_preview(preview, error))
 
     # --- the value --------------------------------------------------------------
 
