@@ -6,8 +6,12 @@ A real server (child process) runs a scripted task of N ``say`` lines: each is o
 ``message`` event, stored and fanned out live. Measured:
 - live: from task creation to the SDK receiving the ``complete`` event, one watcher;
 - live_fanout: the same with several watchers following one task at once;
-- replay: re-reading a finished task's stream (store -> SSE -> SDK).
-Prints figures and a final JSON line.
+- replay: re-reading a finished task's stream (store -> SSE -> SDK);
+- reference, in the same run: the replayed events, framed by the real server's own
+  ``_frame`` (the same ``TaskEvent`` JSON) in a bare FastAPI app in a child process
+  under uvicorn (bench/stream_reference.py), read with plain httpx and each ``data``
+  line parsed into the same ``TaskEvent`` model; the median of ``--ref-runs`` reads.
+Prints a table with the ratios real / reference and a final JSON line.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,15 +29,69 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import httpx
+
 import monstrum
-from tests.serverproc import ServerProcess
+from monstrum_tui.client.models import TaskEvent
+from tests.serverproc import (
+    ServerProcess,
+    free_port,
+)
+
+REFERENCE_APP = Path(__file__).with_name("stream_reference.py")
 
 
-async def follow(client: monstrum.AsyncClient, task_id: str, after: int | None = None) -> int:
+async def follow(client: monstrum.AsyncClient, task_id: str, after: int | None = None,
+                 keep: list[Any] | None = None) -> int:
     count = 0
-    async for _ in client.tasks.events(task_id=task_id, after=after):
+    async for event in client.tasks.events(task_id=task_id, after=after):
         count += 1
+        if keep is not None:
+            keep.append(event)
     return count
+
+
+async def read_reference(url: str) -> tuple[int, float]:
+    """Plain httpx: each SSE ``data`` line parsed into a TaskEvent; (events, seconds)."""
+    count = 0
+    started = time.perf_counter()
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http, \
+            http.stream("GET", "/events") as resp:
+        resp.raise_for_status()
+        async for line in resp.aiter_lines():
+            if line.startswith("data: "):
+                TaskEvent.model_validate_json(line[6:])
+                count += 1
+    return count, time.perf_counter() - started
+
+
+def reference(events: list[Any], runs: int, tmp: Path) -> dict[str, Any]:
+    path = tmp / "events.jsonl"
+    path.write_text("".join(e.model_dump_json() + "\n" for e in events))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    child = subprocess.Popen([sys.executable, str(REFERENCE_APP), "--port", str(port),
+                              "--events", str(path)])
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or child.poll() is not None:
+                raise RuntimeError("the reference app did not start")
+            time.sleep(0.1)
+        reads = [asyncio.run(read_reference(url)) for _ in range(runs)]
+    finally:
+        child.terminate()
+        child.wait(10)
+    assert all(n == len(events) for n, _ in reads), reads
+    rates = [n / s for n, s in reads]
+    return {"runs": runs, "events": len(events),
+            "events_per_s": round(statistics.median(rates)),
+            "events_per_s_all": [round(r) for r in rates]}
 
 
 async def run(url: str, key: str, n: int, watchers: int) -> dict[str, Any]:
@@ -59,9 +119,11 @@ async def run(url: str, key: str, n: int, watchers: int) -> dict[str, Any]:
         }
 
         started = time.perf_counter()
-        got = await follow(c, task.id)
+        replayed: list[Any] = []
+        got = await follow(c, task.id, keep=replayed)
         replay_s = time.perf_counter() - started
         figures["replay"] = {"seconds": round(replay_s, 3), "events_per_s": round(got / replay_s)}
+    figures["_events"] = replayed
     return figures
 
 
@@ -69,6 +131,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--watchers", type=int, default=4)
+    parser.add_argument("--ref-runs", type=int, default=3,
+                        help="reads of the reference stream (the median is taken)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         server = ServerProcess(data_dir=Path(tmp) / "data",
@@ -77,12 +141,26 @@ def main() -> None:
             figures = asyncio.run(run(server.url, server.admin_key, args.events, args.watchers))
         finally:
             server.stop()
+        figures["reference"] = reference(figures.pop("_events"), args.ref_runs, Path(tmp))
     live, fan, replay = figures["live"], figures["live_fanout"], figures["replay"]
-    print(f"live (1 watcher):     {live['events_per_s']:>8,} events/s "
+    ref = figures["reference"]["events_per_s"]
+    figures["ratio_live_over_reference"] = round(live["events_per_s"] / ref, 3)
+    figures["ratio_replay_over_reference"] = round(replay["events_per_s"] / ref, 3)
+    print(f"{'path':34} {'events/s':>9} {'/ reference':>11}")
+    print(f"{'live, 1 watcher':34} {live['events_per_s']:>9,} "
+          f"{figures['ratio_live_over_reference']:>10.2f}x   "
           f"({figures['events_per_task']:,} events in {live['seconds']} s)")
-    print(f"live ({fan['watchers']} watchers):    {fan['events_per_s_per_watcher']:>8,} "
-          f"events/s each, {fan['events_per_s_delivered']:,} delivered/s")
-    print(f"replay (finished):    {replay['events_per_s']:>8,} events/s")
+    fan_label = f"live, {fan['watchers']} watchers (each)"
+    print(f"{fan_label:34} "
+          f"{fan['events_per_s_per_watcher']:>9,} "
+          f"{fan['events_per_s_per_watcher'] / ref:>10.2f}x   "
+          f"({fan['events_per_s_delivered']:,} delivered/s)")
+    print(f"{'replay (finished task)':34} {replay['events_per_s']:>9,} "
+          f"{figures['ratio_replay_over_reference']:>10.2f}x")
+    print(f"{'reference: bare FastAPI + httpx':34} {ref:>9,} {1:>10.2f}x   "
+          f"(median of {figures['reference']['runs']}: "
+          f"{figures['reference']['events_per_s_all']})")
+    print("aim (issue 11): live >= 0.6x the reference")
     print(json.dumps(figures))
 
 
