@@ -44,7 +44,8 @@ CONTRACT: list[tuple[frozenset[str], str, str]] = [
 ]
 # asking what a bot may do is reading the bot, even though it is a POST
 SPECIAL = {("POST", "/v1/bots/{bot_id}/authorize"): "bots:read",
-           ("POST", "/v1/bot-drafts/tools"): "bots:read"}
+           # a draft's preview shows the tools of any resource it names
+           ("POST", "/v1/bot-drafts/tools"): "resources:read"}
 
 NON_ADMIN = [s for s in SCOPES if s != "admin"]
 

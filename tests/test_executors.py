@@ -432,3 +432,12 @@ def test_links_leading_out_finds_every_kind_of_way_out(tmp_path: Path) -> None:
     assert why is not None and "dangling-out" in why
     (cwd / "a" / "b" / "dangling-out").unlink()
     assert links_leading_out(cwd, PrivateZone.empty(), limit=3) is not None  # fail closed
+
+
+def test_a_link_loop_is_a_refusal_not_an_error(tmp_path: Path) -> None:
+    from monstrum_tui.server.executors.confinement import PrivateZone
+    from monstrum_tui.server.executors.shell import links_leading_out
+
+    os.symlink("a", tmp_path / "a")  # a -> a: resolving it raises on Python 3.11
+    why = links_leading_out(tmp_path, PrivateZone.empty())
+    assert why is not None and "cannot be resolved" in why

@@ -131,8 +131,35 @@ def test_the_preview_names_what_a_save_would_refuse_and_stores_nothing(
     assert len(list(client.bots.list())) == before
 
 
-def test_the_preview_needs_bots_read(server, client) -> None:
-    key = client.api_keys.create(name=f"k{uuid.uuid4().hex[:6]}", scopes=["tasks:read"])
-    response = _preview(server, key.secret, {"resource_bindings": []})
-    assert response.status_code == 403
+def test_the_preview_needs_resources_read(server, client) -> None:
+    """It shows the tools of any resource a draft names: bots:read alone may not list
+    resources, so it may not look them up here either."""
+    for scopes in (["tasks:read"], ["bots:read"]):
+        key = client.api_keys.create(name=f"k{uuid.uuid4().hex[:6]}", scopes=scopes)
+        response = _preview(server, key.secret, {"resource_bindings": []})
+        assert response.status_code == 403, scopes
+    key = client.api_keys.create(name=f"k{uuid.uuid4().hex[:6]}", scopes=["resources:read"])
+    assert _preview(server, key.secret, {"resource_bindings": []}).status_code == 200
     assert _preview(server, "mk_wrong", {"resource_bindings": []}).status_code == 401
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/v1/bot-drafts/tools", '{"resource_bindings": [{"resource_id": "\\udc80"}]}'),
+    ("/v1/bot-drafts/tools",
+     '{"resource_bindings": [{"resource_id": "res_x", "allowed_tools": ["\\udc80"]}]}'),
+    ("/v1/bot-drafts/tools",
+     '{"resource_bindings": [{"resource_id": "res_x", "scope_constraints": {"\\udc80": []}}]}'),
+    ("/v1/bots", '{"name": "surrogate-ops", "allowed_operations": ["\\udc80"]}'),
+])
+def test_lone_surrogates_in_bindings_and_operations_are_a_422(
+    server, admin_key, path: str, body: str
+) -> None:
+    """Text that cannot be stored or sent back as UTF-8 is refused at the door: it used
+    to be a 500 (and a stored bot with it broke GET /v1/bots for everyone)."""
+    response = httpx.post(f"{server.url}{path}", content=body.encode(),
+                          headers={"Authorization": f"Bearer {admin_key}",
+                                   "Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert "U+DC80" in response.text
+    assert httpx.get(f"{server.url}/v1/bots", headers={
+        "Authorization": f"Bearer {admin_key}"}).status_code == 200

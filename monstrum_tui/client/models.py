@@ -100,8 +100,19 @@ def _plain_text(value: str) -> str:
     return value
 
 
+def _one_line_token(value: str) -> str:
+    """An id, tool pattern, operation, scope key or value: no control characters and no
+    lone surrogates (text that cannot be stored, hashed or sent back as UTF-8)."""
+    for char in value:
+        if unicodedata.category(char) in ("Cc", "Cs"):
+            raise ValueError(f"must be plain text on one line: it contains {_describe(char)}")
+    return value
+
+
 Name = Annotated[str, AfterValidator(_plain_name)]
 Description = Annotated[str, AfterValidator(_plain_text)]
+#: what a binding or a bot's operations are made of (see ``_one_line_token``)
+Token = Annotated[str, AfterValidator(_one_line_token)]
 
 #: the deepest nesting of objects and arrays accepted in a free-form JSON value (metadata,
 #: config, a tool call's params): more cannot be serialized back (pydantic stops at 255)
@@ -174,9 +185,9 @@ class ApprovalRule(WireModel):
 class ResourceBinding(WireModel):
     """A bot's access to one resource: which tools, under which scope constraints."""
 
-    resource_id: str
-    allowed_tools: list[str] = Field(default_factory=list)
-    scope_constraints: dict[str, list[str]] = Field(default_factory=dict)
+    resource_id: Token
+    allowed_tools: list[Token] = Field(default_factory=list)
+    scope_constraints: dict[Token, list[Token]] = Field(default_factory=dict)
     require_approval: ApprovalRule | None = Field(
         default=None, description="calls that wait for a person's approval before they run"
     )
@@ -210,7 +221,7 @@ class BotCreate(WireModel):
     description: Description = Field(default="", max_length=2000)
     model: str = Field(default="scripted", min_length=1, max_length=200)
     status: BotStatus = "active"
-    allowed_operations: list[str] = Field(default_factory=list)
+    allowed_operations: list[Token] = Field(default_factory=list)
     resource_bindings: list[ResourceBinding] = Field(default_factory=list)
     enforce: Enforcement = "enforce"
 
@@ -222,7 +233,7 @@ class BotUpdate(WireModel):
     description: Description | None = Field(default=None, max_length=2000)
     model: str | None = Field(default=None, min_length=1, max_length=200)
     status: BotStatus | None = None
-    allowed_operations: list[str] | None = None
+    allowed_operations: list[Token] | None = None
     resource_bindings: list[ResourceBinding] | None = None
     enforce: Enforcement | None = None
 
@@ -530,7 +541,7 @@ class BotDraft(WireModel):
     bot_id: str | None = None
     name: str = Field(default="", max_length=100, description="named in the reasons")
     status: BotStatus = "active"
-    allowed_operations: list[str] = Field(default_factory=list)
+    allowed_operations: list[Token] = Field(default_factory=list)
     resource_bindings: list[ResourceBinding] = Field(default_factory=list)
     enforce: Enforcement = "enforce"
 

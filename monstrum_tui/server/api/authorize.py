@@ -31,8 +31,16 @@ Reader = Annotated[Principal, Depends(require("bots:read"))]
 DRAFT_BOT_ID = "bot_draft"
 
 
+#: a draft names any resource and gets its tools, schemas and dimensions back: what
+#: ``GET /v1/resources`` shows, so it takes that scope (bots:read alone would let a key
+#: look up resources it may not list)
+ResourceReader = Annotated[Principal, Depends(require("resources:read"))]
+
+
 @router.post("/bot-drafts/tools", response_model=BotToolsPreview)
-async def preview_tools(body: BotDraft, platform: PlatformDep, _: Reader) -> BotToolsPreview:
+async def preview_tools(
+    body: BotDraft, platform: PlatformDep, _: ResourceReader
+) -> BotToolsPreview:
     """What a bot with these bindings, operations and status may call (nothing is stored):
     the verdicts ``GET /v1/bots/{id}/tools`` gives once it is saved, and the problems the
     save would be refused for."""

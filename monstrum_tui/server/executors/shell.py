@@ -161,7 +161,10 @@ def links_leading_out(
             path = Path(root) / name
             if not path.is_symlink():
                 continue
-            real = path.resolve()
+            try:
+                real = path.resolve()
+            except (RuntimeError, OSError):  # a loop (a -> a): nowhere to check, so refused
+                return f"'{path.relative_to(cwd)}' is a link that cannot be resolved"
             if not is_within(real, cwd) or private.holds(real):
                 return f"'{path.relative_to(cwd)}' is a link leading out of it"
     return None
