@@ -283,7 +283,7 @@ async def test_shell_stops_a_command_at_the_output_cap(platform, root) -> None:
         "allowed_commands": ["yes"], "working_dir": str(root), "timeout_s": 30,
         "max_output_bytes": 1000,
     })
-    result = await run(platform, "res_shell_cap", "run_command", {"command": "yes"})
+    result = await run(platform, "res_shell_cap", "run_command", {"command": "yes"}, timeout=30)
     assert result.ok and result.data["truncated"] is True
     assert len(result.data["stdout"]) == 1000
     assert result.data["note"] == "output passed 1000 bytes; the command was stopped there"
