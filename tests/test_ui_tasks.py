@@ -417,6 +417,7 @@ async def test_a_pane_survives_the_embedded_platform_dying(tmp_path, monkeypatch
         # the platform started again takes the task over and goes on where it stopped
         await wait_until(pilot, lambda: pane.status == "completed", limit=90)
         assert app.embedded.process is not first and app.client is not client
+        await wait_until(pilot, lambda: pane.link_history[-1] == "ended")
         entries = pane.event_log.entries
         assert entries.gaps == 0 and entries.end is not None
         assert entries.total_events == entries.last_seq
