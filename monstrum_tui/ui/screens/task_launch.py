@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 
 from ...client.errors import MonstrumError, PermissionError, ValidationError
 from ...client.models import Bot, ToolAccess
+from ..json_object import JsonObjectProblem, parse_json_object
 from ..tool_examples import SCRIPTED_HELP, example_line, param_summary
 from ..type_ahead import TYPE_AHEAD_BINDINGS, TypeAheadFields
 from ..widgets.typed_fields import FieldTextArea
@@ -53,27 +54,13 @@ def tool_option(access: ToolAccess, *, scripted: bool) -> Text:
     return text
 
 
-class MetadataProblem(ValueError):
-    """The metadata text is not a JSON object; the message says where and why."""
+#: kept under the names this screen's callers and tests know
+MetadataProblem = JsonObjectProblem
 
 
 def parse_metadata(text: str) -> dict[str, Any]:
     """The metadata field as a dict (empty text is ``{}``); raises MetadataProblem."""
-    if not text.strip():
-        return {}
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MetadataProblem(
-            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from exc
-    if not isinstance(data, dict):
-        kind = {list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(
-            type(data), "a number"
-        )
-        raise MetadataProblem(f'must be a JSON object such as {{"source": "dashboard"}}, '
-                              f"not {kind}")
-    return data
+    return parse_json_object(text, example='{"source": "dashboard"}')
 
 
 class TaskLaunchScreen(TypeAheadFields, MonstrumModal):

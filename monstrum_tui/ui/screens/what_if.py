@@ -25,6 +25,7 @@ from textual.widgets import Label, Select, Static, TextArea
 
 from ...client.errors import APIConnectionError, MonstrumError
 from ...client.models import Bot, Decision, Resource, Tool
+from ..json_object import JsonObjectProblem, parse_json_object
 from ..tool_examples import tool_example_params
 from ..type_ahead import TYPE_AHEAD_BINDINGS, TypeAheadFields
 from ..widgets.decision_view import render_decision
@@ -37,23 +38,12 @@ ASK_AFTER = 0.5
 MAX_BOTS = 500
 
 
-class ParamsProblem(Exception):
-    """The params text is not a JSON object; the message says where and why."""
-
-
 def parse_params(text: str) -> dict[str, Any]:
-    """The params field as an object (empty means ``{}``); raises ParamsProblem."""
-    if not text.strip():
-        return {}
+    """The params field as an object (empty means ``{}``); raises JsonObjectProblem."""
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ParamsProblem(
-            f"params are not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        ) from exc
-    if not isinstance(value, dict):
-        raise ParamsProblem(f"params must be a JSON object {{...}}, not {type(value).__name__}")
-    return value
+        return parse_json_object(text)
+    except JsonObjectProblem as problem:
+        raise JsonObjectProblem(f"params: {problem}") from problem
 
 
 class BotsLoaded(Message):
@@ -196,7 +186,7 @@ class WhatIfScreen(TypeAheadFields, MonstrumModal):
             return
         try:
             params = parse_params(self.query_one("#field-params", TextArea).text)
-        except ParamsProblem as problem:
+        except JsonObjectProblem as problem:
             self.show(Text(f"not sent: {problem}", style="yellow"))
             return
         self.ask(bot_id, params)
