@@ -121,6 +121,8 @@ class TaskRunner:
         self._jobs: dict[str, asyncio.Task[None]] = {}
         self._sessions: dict[str, TaskSession] = {}
         self._cancel_reason: dict[str, str] = {}
+        #: jobs whose coroutine has taken its first step (see _stop_job)
+        self._begun: set[str] = set()
         self._wake_claims = asyncio.Event()
         self._renew_now = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
@@ -166,10 +168,8 @@ class TaskRunner:
         jobs = list(self._jobs.values())
         if jobs:
             await asyncio.wait(jobs, timeout=STOP_GRACE_S)
-        for task_id, job in list(self._jobs.items()):
-            if not job.done():
-                self._cancel_reason[task_id] = _HANDOFF
-                job.cancel()
+        for task_id in list(self._jobs):
+            self._stop_job(task_id, _HANDOFF)
         jobs = list(self._jobs.values())
         if jobs:
             await asyncio.wait(jobs, timeout=STOP_GRACE_S)
@@ -204,8 +204,7 @@ class TaskRunner:
         """Stop a queued or running task, wherever it runs (waits a while for it)."""
         job = self._jobs.get(task_id)
         if job is not None:
-            self._cancel_reason[task_id] = reason
-            job.cancel()
+            self._stop_job(task_id, reason)
             await asyncio.wait([job], timeout=STOP_GRACE_S)
             return
         if await asyncio.to_thread(self.store.tasks.take_queued, task_id, self.owner):
@@ -267,8 +266,24 @@ class TaskRunner:
         self._jobs[task_id] = job
         job.add_done_callback(lambda _job, tid=task_id: self._done(tid))
 
+    def _stop_job(self, task_id: str, reason: str) -> None:
+        """Stop a job of this process, saying why (a cancel, a hand-off, a loss).
+
+        A job not yet started is not cancelled but told: a coroutine cancelled before
+        its first step never runs, so nothing would record how its task ended, and the
+        task, left ``running``, would be taken over once its lease passed and run to the
+        end as if never cancelled. ``_run`` looks for the reason on its first step.
+        """
+        job = self._jobs.get(task_id)
+        if job is None or job.done():
+            return
+        self._cancel_reason[task_id] = reason
+        if task_id in self._begun:
+            job.cancel()
+
     def _done(self, task_id: str) -> None:
         self._jobs.pop(task_id, None)
+        self._begun.discard(task_id)
         self._sessions.pop(task_id, None)
         self._cancel_reason.pop(task_id, None)
         if self._accepting:
@@ -295,9 +310,8 @@ class TaskRunner:
                 h = still.get(task_id)
                 if h is None and not job.done():
                     self._lost([task_id])
-                elif h is not None and h.cancel_requested and not job.done():
-                    self._cancel_reason[task_id] = h.cancel_requested
-                    job.cancel()
+                elif h is not None and h.cancel_requested:
+                    self._stop_job(task_id, h.cancel_requested)
 
     def _lost(self, task_ids: list[str] | set[str]) -> None:
         """Another process took these tasks over: stop them here, writing nothing."""
@@ -306,8 +320,7 @@ class TaskRunner:
             if job is not None and not job.done():
                 log.warning("task %s was taken over by another process; stopping it here",
                             task_id)
-                self._cancel_reason[task_id] = _LOST
-                job.cancel()
+                self._stop_job(task_id, _LOST)
 
     # --- running one task -------------------------------------------------------------
 
@@ -359,6 +372,7 @@ class TaskRunner:
 
     async def _run(self, claimed: Claimed) -> None:
         task_id = claimed.task.id
+        self._begun.add(task_id)
         try:
             if claimed.taken_over:
                 # the process that ran it stopped: a call waiting for a person never ran
@@ -370,6 +384,8 @@ class TaskRunner:
                     reason = claimed.cancel_requested
                     await self._finish(task_id, "cancelled", error=reason, detail=reason)
                     return
+            if task_id in self._cancel_reason:  # stopped before its first step (_stop_job)
+                raise asyncio.CancelledError
             task, done = await self._begin(claimed)
             bot = await asyncio.to_thread(self.store.bots.get, task.bot_id)
             if bot is None:
