@@ -60,6 +60,9 @@ SCENES: tuple[Scene, ...] = (
     Scene("tasks", "task-pane", ("enter",)),
     Scene("tasks", "tasks-query", ("slash", *"status:failed", "enter")),
     Scene("keys", "api-key-create", ("n", *"release-bot", "tab", "space")),
+    # a key for one bot's MCP endpoint: the first bot under mcp:call ticked
+    Scene("keys", "api-key-create-mcp-bot", ("n", *"claude-desktop", "tab", *("down",) * 10,
+                                             "space")),
     # the one-time dialog as it opens: the secret masked (a screenshot must never hold one)
     Scene("keys", "api-key-secret", ("n", *"release-bot", "tab", "space", "ctrl+s")),
 )

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
+import httpx
 import pytest
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -17,11 +18,11 @@ from textual.widgets import DataTable, Input, Label, SelectionList, Static
 
 import monstrum
 from monstrum.exceptions import AuthenticationError
-from monstrum_tui.client.models import SCOPE_MEANINGS
+from monstrum_tui.client.models import MCP_BOT_SCOPE_MEANING, SCOPE_MEANINGS, Bot
 from monstrum_tui.ui.app import MonstrumApp
 from monstrum_tui.ui.screens.api_keys import ApiKeysScreen
 from monstrum_tui.ui.screens.confirm import ConfirmScreen
-from monstrum_tui.ui.screens.key_create import KeyCreateScreen
+from monstrum_tui.ui.screens.key_create import KeyCreateScreen, scope_selections
 from monstrum_tui.ui.screens.key_secret import NOT_AGAIN, KeySecretScreen
 from tests.serverproc import ServerProcess
 from tests.ui_pilot import screen_text, wait_until
@@ -160,6 +161,80 @@ async def test_a_key_made_here_works_and_its_secret_is_kept_nowhere(
     assert secret not in server.log()
 
 
+def option_values(picker: SelectionList) -> list[str]:
+    return [str(picker.get_option_at_index(i).value) for i in range(picker.option_count)]
+
+
+async def test_a_key_for_one_bots_mcp_reaches_that_bot_only(
+    server, osc52_writes: list[str]
+) -> None:
+    """``mcp:call:BOT_ID`` picked by the bot's name: the key made reaches that bot's MCP
+    endpoint, and the server refuses it another bot's."""
+    stamp = int(time.time() * 1000) % 10**8
+    with monstrum.Client(api_key=server.admin_key, api_base=server.url) as c:
+        bot_a = c.bots.create(name=f"mcp-a-{stamp}", allowed_operations=[])
+        bot_b = c.bots.create(name=f"mcp-b-{stamp}", allowed_operations=[])
+    name = f"agent-{stamp}"
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_keys(pilot, app)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, KeyCreateScreen))
+        picker = app.screen.query_one("#field-scopes", SelectionList)
+        await pilot.press(*name, "tab")
+        await pilot.press("space")  # bots:read, ticked before the bots arrive: it stays
+        await wait_until(pilot, lambda: f"mcp:call:{bot_a.id}" in option_values(picker))
+        assert list(picker.selected) == ["bots:read"]
+        values = option_values(picker)
+        # under mcp:call, before admin; each bot by its name, explained like the scopes
+        assert values.index("mcp:call") < values.index(f"mcp:call:{bot_a.id}") < values.index(
+            "admin")
+        prompt = str(picker.get_option_at_index(values.index(f"mcp:call:{bot_a.id}")).prompt)
+        assert bot_a.name in prompt and MCP_BOT_SCOPE_MEANING in prompt
+        note = str(app.screen.query_one("#key-form-bots", Label).content)
+        assert "tick a bot under mcp:call" in note
+        # walk the cursor to bot A with the keys, as a person would
+        while values[picker.highlighted or 0] != f"mcp:call:{bot_a.id}":
+            await pilot.press("down")
+        await pilot.press("space")
+        assert sorted(picker.selected) == sorted(["bots:read", f"mcp:call:{bot_a.id}"])
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, KeySecretScreen))
+        await pilot.press("c")
+        assert len(osc52_writes) == 1
+        secret = base64.b64decode(osc52_writes[0]).decode()
+        await pilot.press("escape")
+    with monstrum.Client(api_key=secret, api_base=server.url) as c:
+        assert sorted(c.whoami().scopes) == sorted(["bots:read", f"mcp:call:{bot_a.id}"])
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-03-26", "capabilities": {},
+        "clientInfo": {"name": "pilot", "version": "0"}}}
+    headers = {"Accept": "application/json, text/event-stream",
+               "Authorization": f"Bearer {secret}"}
+    async with httpx.AsyncClient(timeout=30) as http:
+        mine = await http.post(f"{server.url}/v1/bots/{bot_a.id}/mcp", json=ping,
+                               headers=headers)
+        assert mine.status_code == 200, mine.text
+        assert "serverInfo" in mine.text
+        theirs = await http.post(f"{server.url}/v1/bots/{bot_b.id}/mcp", json=ping,
+                                 headers=headers)
+        assert theirs.status_code == 403, theirs.text
+        assert theirs.json()["error"]["required_scope"] == "mcp:call"
+
+
+def test_bots_of_the_same_name_are_told_apart_by_id() -> None:
+    def bot(bot_id: str, name: str) -> Bot:
+        return Bot(id=bot_id, name=name, created_at=FIXED_TIME, updated_at=FIXED_TIME)
+
+    picks = scope_selections([bot("bot_a1", "twin"), bot("bot_a2", "twin"),
+                              bot("bot_b", "solo")], {"mcp:call:bot_a2"})
+    by_value = {str(p.value): p for p in picks}
+    assert "bot_a1" in str(by_value["mcp:call:bot_a1"].prompt)
+    assert "bot_b" not in str(by_value["mcp:call:bot_b"].prompt)
+    assert "solo" in str(by_value["mcp:call:bot_b"].prompt)
+    assert [str(p.value) for p in picks if p.initial_state] == ["mcp:call:bot_a2"]
+
+
 async def test_a_revoked_key_is_refused_by_the_server(server) -> None:
     with monstrum.Client(api_key=server.admin_key, api_base=server.url) as c:
         doomed = c.api_keys.create(name="doomed-key", scopes=["bots:read"])
@@ -229,6 +304,7 @@ def fixed_keys(new_server, monkeypatch: pytest.MonkeyPatch) -> ServerProcess:
     with monstrum.Client(api_key=srv.admin_key, api_base=srv.url) as c:
         c.api_keys.create(name="ci-deploy", scopes=["bots:read", "tasks:write"])
         c.api_keys.create(name="on-call", scopes=["audit:read", "approvals:write"])
+        c.bots.create(name="deploy-bot", allowed_operations=[])  # for mcp:call:BOT_ID
     yield srv
     monkeypatch.delenv("TZ")
     time.tzset()
@@ -265,6 +341,9 @@ def test_snapshot_new_key_form(fixed_keys, snap_compare, size) -> None:
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, KeyCreateScreen))
         pilot.app.screen.query_one(Input).cursor_blink = False
         await pilot.press(*"ci-deploy", "tab", "space")
+        # the bots are in, one scope each under mcp:call
+        note = pilot.app.screen.query_one("#key-form-bots", Label)
+        await wait_until(pilot, lambda: "tick a bot" in str(note.content))
         await pilot.pause()
 
     app = make_app(fixed_keys, initial_screen="keys")

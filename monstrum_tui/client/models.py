@@ -55,12 +55,19 @@ SCOPE_MEANINGS: dict[str, str] = {
     "audit:read": "query the audit log",
     "approvals:read": "list the calls waiting for a person",
     "approvals:write": "decide the calls waiting for a person",
-    "mcp:call": "act as any bot over MCP (mcp:call:BOT_ID: one)",
+    "mcp:call": "act as any bot over MCP",
     "admin": "full access, keys too (use with care)",
 }
 SCOPES: tuple[str, ...] = tuple(SCOPE_MEANINGS)
 #: the prefix of a scope that lets a key reach one bot's MCP endpoint only
 MCP_BOT_SCOPE_PREFIX = "mcp:call:"
+#: what ``mcp:call:BOT_ID`` lets a key do (the scope picker says it beside each bot)
+MCP_BOT_SCOPE_MEANING = "act as this bot only, over MCP"
+
+
+def mcp_bot_scope(bot_id: str) -> str:
+    """The scope that lets a key reach ``bot_id``'s MCP endpoint (``/v1/bots/{id}/mcp``)."""
+    return MCP_BOT_SCOPE_PREFIX + bot_id
 
 
 #: characters that reorder or hide text on screen (bidi controls)

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from ...client.models import MCP_BOT_SCOPE_PREFIX
+from ...client.models import mcp_bot_scope
 from ..auth import Principal
 from ..calls import AuditUnavailable, Caller, ToolOutcome
 from ..governance import callable_tools
@@ -180,10 +180,10 @@ class BotMcpEndpoint:
         wait = platform.limiter.acquire(principal.key_id)
         if wait is not None:
             raise RateLimited(wait)
-        if not principal.allows(MCP_BOT_SCOPE_PREFIX + bot_id):
+        if not principal.allows(mcp_bot_scope(bot_id)):
             raise PermissionDenied("mcp:call", message=(
                 f"this API key may not act as bot {bot_id} over MCP: it needs the 'mcp:call' "
-                f"scope or '{MCP_BOT_SCOPE_PREFIX}{bot_id}'"))
+                f"scope or '{mcp_bot_scope(bot_id)}'"))
         if platform.store.bots.get(bot_id) is None:
             raise NotFound(f"no bot {bot_id}")
         return McpCaller(bot_id, principal)
