@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..client.models import MCP_BOT_SCOPE_PREFIX, SCOPES
 from .lookup import key_id
 from .output import add_format_flag, make_client, print_json, print_table
 
@@ -20,9 +21,10 @@ def register(sub: Any) -> None:
     mk = s.add_parser("create", help="create an API key; its secret is printed once")
     mk.add_argument("name")
     mk.add_argument("--scope", dest="scopes", action="append", required=True,
-                    help="a scope (repeat): bots:read, bots:write, tasks:read, tasks:write, "
-                    "resources:read, resources:write, audit:read, approvals:read, "
-                    "approvals:write, mcp:call, mcp:call:BOT_ID, admin")
+                    help="a scope (repeat): " + ", ".join(
+                        shown for scope in SCOPES
+                        for shown in ((scope, MCP_BOT_SCOPE_PREFIX + "BOT_ID")
+                                      if scope == "mcp:call" else (scope,))))
     mk.set_defaults(handler=create_key)
     rm = s.add_parser("delete", help="revoke an API key")
     rm.add_argument("key", help="key id, or its exact name")
