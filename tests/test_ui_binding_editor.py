@@ -133,6 +133,7 @@ async def test_an_empty_dimension_says_it_allows_nothing(platform, sdk) -> None:
         editor.query_one("#binding-tools", SelectionList).select("read_file")
         await preview_settles(pilot, editor, lambda p: any(a.may_call for a in p.data))
         preview = editor.query_one("#binding-preview", Static)
+        preview.scroll_visible(animate=False)  # below the approval and enforce fields
         await wait_until(pilot, lambda: "paths: nothing allowed" in screen_text(app))
         # the key is left out (an empty list is refused), which the server reads as nothing
         assert editor.bindings() == [{"resource_id": "res_docs",

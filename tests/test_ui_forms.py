@@ -68,9 +68,13 @@ async def test_a_burst_of_keys_goes_field_by_field(server, client, unique, made)
         await burst(pilot, "<enter><enter>files.read<enter>")
         await wait_until(pilot, lambda: field(form, "allowed_operations") == "files.read")
         assert isinstance(app.screen, BotFormScreen)
-        # past the operations: the bindings (their editor's first field)
-        assert app.focused is form.query_one("#binding-resource")
+        # past the operations: the bot's enforce mode, then the bindings (their editor's
+        # first field)
+        assert app.focused is form.query_one("#field-enforce")
+        await burst(pilot, "<enter>")
+        await wait_until(pilot, lambda: app.focused is form.query_one("#binding-resource"))
         assert form.query_one("#field-status", Select).value == "active"
+        assert form.query_one("#field-enforce", Select).value == "enforce"
         # keys typed right before ctrl+s are in the fields when it saves
         form.query_one("#field-name", Input).focus()
         await pilot.pause()

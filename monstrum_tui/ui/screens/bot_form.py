@@ -43,9 +43,17 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("model", "Model"),
     ("status", "Status"),
     ("allowed_operations", "Operations"),
+    ("enforce", "Enforce"),
     ("resource_bindings", "Bindings"),
 )
 FIELD_NAMES = frozenset(name for name, _ in FIELDS)
+
+#: the bot's ``enforce`` modes, as the form offers them
+BOT_ENFORCE_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("enforce: calls no binding allows are denied", "enforce"),
+    ("log_only: shadow mode, every binding", "log_only"),
+)
+BOT_ENFORCE_HINT = Bot.model_fields["enforce"].description or ""
 
 #: the most resources the binding editor offers (the list is read once, when it opens)
 MAX_BINDABLE = 500
@@ -137,6 +145,10 @@ class BotFormScreen(TypeAheadFields, MonstrumModal):
                     ", ".join(bot.allowed_operations) if bot else "",
                     id="field-allowed_operations", compact=True,
                     placeholder="deploy.read, deploy.write, files.*"))
+                yield from self._row("enforce", Select(
+                    BOT_ENFORCE_OPTIONS, value=bot.enforce if bot else "enforce",
+                    allow_blank=False, id="field-enforce", compact=True),
+                    hint=BOT_ENFORCE_HINT)
                 # in its YAML view, tab leaves the text like any other field (type
                 # indentation with spaces), and esc cancels the form from there too
                 yield from self._row("resource_bindings",
@@ -145,7 +157,7 @@ class BotFormScreen(TypeAheadFields, MonstrumModal):
                 yield Button("Save (ctrl+s)", variant="primary", id="form-save", compact=True)
                 yield Button("Cancel (esc)", id="form-cancel", compact=True)
 
-    def _row(self, name: str, widget: Any) -> ComposeResult:
+    def _row(self, name: str, widget: Any, hint: str = "") -> ComposeResult:
         label = dict(FIELDS)[name]
         with Horizontal(classes="form-row", id=f"row-{name}"):
             yield Label(label, classes="form-label")
@@ -154,6 +166,8 @@ class BotFormScreen(TypeAheadFields, MonstrumModal):
                 if isinstance(widget, BindingEditor):
                     yield error  # above the editor, which is taller than the screen
                 yield widget
+                if hint:
+                    yield Label(hint, classes="field-hint", markup=False)
                 if not isinstance(widget, BindingEditor):
                     yield error
 
@@ -198,7 +212,7 @@ class BotFormScreen(TypeAheadFields, MonstrumModal):
 
     @on(BindingEditor.BindingsChanged)
     @on(Input.Changed, "#field-allowed_operations, #field-name")
-    @on(Select.Changed, "#field-status")
+    @on(Select.Changed, "#field-status, #field-enforce")
     def _draft_changed(self) -> None:
         """Ask for the preview again once typing pauses."""
         if self._preview_timer is not None:
@@ -212,7 +226,7 @@ class BotFormScreen(TypeAheadFields, MonstrumModal):
         try:
             bindings = editor.bindings()
         except BindingsProblem as exc:
-            editor.show_preview(None, f"the bindings YAML: {exc.message}")
+            editor.show_preview(None, f"the bindings: {exc.message}")
             return
         status = self.query_one("#field-status", Select).value
         client = await self.monstrum.wait_for_client()
@@ -222,7 +236,7 @@ class BotFormScreen(TypeAheadFields, MonstrumModal):
                 allowed_operations=parse_operations(
                     self.query_one("#field-allowed_operations", Input).value),
                 status=status if isinstance(status, str) else "active",
-                enforce=self.bot.enforce if self.bot else "enforce",
+                enforce=self.enforce(),
                 bot_id=self.bot.id if self.bot else None,
                 name=self.query_one("#field-name", Input).value.strip(),
             )
@@ -237,6 +251,11 @@ class BotFormScreen(TypeAheadFields, MonstrumModal):
 
     # --- reading the form ---------------------------------------------------
 
+    def enforce(self) -> str:
+        """The bot's ``enforce`` mode as picked."""
+        value = self.query_one("#field-enforce", Select).value
+        return value if isinstance(value, str) else "enforce"
+
     def form_data(self) -> dict[str, Any]:
         """The request body the form describes; raises FormProblem for local faults."""
         status = self.query_one("#field-status", Select).value
@@ -245,6 +264,7 @@ class BotFormScreen(TypeAheadFields, MonstrumModal):
             "description": self.query_one("#field-description", Input).value.strip(),
             "model": self.query_one("#field-model", Input).value.strip(),
             "status": status if isinstance(status, str) else "active",
+            "enforce": self.enforce(),
             "allowed_operations": parse_operations(
                 self.query_one("#field-allowed_operations", Input).value
             ),

@@ -2,7 +2,11 @@
 
 The fields: pick a resource, tick tools from its real tool list (or type globs), and fill
 each scope dimension of its type, shown with its key, match mode, params and denial
-text. A dimension left empty allows nothing, and the editor says so. The YAML view is
+text. A dimension left empty allows nothing, and the editor says so. Below them, the
+binding's ``require_approval`` (tool globs and scope values whose calls pause the task
+for a person, and the timeout after which such a call is rejected) and its ``enforce``
+mode (``log_only``: shadow mode). A timeout that is not a number is shown under its
+field, kept as typed, and refused (``bindings()`` raises) until it is fixed. The YAML view is
 the same list as text; whichever view is shown, the YAML text is the value (the fields
 rewrite it, and a change to it is read back into the fields), so switching views, or
 saving from either, keeps every edit. YAML that does not parse stays as typed, and the
@@ -29,7 +33,13 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from ...client.models import BotToolsPreview, Resource, ScopeDimension
+from ...client.models import (
+    ApprovalRule,
+    BotToolsPreview,
+    Resource,
+    ResourceBinding,
+    ScopeDimension,
+)
 from .typed_fields import FieldInput, FieldTextArea
 
 #: shown under the YAML view: the shape of one binding (with a tool the Jira type has)
@@ -41,6 +51,23 @@ BINDINGS_HINT = (
 )
 #: the most verdicts the preview lists (the rest are counted)
 PREVIEW_LINES = 40
+#: what ``require_approval`` does, over its fields (their own meanings are the models')
+APPROVAL_HEADING = ("Approval: a call that matches pauses its task until a person "
+                    "approves or rejects it")
+APPROVAL_TOOLS_HINT = ApprovalRule.model_fields["tools"].description or ""
+APPROVAL_SCOPE_HINT = ("scope values, comma-separated: a call with one of them waits "
+                       "(matched as its dimension matches)")
+APPROVAL_TIMEOUT_HINT = ApprovalRule.model_fields["timeout_s"].description or ""
+#: the server's default wait, shown in the empty timeout field
+APPROVAL_TIMEOUT_DEFAULT = ApprovalRule.model_fields["timeout_s"].default
+#: the binding's ``enforce`` modes, as the picker offers them
+ENFORCE_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("enforce: calls it does not allow are denied", "enforce"),
+    ("log_only: shadow mode, they run and are audited", "log_only"),
+)
+ENFORCE_HINT = ResourceBinding.model_fields["enforce"].description or ""
+#: the keys of ``require_approval`` the fields edit (others stay, for the server to name)
+APPROVAL_KEYS = ("tools", "scope", "timeout_s")
 
 
 class BindingsProblem(ValueError):
@@ -93,6 +120,33 @@ class BindableResource:
 
 def split_values(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def seconds_text(value: object) -> str:
+    """A timeout as the field shows it: ``600`` rather than ``600.0``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+class TimeoutProblem(ValueError):
+    """The approval timeout field holds something that is not a number of seconds."""
+
+
+def parse_seconds(text: str) -> float | int | None:
+    """The approval timeout field: None when empty (the server's default), else a number
+    of seconds (the server checks its range); TimeoutProblem says what is wrong."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise TimeoutProblem(
+            f"approval timeout: {text!r} is not a number of seconds (e.g. 600)") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise TimeoutProblem(f"approval timeout: {text!r} is not a number of seconds")
+    return int(value) if value.is_integer() else value
 
 
 def empty_dimension_warning(key: str, tools: list[str]) -> str:
@@ -168,6 +222,8 @@ class BindingEditor(Vertical):
         self._picking = False
         self.yaml_view = False
         self.problem = ""
+        #: fields that hold what cannot go in the value, per resource id: (typed, message)
+        self.field_problems: dict[str, tuple[str, str]] = {}
         try:
             self.value = parse_bindings(text)
         except BindingsProblem as exc:
@@ -190,6 +246,31 @@ class BindingEditor(Vertical):
                                  placeholder="more tools by glob: jira_*, *_files")
                 yield Label("Scope", classes="binding-heading")
                 yield Vertical(id="binding-dimensions")
+                yield Label(APPROVAL_HEADING, id="binding-approval-heading",
+                            classes="binding-heading", markup=False)
+                yield Horizontal(
+                    Label("tools", classes="binding-key"),
+                    FieldInput("", id="binding-approval-tools",
+                               placeholder="globs: jira_delete_*, run_command"),
+                    classes="binding-dimension-row")
+                yield Label(APPROVAL_TOOLS_HINT, classes="field-hint", markup=False)
+                yield Vertical(id="binding-approval-dimensions")
+                yield Label(APPROVAL_SCOPE_HINT, id="binding-approval-scope-hint",
+                            classes="field-hint", markup=False)
+                yield Horizontal(
+                    Label("timeout (s)", classes="binding-key"),
+                    FieldInput("", id="binding-approval-timeout",
+                               placeholder=f"{seconds_text(APPROVAL_TIMEOUT_DEFAULT)} "
+                               "(the default)"),
+                    classes="binding-dimension-row")
+                yield Label(APPROVAL_TIMEOUT_HINT, classes="field-hint", markup=False)
+                yield Label("", id="binding-approval-timeout-error", classes="field-error",
+                            markup=False)
+                yield Label("Enforce, this binding (the bot has its own above)",
+                            classes="binding-heading")
+                yield Select(ENFORCE_OPTIONS, value="enforce", allow_blank=False,
+                             id="binding-enforce", compact=True)
+                yield Label(ENFORCE_HINT, classes="field-hint", markup=False)
                 yield Button("Unbind this resource", id="binding-unbind", compact=True)
         area = FieldTextArea(self._text, id="field-resource_bindings", compact=True,
                              show_line_numbers=False, tab_behavior="focus")
@@ -231,7 +312,10 @@ class BindingEditor(Vertical):
 
     def bindings(self) -> list[dict[str, Any]]:
         """The value to save (the YAML text, whichever view is shown); BindingsProblem if
-        it is not a list of bindings."""
+        it is not a list of bindings, or a field holds what cannot go in it."""
+        for resource_id, (_typed, message) in self.field_problems.items():
+            item = self.catalog.get(resource_id)
+            raise BindingsProblem(f"{item.resource.name if item else resource_id}: {message}")
         return parse_bindings(self.text())
 
     def _changed(self) -> None:
@@ -275,6 +359,10 @@ class BindingEditor(Vertical):
         does not parse, so nothing typed is lost."""
         if self.yaml_view and self.problem:
             self.show_problem(f"fix the YAML first: {self.problem}")
+            return
+        if not self.yaml_view and self.field_problems:
+            message = next(iter(self.field_problems.values()))[1]
+            self.show_problem(f"fix the field first: {message}")
             return
         self.yaml_view = not self.yaml_view
         self.show_view()
@@ -371,9 +459,90 @@ class BindingEditor(Vertical):
         if item is not None and not rows:
             rows.append(Label("the type has no scope dimensions", classes="field-hint"))
         await holder.mount_all(rows)
+        await self._fill_approval(item, binding)
+        enforce = self.query_one("#binding-enforce", Select)
+        with enforce.prevent(Select.Changed):
+            enforce.value = ("log_only" if binding.get("enforce") == "log_only"
+                             else "enforce")
         self.query_one("#binding-unbind").display = bool(binding)
         self.query_one("#binding-resource-fields").display = item is not None
         self.show_summary()
+
+    async def _fill_approval(self, item: BindableResource | None,
+                             binding: dict[str, Any]) -> None:
+        """The ``require_approval`` fields of the binding shown (a timeout typed wrong is
+        shown as typed, with its error)."""
+        rule = binding.get("require_approval")
+        rule = rule if isinstance(rule, dict) else {}
+        self.query_one("#binding-approval-tools", Input).value = ", ".join(
+            str(t) for t in rule.get("tools") or [])
+        waiting = rule.get("scope") if isinstance(rule.get("scope"), dict) else {}
+        holder = self.query_one("#binding-approval-dimensions", Vertical)
+        await holder.remove_children()
+        await holder.mount_all([
+            Horizontal(
+                Label(dim.key, classes="binding-key", markup=False),
+                FieldInput(", ".join(str(v) for v in waiting.get(dim.key) or []),
+                           id=f"binding-approval-dim-{dim.key}",
+                           placeholder="values that wait: PROD, *-release",
+                           classes="binding-approval-dimension"),
+                classes="binding-dimension-row")
+            for dim in (item.dimensions if item else ())])
+        self.query_one("#binding-approval-scope-hint").display = bool(item and item.dimensions)
+        typed, message = self.field_problems.get(self.current or "", (None, ""))
+        self.query_one("#binding-approval-timeout", Input).value = (
+            typed if typed is not None else seconds_text(rule.get("timeout_s")))
+        self.show_timeout_problem(message)
+
+    def show_timeout_problem(self, message: str) -> None:
+        label = self.query_one("#binding-approval-timeout-error", Label)
+        label.update(message)
+        label.set_class(bool(message), "-shown")
+
+    def _approval_of(self, item: BindableResource, before: object) -> dict[str, Any] | None:
+        """The binding's ``require_approval`` as the fields now say (None: nothing waits);
+        a timeout that is not a number keeps the one before and is put in
+        ``field_problems``."""
+        assert self.current is not None
+        old: dict[str, Any] = dict(before) if isinstance(before, dict) else {}
+        # keys the fields do not edit stay, for the server to name (typed in the YAML)
+        rule: dict[str, Any] = {k: v for k, v in old.items() if k not in APPROVAL_KEYS}
+        tools = split_values(self.query_one("#binding-approval-tools", Input).value)
+        if tools or "tools" in old:
+            rule["tools"] = tools
+        old_scope = old.get("scope") if isinstance(old.get("scope"), dict) else {}
+        keys = {d.key for d in item.dimensions}
+        scope: dict[str, Any] = {k: v for k, v in old_scope.items() if k not in keys}
+        for dim in item.dimensions:
+            found = self.query(f"#binding-approval-dim-{dim.key}")
+            if not found:  # still being mounted: keep what it holds
+                if old_scope.get(dim.key):
+                    scope[dim.key] = old_scope[dim.key]
+                continue
+            values = split_values(found.first(Input).value)
+            if values:
+                scope[dim.key] = values
+        if scope or "scope" in old:
+            rule["scope"] = scope
+        typed = self.query_one("#binding-approval-timeout", Input).value
+        try:
+            seconds = parse_seconds(typed)
+        except TimeoutProblem as exc:
+            self.field_problems[self.current] = (typed, str(exc))
+            self.show_timeout_problem(str(exc))
+            if "timeout_s" in old:
+                rule["timeout_s"] = old["timeout_s"]
+        else:
+            self.field_problems.pop(self.current, None)
+            self.show_timeout_problem("")
+            if seconds is not None:
+                # the same number (600 for 600.0) is no edit
+                rule["timeout_s"] = old["timeout_s"] if old.get("timeout_s") == seconds \
+                    else seconds
+        nothing = not rule.get("tools") and not rule.get("scope") and "timeout_s" not in rule
+        if nothing and all(k in APPROVAL_KEYS for k in rule):
+            return None
+        return rule
 
     def _dimension_row(
         self, item: BindableResource, dim: ScopeDimension, values: list[str]
@@ -399,6 +568,7 @@ class BindingEditor(Vertical):
         if self.yaml_view or self._picking or self.current is None:
             return
         item = self.catalog[self.current]
+        problems_before = dict(self.field_problems)
         ticked = [str(v) for v in self.query_one("#binding-tools", SelectionList).selected]
         tools = [n for n in item.tool_names if n in ticked]
         tools += [p for p in split_values(self.query_one("#binding-patterns", Input).value)
@@ -420,8 +590,12 @@ class BindingEditor(Vertical):
                 scope[dim.key] = values
             for warning in self.query(f"#binding-empty-{dim.key}"):
                 warning.display = not values
+        approval = self._approval_of(item, (binding or {}).get("require_approval"))
+        enforce = self.query_one("#binding-enforce", Select).value
         if binding is None:
-            if not tools and not scope:
+            if not tools and not scope and approval is None and enforce != "log_only":
+                if self.field_problems != problems_before:
+                    self.post_message(self.BindingsChanged(self))
                 return  # browsing a resource binds nothing
             binding = {"resource_id": self.current}
             self.value.append(binding)
@@ -430,17 +604,29 @@ class BindingEditor(Vertical):
             binding["allowed_tools"] = tools
         if scope or "scope_constraints" in binding:
             binding["scope_constraints"] = scope
+        if approval is not None or "require_approval" in binding:
+            binding["require_approval"] = approval
+        if enforce == "log_only" or "enforce" in binding:
+            binding["enforce"] = enforce
         self.query_one("#binding-unbind").display = True
         if bindings_yaml(self.value) != self._text:
             self._changed()
+        elif self.field_problems != problems_before:  # the value is (or is again) savable
+            self.post_message(self.BindingsChanged(self))
 
     @on(SelectionList.SelectedChanged, "#binding-tools")
     def _tools_ticked(self, event: SelectionList.SelectedChanged[str]) -> None:
         event.stop()
         self._edited()
 
-    @on(Input.Changed, "#binding-patterns, .binding-dimension")
+    @on(Input.Changed, "#binding-patterns, .binding-dimension, #binding-approval-tools, "
+                       ".binding-approval-dimension, #binding-approval-timeout")
     def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._edited()
+
+    @on(Select.Changed, "#binding-enforce")
+    def _enforce_picked(self, event: Select.Changed) -> None:
         event.stop()
         self._edited()
 
@@ -450,5 +636,6 @@ class BindingEditor(Vertical):
         if self.current is None:
             return
         self.value = [b for b in self.value if b.get("resource_id") != self.current]
+        self.field_problems.pop(self.current, None)
         self._changed()
         await self.pick(self.current)
