@@ -69,8 +69,11 @@ async def open_form(pilot: Pilot, app: MonstrumApp) -> tuple[BotFormScreen, Bind
 
 async def pick(pilot: Pilot, editor: BindingEditor, resource_id: str) -> None:
     editor.query_one("#binding-resource", Select).value = resource_id
-    await wait_until(pilot, lambda: editor.current == resource_id
-                     and bool(editor.query(".binding-dimension-block")))
+    keys = [d.key for d in editor.catalog[resource_id].dimensions]
+    # the rows of this resource's dimensions, not the last one's still being replaced
+    await wait_until(pilot, lambda: editor.current == resource_id and all(
+        editor.query(f"#binding-dim-{k}") and editor.query(f"#binding-approval-dim-{k}")
+        for k in keys))
 
 
 async def preview_settles(pilot: Pilot, editor: BindingEditor, check) -> None:
@@ -223,6 +226,136 @@ async def test_editing_a_bot_shows_its_bindings_in_the_fields(platform, sdk) -> 
             a.tool_name for a in p.data if a.may_call} == {"read_file", "list_files",
                                                            "search_files"})
         await pilot.press("escape")
+
+
+async def reopen(pilot: Pilot, app: MonstrumApp, bot) -> tuple[BotFormScreen, BindingEditor]:
+    app.push_screen(BotFormScreen(bot))
+    await wait_until(pilot, lambda: isinstance(app.screen, BotFormScreen)
+                     and bool(app.screen.query(BindingEditor))
+                     and app.screen.editor.current is not None)
+    form = app.screen
+    assert isinstance(form, BotFormScreen)
+    await wait_until(pilot, lambda: bool(form.editor.query(".binding-approval-dimension")))
+    return form, form.editor
+
+
+async def test_approval_and_shadow_mode_round_trip(platform, sdk) -> None:
+    """Set in the fields -> the YAML shows it -> a YAML edit is in the fields -> saved ->
+    the server has it -> reopened, the fields show it, and saving again changes nothing."""
+    app = make_app(platform)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form, editor = await open_form(pilot, app)
+        form.query_one("#field-name", Input).value = "gated"
+        form.query_one("#field-allowed_operations", Input).value = "issue.read"
+        form.query_one("#field-enforce", Select).value = "log_only"  # the bot's own mode
+        await pick(pilot, editor, "res_jira")
+        editor.query_one("#binding-tools", SelectionList).select("jira_list_issues")
+        editor.query_one("#binding-dim-projects", Input).value = "OPS, WEB-*"
+        # what each field means is said beside it
+        editor.query_one("#binding-approval-heading").scroll_visible(animate=False)
+        await pilot.pause()
+        text = " ".join(screen_text(app).split())
+        assert "Approval: a call that matches pauses its task until a person" in text
+        editor.query_one("#binding-approval-tools", Input).value = "jira_*"
+        editor.query_one("#binding-approval-dim-projects", Input).value = "WEB-*"
+        timeout = editor.query_one("#binding-approval-timeout", Input)
+        timeout.focus()
+        await pilot.press("9", "0")
+        await wait_until(pilot, lambda: "timeout_s: 90" in editor.text())
+        assert "then the call is rejected" in " ".join(screen_text(app).split())
+        editor.query_one("#binding-enforce", Select).value = "log_only"
+        await wait_until(pilot, lambda: "enforce: log_only" in editor.text())
+        await pilot.press("ctrl+t")  # the YAML view: the same value
+        area = editor.query_one("#field-resource_bindings", FieldTextArea)
+        await wait_until(pilot, lambda: area.display)
+        assert editor.bindings() == [{
+            "resource_id": "res_jira", "allowed_tools": ["jira_list_issues"],
+            "scope_constraints": {"projects": ["OPS", "WEB-*"]},
+            "require_approval": {"tools": ["jira_*"], "scope": {"projects": ["WEB-*"]},
+                                 "timeout_s": 90},
+            "enforce": "log_only"}]
+        area.text = area.text.replace("timeout_s: 90", "timeout_s: 45")
+        await pilot.press("ctrl+t")  # back to the fields: the YAML edit is in them
+        await wait_until(pilot, lambda: not area.display and timeout.value == "45")
+        assert editor.query_one("#binding-approval-tools", Input).value == "jira_*"
+        assert editor.query_one("#binding-approval-dim-projects", Input).value == "WEB-*"
+        assert editor.query_one("#binding-enforce", Select).value == "log_only"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, BotsScreen))
+        bot = next(b for b in sdk.bots.list() if b.name == "gated")
+        assert bot.enforce == "log_only"
+        [binding] = bot.resource_bindings
+        assert binding.enforce == "log_only"
+        assert binding.require_approval is not None
+        assert binding.require_approval.model_dump() == {
+            "tools": ["jira_*"], "scope": {"projects": ["WEB-*"]}, "timeout_s": 45.0}
+        form, editor = await reopen(pilot, app, bot)
+        assert form.query_one("#field-enforce", Select).value == "log_only"
+        assert editor.query_one("#binding-approval-tools", Input).value == "jira_*"
+        assert editor.query_one("#binding-approval-dim-projects", Input).value == "WEB-*"
+        assert editor.query_one("#binding-approval-timeout", Input).value == "45"
+        assert editor.query_one("#binding-enforce", Select).value == "log_only"
+        await pilot.pause(0.5)
+        assert form.changes(form.form_data()) == {}  # the refill is not an edit
+        # cleared in the fields, it is gone from the server too
+        editor.query_one("#binding-approval-tools", Input).value = ""
+        editor.query_one("#binding-approval-dim-projects", Input).value = ""
+        editor.query_one("#binding-approval-timeout", Input).value = ""
+        editor.query_one("#binding-enforce", Select).value = "enforce"
+        await wait_until(pilot, lambda: "require_approval: null" in editor.text())
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, BotsScreen))
+    [binding] = sdk.bots.get(bot.id).resource_bindings
+    assert binding.require_approval is None and binding.enforce == "enforce"
+
+
+async def test_a_timeout_that_is_not_a_number_is_named_and_loses_nothing(platform, sdk) -> None:
+    app = make_app(platform)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form, editor = await open_form(pilot, app)
+        form.query_one("#field-name", Input).value = "bad-timeout"
+        form.query_one("#field-allowed_operations", Input).value = "issue.read"
+        await pick(pilot, editor, "res_jira")
+        editor.query_one("#binding-tools", SelectionList).select("jira_list_issues")
+        editor.query_one("#binding-approval-tools", Input).value = "jira_*"
+        await wait_until(pilot, lambda: "jira_*" in editor.text())
+        timeout = editor.query_one("#binding-approval-timeout", Input)
+        timeout.focus()
+        await pilot.press(*"ten")
+        error = editor.query_one("#binding-approval-timeout-error", Label)
+        await wait_until(pilot, lambda: error.display and "not a number" in str(error.content))
+        assert str(error.content) == (
+            "approval timeout: 'ten' is not a number of seconds (e.g. 600)")
+        await wait_until(pilot, lambda: "approval timeout" in str(
+            editor.query_one("#binding-preview", Static).content))
+        await pilot.press("ctrl+s")  # refused here, named under the bindings
+        bindings_error = form.query_one("#error-resource_bindings", Label)
+        await wait_until(pilot, lambda: "Jira prod: approval timeout: 'ten'" in str(
+            bindings_error.content))
+        assert isinstance(app.screen, BotFormScreen)
+        await pilot.press("ctrl+t")  # the YAML view waits too: the field would be lost
+        problem = editor.query_one("#binding-yaml-problem", Label)
+        assert "fix the field first: approval timeout" in str(problem.content)
+        assert not editor.yaml_view
+        # picking another resource and back keeps what was typed
+        await pick(pilot, editor, "res_docs")
+        await pick(pilot, editor, "res_jira")
+        await wait_until(pilot, lambda: timeout.value == "ten" and error.display)
+        assert editor.query_one("#binding-approval-tools", Input).value == "jira_*"
+        # a number out of the server's range: its own 422, under the bindings
+        timeout.value = "0"
+        await wait_until(pilot, lambda: not error.display)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "timeout_s" in str(bindings_error.content))
+        assert isinstance(app.screen, BotFormScreen)
+        timeout.value = "30"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, BotsScreen))
+    bot = next(b for b in sdk.bots.list() if b.name == "bad-timeout")
+    [binding] = bot.resource_bindings
+    assert binding.require_approval is not None
+    assert binding.require_approval.timeout_s == 30.0
+    assert binding.require_approval.tools == ["jira_*"]
 
 
 # --- snapshots ---------------------------------------------------------------------------
