@@ -47,6 +47,8 @@ SCENES: tuple[Scene, ...] = (
     Scene("bots", "bot-form", ("n",)),
     Scene("bots", "help", ("question_mark",)),
     Scene("bots", "bot-edit-bindings", ("e",)),
+    # notes-keeper's approval rule (delete_note waits for a person) in the binding fields
+    Scene("bots", "bot-edit-approval", ("down", "down", "e", *("tab",) * 11)),
     Scene("resources", "tool-browser", ("enter",)),
     Scene("resources", "what-if", ("enter", "w")),
     Scene("resources", "resource-form", ("n",)),

@@ -476,7 +476,8 @@ class BindingEditor(Vertical):
         rule = rule if isinstance(rule, dict) else {}
         self.query_one("#binding-approval-tools", Input).value = ", ".join(
             str(t) for t in rule.get("tools") or [])
-        waiting = rule.get("scope") if isinstance(rule.get("scope"), dict) else {}
+        found_scope = rule.get("scope")
+        waiting: dict[str, Any] = found_scope if isinstance(found_scope, dict) else {}
         holder = self.query_one("#binding-approval-dimensions", Vertical)
         await holder.remove_children()
         await holder.mount_all([
@@ -484,7 +485,7 @@ class BindingEditor(Vertical):
                 Label(dim.key, classes="binding-key", markup=False),
                 FieldInput(", ".join(str(v) for v in waiting.get(dim.key) or []),
                            id=f"binding-approval-dim-{dim.key}",
-                           placeholder="values that wait: PROD, *-release",
+                           placeholder="values whose calls wait, comma-separated",
                            classes="binding-approval-dimension"),
                 classes="binding-dimension-row")
             for dim in (item.dimensions if item else ())])
@@ -510,7 +511,8 @@ class BindingEditor(Vertical):
         tools = split_values(self.query_one("#binding-approval-tools", Input).value)
         if tools or "tools" in old:
             rule["tools"] = tools
-        old_scope = old.get("scope") if isinstance(old.get("scope"), dict) else {}
+        found_scope = old.get("scope")
+        old_scope: dict[str, Any] = found_scope if isinstance(found_scope, dict) else {}
         keys = {d.key for d in item.dimensions}
         scope: dict[str, Any] = {k: v for k, v in old_scope.items() if k not in keys}
         for dim in item.dimensions:
