@@ -459,11 +459,11 @@ class BindingEditor(Vertical):
         if item is not None and not rows:
             rows.append(Label("the type has no scope dimensions", classes="field-hint"))
         await holder.mount_all(rows)
-        await self._fill_approval(item, binding)
         enforce = self.query_one("#binding-enforce", Select)
         with enforce.prevent(Select.Changed):
             enforce.value = ("log_only" if binding.get("enforce") == "log_only"
                              else "enforce")
+        await self._fill_approval(item, binding)
         self.query_one("#binding-unbind").display = bool(binding)
         self.query_one("#binding-resource-fields").display = item is not None
         self.show_summary()
@@ -476,6 +476,11 @@ class BindingEditor(Vertical):
         rule = rule if isinstance(rule, dict) else {}
         self.query_one("#binding-approval-tools", Input).value = ", ".join(
             str(t) for t in rule.get("tools") or [])
+        typed, message = self.field_problems.get(self.current or "", (None, ""))
+        self.query_one("#binding-approval-timeout", Input).value = (
+            typed if typed is not None else seconds_text(rule.get("timeout_s")))
+        self.show_timeout_problem(message)
+        # its rows last: once they are there, every field of this binding is filled
         found_scope = rule.get("scope")
         waiting: dict[str, Any] = found_scope if isinstance(found_scope, dict) else {}
         holder = self.query_one("#binding-approval-dimensions", Vertical)
@@ -490,10 +495,6 @@ class BindingEditor(Vertical):
                 classes="binding-dimension-row")
             for dim in (item.dimensions if item else ())])
         self.query_one("#binding-approval-scope-hint").display = bool(item and item.dimensions)
-        typed, message = self.field_problems.get(self.current or "", (None, ""))
-        self.query_one("#binding-approval-timeout", Input).value = (
-            typed if typed is not None else seconds_text(rule.get("timeout_s")))
-        self.show_timeout_problem(message)
 
     def show_timeout_problem(self, message: str) -> None:
         label = self.query_one("#binding-approval-timeout-error", Label)
