@@ -14,6 +14,7 @@ from .idempotency import IdempotencyRepository
 from .integrations import IntegrationRepository
 from .keys import KeyRepository
 from .migrate import upgrade_schema
+from .policy import PolicyReader
 from .resources import ResourceRepository
 from .tasks import TaskRepository
 
@@ -32,6 +33,7 @@ class Store:
         self.tasks = TaskRepository(self)
         self.idempotency = IdempotencyRepository(self)
         self.approvals = ApprovalRepository(self)
+        self.policy = PolicyReader(self)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
