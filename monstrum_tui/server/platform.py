@@ -73,7 +73,7 @@ class Platform:
         data_dir = prepare_data_dir(Path(settings.data_dir))
         make_sqlite_file_private(settings.db_url)
         with startup_lock(settings.db_url):
-            store = Store(settings.db_url)
+            store = Store(settings.db_url, background_checkpoints=True)
             audit = AuditLog(store.engine, seal_key=audit_key_for(data_dir, store.engine),
                              data_dir=data_dir)
             cipher = CredentialCipher.for_data_dir(data_dir)
