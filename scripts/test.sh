@@ -30,8 +30,9 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/de
 fi
 
 .venv/bin/ruff check .
-# the SDK ships py.typed: its types must hold, for itself and for code written from the guide
-.venv/bin/mypy --strict monstrum_tui/client monstrum tests/guide_scripts
+# type hints everywhere, checked: the whole app (the SDK ships py.typed, so its types must
+# hold for itself and for code written from the guide)
+.venv/bin/mypy --strict monstrum_tui monstrum tests/guide_scripts
 
 # the tests that run a second time with the servers' data in PostgreSQL
 # (the rest is the same on either store: the UI, the client, pure functions)

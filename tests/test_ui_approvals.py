@@ -87,8 +87,9 @@ async def test_approve_and_reject_from_the_approvals_screen(gated) -> None:
         await wait_until(pilot, lambda: not app.pending_approvals, limit=20)
         await pilot.press("f")  # all approvals: both decided ones are listed
         await wait_until(pilot, lambda: _table(app).row_count == 2)
-        text = screen_text(app)
-        assert "approved" in text and "rejected" in text
+        # rows are in the table a frame before they are painted: wait for what a user sees
+        await wait_until(pilot, lambda: "approved" in screen_text(app)
+                         and "rejected" in screen_text(app))
     with monstrum.Client(api_key=srv.admin_key, api_base=srv.url) as c:
         done = [c.tasks.wait(t.id) for t in tasks]
         assert sorted(t.denials for t in done) == [0, 1]

@@ -150,8 +150,10 @@ async def test_launch_form_lists_callable_tools_with_example_lines(server, clien
         form = app.screen
         await wait_until(pilot, lambda: form.query_one("#launch-tools", OptionList)
                          .option_count == 1)
+        # options are in the list a frame before they are painted: wait for what a user sees
+        await wait_until(pilot, lambda: 'call run_command {"command": "echo"}'
+                         in screen_text(app))  # a literal the scope allows
         text = screen_text(app)
-        assert 'call run_command {"command": "echo"}' in text  # a literal the scope allows
         assert "command*, args" in text and "scope commands: echo" in text
         assert "say TEXT" in text and "wait SECONDS" in text  # the scripted model's lines
         # tab to the picker, enter puts the example line in the input

@@ -115,6 +115,7 @@ async def test_the_audit_lookup_takes_twelve_keys(new_server) -> None:
         await wait_until(pilot, lambda: screen.table.window.complete)
         entries = [screen.table.window.entry(r) for r in range(screen.table.window.row_count)]
         assert entries and {e.resource_id for e in entries} == {"res_demo_shell"}
+        await wait_until(pilot, lambda: "command rm is not allowed" in screen_text(app))
         text = screen_text(app)
         # what was denied and why: the reasons whole in the table at 120 columns
         assert "command rm is not allowed for this bot" in text

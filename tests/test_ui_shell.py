@@ -105,7 +105,7 @@ async def test_read_only_key_gets_a_badge_and_no_write_actions(server, client) -
         await wait_until(pilot, lambda: app.connection.usable)
         await wait_until(pilot, lambda: app.screen.query_one(DataTable).row_count > 0)
         assert app.connection.read_only
-        assert "READ-ONLY" in screen_text(app)
+        await wait_until(pilot, lambda: "READ-ONLY" in screen_text(app))
         await pilot.press("n")
         await pilot.pause(0.2)
         assert isinstance(app.screen, BotsScreen)  # create is disabled for this key

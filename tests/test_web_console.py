@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -262,6 +263,41 @@ def test_listening_beyond_loopback_warns(tmp_path: Path, server) -> None:
         assert proc.token  # a generated token is printed for the operator
     finally:
         assert proc.stop() == 0
+
+
+def test_a_session_process_ends_cleanly_when_told_to(server) -> None:
+    """A session as textual-serve runs it (Textual's web driver, the spec in its
+    environment): told to stop once its app is up, it lets go and exits 0, no traceback."""
+    settings = ClientSettings(api_key=server.admin_key, api_base=server.url, profile="default")
+    spec = SessionSpec(ConnectionTarget(settings, "default"))
+    env = {**inherited_env(), **spec.to_env(),
+           "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver"}
+    proc = subprocess.Popen([sys.executable, "-m", "monstrum_tui.ui.web.session"], env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        # the web driver's first line: it is in application mode, its signal handlers set
+        assert proc.stdout.readline() == b"__GANGLION__\n"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err.decode(errors="replace")
+    assert b"Traceback" not in err, err.decode(errors="replace")
+
+
+def test_a_console_that_started_the_local_platform_stops_cleanly(tmp_path: Path) -> None:
+    """The console started the local platform itself: stopping it lets go of the platform
+    (which stops once idle) and exits 0, with no traceback."""
+    proc = WebConsoleProcess(env=isolated_env(tmp_path)).start()
+    try:
+        proc.wait_for_output("sessions use profile")
+    finally:
+        code = proc.stop()
+    assert code == 0, proc.output()
+    assert "Traceback" not in proc.output(), proc.output()
 
 
 async def test_stopping_the_console_ends_its_sessions(tmp_path: Path, server) -> None:

@@ -7,13 +7,16 @@ dashboard; here it is only called, and ids are shown with their names.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..client.errors import NotFoundError
 from ..client.names import pick_named
 
+if TYPE_CHECKING:
+    from ..client import Client
 
-def bot_id(client: Any, ref: str, *, history: bool = False) -> str:
+
+def bot_id(client: Client, ref: str, *, history: bool = False) -> str:
     """The id of the bot ``ref`` names (exactly: an unknown name is an error).
 
     ``history``: looking up the past (audit, tasks), the id of a deleted bot still counts.
@@ -26,7 +29,7 @@ def bot_id(client: Any, ref: str, *, history: bool = False) -> str:
         raise
 
 
-def resource_id(client: Any, ref: str, *, history: bool = False) -> str:
+def resource_id(client: Client, ref: str, *, history: bool = False) -> str:
     """The id of the resource ``ref`` names (exactly); ``history`` as for ``bot_id``."""
     try:
         return client.resources.resolve(ref).id
@@ -36,14 +39,14 @@ def resource_id(client: Any, ref: str, *, history: bool = False) -> str:
         raise
 
 
-def key_id(client: Any, ref: str) -> str:
+def key_id(client: Client, ref: str) -> str:
     """The id of the API key ``ref`` names (its id or its exact name)."""
     if ref.startswith("key_"):
         return ref
     return pick_named(ref, ((k.id, k.name) for k in client.api_keys.list()), kind="API key")
 
 
-def bot_names(client: Any, ids: Iterable[str]) -> dict[str, str]:
+def bot_names(client: Client, ids: Iterable[str]) -> dict[str, str]:
     """Names of these bots; a deleted bot keeps its id as its name."""
     names: dict[str, str] = {}
     for ident in dict.fromkeys(ids):

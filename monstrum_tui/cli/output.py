@@ -6,9 +6,12 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from ..client import AsyncClient, Client
 
 
 class CommandError(Exception):
@@ -57,7 +60,7 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
 _attached: list[Any] = []
 
 
-def make_client(args: argparse.Namespace) -> Any:
+def make_client(args: argparse.Namespace) -> Client:
     """A sync client from the global flags, the environment and the config file; with
     none of them, the data dir's local platform (started if it is not running), as the
     dashboard does."""
@@ -81,7 +84,7 @@ def make_client(args: argparse.Namespace) -> Any:
     return Client(settings=local.client_settings())
 
 
-def make_async_client(args: argparse.Namespace) -> Any:
+def make_async_client(args: argparse.Namespace) -> AsyncClient:
     """The async client for the same flags (for streams that Ctrl-C must end cleanly)."""
     from ..client import AsyncClient
 

@@ -252,11 +252,11 @@ class ToolCatalog:
         if ct.spec.http is None and ct.spec.executor is None:
             return done(False, None, f"no executor: tool {tool_name} of integration "
                         f"{compiled.manifest.name} declares no executor")
-        found = self._executors.for_tool(ct.spec)
-        if found is None:
+        runs_it = self._executors.for_tool(ct.spec)
+        if runs_it is None:
             return done(False, None, f"no executor: tool {tool_name} of integration "
                         f"{compiled.manifest.name} names unknown executor {ct.spec.executor}")
-        executor, action = found
+        executor, action = runs_it
         config = {
             f.field: f.default for f in compiled.manifest.config_schema if f.default is not None
         }

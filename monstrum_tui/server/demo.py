@@ -17,6 +17,7 @@ import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..client.models import FINISHED_TASK_STATUSES, Bot, BotCreate
 from .datadir import SHARED_FOLDERS
@@ -132,7 +133,7 @@ def _seed_demo_resources(platform: Platform) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
             path.write_text(text, encoding="utf-8")
-    specs = [
+    specs: list[tuple[str, str, str, dict[str, Any]]] = [
         ("res_demo_files", "filesystem", "Demo workspace files", {"root": str(folder)}),
         ("res_demo_shell", "shell", "Demo shell (harmless commands)", {
             "allowed_commands": DEMO_SHELL_COMMANDS, "working_dir": str(folder),

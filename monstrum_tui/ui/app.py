@@ -405,7 +405,7 @@ class MonstrumApp(App[int]):
         where = self.embedded.data_dir if self.embedded is not None else "the data dir"
         self._asking_to_quit = True
 
-        def answered(quit_now: bool | None) -> None:
+        def answered(quit_now: object) -> None:  # what the ConfirmScreen dismissed with
             self._asking_to_quit = False
             if quit_now:
                 self.exit()

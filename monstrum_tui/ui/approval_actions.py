@@ -7,6 +7,8 @@ server's.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.screen import Screen
 
 from ..client.errors import ConflictError, MonstrumError, NotFoundError
@@ -15,7 +17,7 @@ from .data_changes import DataChange
 from .screens.approval_decision import ApprovalDecisionScreen
 
 
-def ask_and_decide(screen: Screen[object], approval: Approval, *, approve: bool) -> None:
+def ask_and_decide(screen: Screen[Any], approval: Approval, *, approve: bool) -> None:
     """Push the reason dialog; on confirm, decide in a worker of ``screen``."""
 
     def answered(reason: object) -> None:

@@ -89,5 +89,5 @@ def embedded_settings(platform: EmbeddedPlatform) -> ClientSettings:
 
 def retry_delay(attempt: int, *, first: float = 1.0, cap: float = 30.0) -> float:
     """Seconds before reconnect attempt ``attempt``: capped exponential backoff with jitter."""
-    delay = min(first * 2**attempt, cap)
+    delay: float = min(first * 2**attempt, cap)  # int ** int is Any to the checker
     return delay * (1 - 0.2 * random.random())

@@ -95,7 +95,7 @@ def _kind_of(event: TaskEvent) -> EntryKind:
     if event.type == "tool_call":
         return "call"
     if event.type in ("started", "message", "denied", "approval"):
-        return event.type  # type: ignore[return-value]
+        return event.type
     return "error"
 
 

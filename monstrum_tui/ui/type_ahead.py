@@ -76,8 +76,9 @@ class TypeAheadFields:
     ENTER_SUBMITS: ClassVar[bool] = False
 
     def _typing_in_here(self) -> Widget | None:
-        focused = self.screen.focused
-        if focused is None or (self is not self.screen and self not in focused.ancestors):
+        focused: Widget | None = self.screen.focused
+        here: object = self  # a DOM node when mixed in, which the mixin's own type is not
+        if focused is None or (here is not self.screen and here not in focused.ancestors):
             return None
         return focused
 
@@ -88,7 +89,8 @@ class TypeAheadFields:
             return is_one_line_field(self._typing_in_here())
         return True
 
-    def action_next_field(self) -> None:
+    async def action_next_field(self) -> None:
+        # async, as a form's own tab (which first settles a list of matches) may need to be
         self.screen.focus_next()
 
     def action_previous_field(self) -> None:

@@ -16,7 +16,8 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: `Bearer mst_...`
 
 
 def platform_of(request: Request) -> Platform:
-    return request.app.state.platform
+    platform: Platform = request.app.state.platform  # Starlette's app state is untyped
+    return platform
 
 
 async def get_platform(request: Request) -> Platform:

@@ -6,6 +6,7 @@ values. PATCH merges ``config`` and ``credentials`` one level deep (null removes
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -20,7 +21,7 @@ from ...client.models import (
 )
 from ..auth import Principal
 from ..credentials import SecretKeyError
-from ..governance import OfferedTool, ResourceTool, tool_access, tool_listed
+from ..governance import Offered, OfferedTool, ResourceTool, tool_access, tool_listed
 from ..ids import new_id
 from ..manifests import CompiledManifest
 from ..platform import Platform
@@ -36,7 +37,7 @@ Writer = Annotated[Principal, Depends(require("resources:write"))]
 
 
 def _binding_info(
-    record: BindingRecord, resource_id: str, offered: dict[str, list[OfferedTool]]
+    record: BindingRecord, resource_id: str, offered: Offered
 ) -> ResourceBindingInfo:
     """One bot's binding to the resource, with governance's verdict on each of its tools.
 
@@ -49,7 +50,7 @@ def _binding_info(
     return ResourceBindingInfo(
         bot_id=record.bot_id,
         bot_name=record.bot_name,
-        bot_status=record.bot_status if record.bot_status in ("active", "paused") else "active",
+        bot_status="paused" if record.bot_status == "paused" else "active",
         allowed_operations=record.allowed_operations,
         allowed_tools=[str(p) for p in binding.get("allowed_tools") or []],
         scope_constraints=dict(binding.get("scope_constraints") or {}),
@@ -62,7 +63,7 @@ def to_wire(
     record: ResourceRecord,
     compiled: CompiledManifest | None,
     bindings: list[BindingRecord],
-    offered_by_bot: dict[str, dict[str, list[OfferedTool]]] | None = None,
+    offered_by_bot: Mapping[str, Offered] | None = None,
 ) -> Resource:
     tools = compiled.wire_tools() if compiled else []
     own: dict[str, list[OfferedTool]] = {record.id: [ResourceTool(record.id, t) for t in tools]}

@@ -22,7 +22,8 @@ router = APIRouter(prefix="/v1/server", tags=["meta"])
 
 def server_facts(request: Request) -> ServerFacts:
     """The app's ``ServerFacts`` (made by ``create_app``)."""
-    return request.app.state.server_facts
+    facts: ServerFacts = request.app.state.server_facts  # Starlette's app state is untyped
+    return facts
 
 
 FactsDep = Annotated[ServerFacts, Depends(server_facts)]

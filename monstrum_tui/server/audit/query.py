@@ -15,11 +15,12 @@ on PostgreSQL is an ILIKE that its trigram GIN indexes serve for 3+ characters.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, or_, select, text
+from sqlalchemy import Connection, Row, or_, select, text
 
 from ..store.cursor import BadCursor, decode_cursor, encode_cursor
 from .tables import FTS_TABLE, audit_log
@@ -187,7 +188,7 @@ def _phrase(q: str) -> str:
 
 def list_entries(
     conn: Connection, flt: AuditFilter, limit: int, cursor: str | None, *, fts: bool
-) -> tuple[list[Any], str | None]:
+) -> tuple[Sequence[Row[Any]], str | None]:
     bounds = seq_bounds(conn, flt, cursor)
     if bounds is None:
         return [], None

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, select
 
 from ...client.models import AuditVerification
 from .chain import FORMAT_2, GENESIS, chain_hash, outcome_hash
@@ -129,6 +129,7 @@ def verify_chain(
         ).all()
     }
     checked = 0
+    cp: Row[Any] | None  # the checkpoint started from, then the one at each entry, if any
     if not full and checkpoints:
         cp = checkpoints[max(checkpoints)]
         row = conn.execute(select(audit_log).where(_C.seq == cp.seq)).first()

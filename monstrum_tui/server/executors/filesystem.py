@@ -118,13 +118,13 @@ class _Place:
         if self.call.private.holds(real):
             raise self.call.refuse(f"path '{asked}' is private to the platform")
         rel = _rel(self.root, real)
-        refused = self.call.guard.refusal(PATH_PARAM, rel)
-        if refused is not None:
+        refusal = self.call.guard.refusal(PATH_PARAM, rel)
+        if refusal is not None:
             really = f" really is '{rel}', which" if rel != asked else ""
             raise self.call.refuse(
-                f"path '{asked}'{really} is out of scope: {refused.message}",
-                check="scope", dimension=refused.dimension, param_path=PATH_PARAM,
-                value=rel, allowed_patterns=refused.allowed_patterns,
+                f"path '{asked}'{really} is out of scope: {refusal.message}",
+                check="scope", dimension=refusal.dimension, param_path=PATH_PARAM,
+                value=rel, allowed_patterns=refusal.allowed_patterns,
             )
         return real
 

@@ -81,6 +81,8 @@ async def bounded_stdio(
     write_stream, write_reader = anyio.create_memory_object_stream[SessionMessage](0)
     assert process.stdout is not None and process.stdin is not None
     assert process.stderr is not None
+    # locals, so the narrowing above holds inside the readers and the writer
+    stdout, stdin, stderr = process.stdout, process.stdin, process.stderr
 
     async def read_stdout() -> None:
         buffer = bytearray()
@@ -88,7 +90,7 @@ async def bounded_stdio(
             with contextlib.suppress(anyio.EndOfStream, anyio.ClosedResourceError,
                                      anyio.BrokenResourceError, OSError):
                 while True:
-                    chunk = await process.stdout.receive(65536)
+                    chunk = await stdout.receive(65536)
                     buffer += chunk
                     while (end := buffer.find(b"\n")) >= 0:
                         line = bytes(buffer[:end])
@@ -104,7 +106,7 @@ async def bounded_stdio(
         with contextlib.suppress(anyio.EndOfStream, anyio.ClosedResourceError,
                                  anyio.BrokenResourceError, OSError):
             while True:
-                peer.stderr += await process.stderr.receive(65536)
+                peer.stderr += await stderr.receive(65536)
                 if len(peer.stderr) > STDERR_TAIL_BYTES:
                     del peer.stderr[: len(peer.stderr) - STDERR_TAIL_BYTES]
 
@@ -114,7 +116,7 @@ async def bounded_stdio(
                                      OSError):
                 async for message in write_reader:
                     text = message.message.model_dump_json(by_alias=True, exclude_unset=True)
-                    await process.stdin.send((text + "\n").encode("utf-8"))
+                    await stdin.send((text + "\n").encode("utf-8"))
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(read_stdout)

@@ -14,6 +14,7 @@ import ctypes
 import json
 import os
 import sys
+from typing import Any
 
 _SYS_CREATE, _SYS_ADD_RULE, _SYS_RESTRICT = 444, 445, 446  # x86_64 and aarch64 alike
 _PR_SET_NO_NEW_PRIVS = 38
@@ -54,9 +55,9 @@ def _fail(message: str) -> None:
     os._exit(126)
 
 
-def _confine(spec: dict[str, object]) -> None:
+def _confine(spec: dict[str, Any]) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
-    abi = int(spec.get("abi", 1))  # type: ignore[call-overload]
+    abi = int(spec.get("abi", 1))
     fs, net, scoped = _handled(abi)
     attr = _RulesetAttr(fs, net, scoped)
     size = ctypes.sizeof(ctypes.c_uint64) * (3 if abi >= 6 else 2 if abi >= 4 else 1)
@@ -67,7 +68,7 @@ def _confine(spec: dict[str, object]) -> None:
     read_rights = _EXECUTE | _READ_FILE | _READ_DIR
     write_rights = fs
     for key, rights in (("read", read_rights), ("write", write_rights)):
-        for path in spec.get(key, []):  # type: ignore[union-attr]
+        for path in spec.get(key, []):
             try:
                 fd = os.open(str(path), os.O_PATH | os.O_CLOEXEC)
             except OSError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ...client.models import Bot, ToolAccess
+from ...client.models import Bot, Decision, ToolAccess
 from .decide import Offered, _deny_inactive, refuse_by_name
 
 
@@ -46,6 +46,7 @@ def tool_access(
         for item in offered.get(binding.resource_id, ()):
             tool = item.tool
             call_name = names[(binding.resource_id, tool.name)]
+            denial: Decision | None
             if bot.status != "active":
                 denial = _deny_inactive(bot, tool.name)
             else:

@@ -238,8 +238,8 @@ def _decide(bot: Bot, offered: Offered, tool_name: str, params: Any) -> Decision
         # a dimension the binding leaves out allows nothing
         matcher = matcher_for(dimension.match_mode, tuple(patterns or ()))
         for path in dimension.param_paths:
-            refused, value = matcher.first_refused(values_at(effective, path))
-            if refused:
+            out_of_scope, value = matcher.first_refused(values_at(effective, path))
+            if out_of_scope:
                 return _deny(
                     SCOPE,
                     dimension.error_template.replace("{value}", describe_value(value)),

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 Check = Callable[[Any], bool]
+#: a bound keyword's comparison of a value with the schema's number
+Bound = Callable[[Any, Any], bool]
 
 #: keywords that never change validity (annotations; ``format`` is not asserted)
 _ANNOTATIONS = frozenset(
@@ -77,7 +79,10 @@ def _compile(schema: Any) -> Check:
         if len(preds) == 1:
             checks.append(preds[0])
         else:
-            checks.append(lambda v, preds=preds: any(p(v) for p in preds))
+            def any_kind(v: Any, preds: list[Check] = preds) -> bool:
+                return any(p(v) for p in preds)
+
+            checks.append(any_kind)
 
     props = schema.get("properties", {})
     if not isinstance(props, dict):
@@ -119,19 +124,28 @@ def _compile(schema: Any) -> Check:
                       ("maxLength", lambda v, n: len(v) <= n)):
         if key in schema:
             n = _count(schema[key])
-            checks.append(lambda v, n=n, test=test: not isinstance(v, str) or test(v, n))
+
+            def check_length(v: Any, n: int = n, test: Bound = test) -> bool:
+                return not isinstance(v, str) or test(v, n)
+
+            checks.append(check_length)
     for key, test in (("minItems", lambda v, n: len(v) >= n),
                       ("maxItems", lambda v, n: len(v) <= n)):
         if key in schema:
             n = _count(schema[key])
-            checks.append(lambda v, n=n, test=test: not isinstance(v, list) or test(v, n))
+
+            def check_items(v: Any, n: int = n, test: Bound = test) -> bool:
+                return not isinstance(v, list) or test(v, n)
+
+            checks.append(check_items)
     for key, test in (("minimum", lambda v, n: v >= n), ("maximum", lambda v, n: v <= n)):
         if key in schema:
-            n = _number(schema[key])
-            checks.append(
-                lambda v, n=n, test=test: isinstance(v, bool)
-                or not isinstance(v, (int, float)) or test(v, n)
-            )
+            limit = _number(schema[key])
+
+            def check_number(v: Any, n: float = limit, test: Bound = test) -> bool:
+                return isinstance(v, bool) or not isinstance(v, (int, float)) or test(v, n)
+
+            checks.append(check_number)
 
     if not checks:
         return lambda v: True

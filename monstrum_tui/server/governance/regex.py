@@ -15,7 +15,7 @@ import functools
 import re
 from typing import Any
 
-import re2
+import re2  # type: ignore[import-untyped]  # google-re2 ships neither stubs nor py.typed
 
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False  # a refused pattern is reported to the user, not to stderr

@@ -100,7 +100,8 @@ def _linear(cls: type[Any]) -> type[Any]:
     """``cls`` with every keyword matched in bounded time."""
     found = _linear_classes.get(cls)
     if found is None:
-        found = _linear_classes[cls] = extend(cls, _LINEAR_KEYWORDS)
+        # types-jsonschema leaves extend() unannotated
+        found = _linear_classes[cls] = extend(cls, _LINEAR_KEYWORDS)  # type: ignore[no-untyped-call]
     return found
 
 
@@ -113,7 +114,7 @@ def _compile(schema: dict[str, Any]) -> Validator:
             return found
     base = validator_for(schema, default=Draft202012Validator)
     base.check_schema(schema)
-    validator = _linear(base)(schema)
+    validator: Validator = _linear(base)(schema)
     with _lock:
         _by_content[key] = validator
         while len(_by_content) > _MAX:

@@ -35,7 +35,7 @@ def shipped_manifest_text(name: str) -> str:
 def shipped_manifest_names() -> list[str]:
     folder = resources.files("monstrum_tui") / "integrations"
     if not folder.is_dir():
-        folder = Path(__file__).resolve().parents[3] / "integrations"  # type: ignore[assignment]
+        folder = Path(__file__).resolve().parents[3] / "integrations"
     return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 

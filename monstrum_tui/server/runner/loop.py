@@ -264,7 +264,7 @@ class TaskRunner:
         self.recorder.forget(task_id)  # numbering goes on from what the store holds
         job = asyncio.create_task(self._run(claimed), name=f"task {task_id}")
         self._jobs[task_id] = job
-        job.add_done_callback(lambda _job, tid=task_id: self._done(tid))
+        job.add_done_callback(lambda _job: self._done(task_id))
 
     def _stop_job(self, task_id: str, reason: str) -> None:
         """Stop a job of this process, saying why (a cancel, a hand-off, a loss).

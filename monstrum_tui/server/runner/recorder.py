@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ...client.models import FINISHED_TASK_STATUSES, TaskEvent
+from ...client.models import FINISHED_TASK_STATUSES, EventType, TaskEvent
 from ..store import Store
 from ..store.columns import utcnow
 from .broker import EventBroker
@@ -111,7 +111,7 @@ class EventRecorder:
     async def record(
         self,
         task_id: str,
-        type: str,
+        type: EventType,
         *,
         task_changes: dict[str, Any] | None = None,
         wait: bool | None = None,

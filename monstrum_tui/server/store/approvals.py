@@ -7,6 +7,7 @@ both win, in one process or across several.
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -108,8 +109,8 @@ class ApprovalRepository:
         return done.rowcount == 1
 
     def pending(
-        self, *, task_ids: list[str] | None = None, expired_before: datetime | None = None
-    ) -> list[Approval]:
+        self, *, task_ids: builtins.list[str] | None = None, expired_before: datetime | None = None
+    ) -> builtins.list[Approval]:
         """Pending approvals of these tasks, or those whose time ran out before a moment."""
         query = select(approvals).where(approvals.c.status == PENDING)
         if task_ids is not None:

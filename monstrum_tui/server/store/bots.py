@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
@@ -57,7 +58,7 @@ class BotRepository:
     def create(self, spec: BotCreate) -> Bot:
         now = utcnow()
         bindings = [b.model_dump(mode="json") for b in spec.resource_bindings]
-        row = {
+        row: dict[str, Any] = {
             "id": new_id("bot"),
             "name": spec.name,
             "description": spec.description,
@@ -107,7 +108,7 @@ class BotRepository:
             conn.execute(delete(bot_bindings).where(bot_bindings.c.bot_id == bot_id))
             return conn.execute(delete(bots).where(bots.c.id == bot_id)).rowcount > 0
 
-    def bound_to(self, resource_id: str) -> list[str]:
+    def bound_to(self, resource_id: str) -> builtins.list[str]:
         """Ids of the bots bound to a resource."""
         with self._store.read() as conn:
             rows = conn.execute(

@@ -51,7 +51,7 @@ class ProducedText(TypeDecorator[str]):
     impl = Text
     cache_ok = True
 
-    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
         if isinstance(value, str) and dialect.name == "postgresql" and "\x00" in value:
             return value.replace("\x00", "\ufffd")
         return value

@@ -43,7 +43,7 @@ class KeyRepository:
     def create(self, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
         """Create a key; returns it and its secret, which is not stored."""
         secret = generate_key()
-        row = {
+        row: dict[str, Any] = {
             "id": new_id("key"),
             "name": name,
             "key_hash": hash_key(secret),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -76,7 +77,7 @@ class ResourceRepository:
         credential_fields: list[str],
     ) -> ResourceRecord:
         now = utcnow()
-        row = {
+        row: dict[str, Any] = {
             "id": resource_id,
             "type": type_id,
             "name": name,
@@ -140,7 +141,7 @@ class ResourceRepository:
             row = conn.execute(select(resources).where(resources.c.id == resource_id)).one()
         return record_of_row(row)
 
-    def delete_unbound(self, resource_id: str) -> tuple[bool, list[str]]:
+    def delete_unbound(self, resource_id: str) -> tuple[bool, builtins.list[str]]:
         """Delete a resource no bot is bound to: (deleted, ids of the bots in the way)."""
         with self._store.write() as conn:
             bound = [
@@ -155,7 +156,9 @@ class ResourceRepository:
             deleted = conn.execute(delete(resources).where(resources.c.id == resource_id))
             return deleted.rowcount > 0, []
 
-    def bindings_of(self, resource_ids: list[str]) -> dict[str, list[BindingRecord]]:
+    def bindings_of(
+        self, resource_ids: builtins.list[str]
+    ) -> dict[str, builtins.list[BindingRecord]]:
         """The bots bound to each resource, with their bindings (one query)."""
         if not resource_ids:
             return {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, or_, select, text, update
 
-from ...client.models import FINISHED_TASK_STATUSES, UNFINISHED_TASK_STATUSES, Task, TaskEvent
+from ...client.models import (
+    FINISHED_TASK_STATUSES,
+    UNFINISHED_TASK_STATUSES,
+    EventType,
+    Task,
+    TaskEvent,
+)
 from ..ids import new_id
 from .columns import utcnow
 from .cursor import keyset_page
@@ -17,7 +24,7 @@ from .database import DriverColumns, driver_write, param
 from .schema import task_events, tasks
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection, Dialect
+    from sqlalchemy import ColumnElement, Connection, Dialect
 
     from .store import Store
 
@@ -174,7 +181,7 @@ class TaskRepository:
             )
         return [row_to_task(r) for r in rows], next_cursor
 
-    def unfinished(self) -> list[Task]:
+    def unfinished(self) -> builtins.list[Task]:
         """Tasks still queued or running, oldest first."""
         with self._store.read() as conn:
             rows = conn.execute(
@@ -196,7 +203,7 @@ class TaskRepository:
     def append_event(
         self,
         task_id: str,
-        type: str,
+        type: EventType,
         fields: dict[str, Any],
         *,
         task_changes: dict[str, Any] | None = None,
@@ -218,7 +225,7 @@ class TaskRepository:
 
     def append_events(
         self,
-        rows: list[tuple[TaskEvent, dict[str, Any], dict[str, Any] | None]],
+        rows: builtins.list[tuple[TaskEvent, dict[str, Any], dict[str, Any] | None]],
         *,
         owner: str | None = None,
     ) -> set[str]:
@@ -274,7 +281,7 @@ class TaskRepository:
         if self._is_postgresql():
             conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": NOTIFY_CHANNEL, "p": payload})
 
-    def running_owners(self) -> list[str]:
+    def running_owners(self) -> builtins.list[str]:
         """The owners holding running tasks now (to spot ones whose process died)."""
         with self._store.read() as conn:
             return [r[0] for r in conn.execute(
@@ -290,7 +297,7 @@ class TaskRepository:
         per_bot: int,
         lease_s: float,
         dead_owners: frozenset[str] = frozenset(),
-    ) -> list[Claimed]:
+    ) -> builtins.list[Claimed]:
         """Claim up to ``limit`` tasks for ``owner``: running ones whose lease passed (or
         whose owner is known dead) first, then queued ones, oldest first, never more than
         ``per_bot`` running for one bot across every process.
@@ -331,7 +338,7 @@ class TaskRepository:
                 values: dict[str, Any] = {"owner": owner, "lease_until": until}
                 if taken_over:
                     values["resumes"] = tasks.c.resumes + 1
-                    guard = tasks.c.status.in_(HELD)
+                    guard: ColumnElement[bool] = tasks.c.status.in_(HELD)
                 else:
                     values["status"] = "running"
                     guard = tasks.c.status == "queued"
@@ -345,7 +352,7 @@ class TaskRepository:
                 claimed.append(Claimed(row_to_task(fresh), taken_over, fresh.cancel_requested))
         return claimed
 
-    def renew(self, owner: str, lease_s: float) -> list[Held]:
+    def renew(self, owner: str, lease_s: float) -> builtins.list[Held]:
         """Extend the leases of every running task ``owner`` holds; what it still holds
         (a task taken over meanwhile is not in the list) and any cancel asked of it."""
         until = now_micros() + int(lease_s * 1_000_000)
@@ -357,7 +364,7 @@ class TaskRepository:
                 tasks.c.owner == owner, tasks.c.status.in_(HELD))).all()
         return [Held(r.id, r.cancel_requested) for r in rows]
 
-    def release(self, owner: str, task_ids: list[str]) -> int:
+    def release(self, owner: str, task_ids: builtins.list[str]) -> int:
         """Give tasks back (a server stopping hands them off): another process, or this
         one when it starts again, takes them over at once."""
         if not task_ids:
@@ -396,7 +403,9 @@ class TaskRepository:
             with self._store.write() as conn:
                 self._notify(conn, "q")
 
-    def events_after(self, task_id: str, after: int = 0, limit: int = 1000) -> list[TaskEvent]:
+    def events_after(
+        self, task_id: str, after: int = 0, limit: int = 1000
+    ) -> builtins.list[TaskEvent]:
         """Up to ``limit`` events with ``seq > after``, in order."""
         # seq is a 32-bit INTEGER on PostgreSQL, which refuses a larger bound outright;
         # no task has that many events, so a larger ``after`` means "nothing after"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import ClassVar
 
 from textual import on, work
@@ -13,7 +14,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, ProgressBar, Select
 from textual.worker import Worker, WorkerState
 
-from ...client.errors import APIConnectionError, MonstrumError
+from ...client.errors import APIConnectionError, MonstrumAPIError
+from ...client.models import AuditEntry
 from ..audit_export import FORMATS, ExportPathError, check_export_path, export_entries
 from ..audit_query import AuditQuery
 from ..widgets.typed_fields import FieldInput
@@ -26,7 +28,7 @@ PROGRESS_STEPS = 1000
 class AuditExportScreen(MonstrumModal):
     """Dismisses with the written path, or None."""
 
-    CSS_PATH: ClassVar[list[str | Path]] = ["dialogs.tcss", "audit.tcss"]
+    CSS_PATH: ClassVar[list[str | PurePath]] = ["dialogs.tcss", "audit.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel / close", id="audit_export.cancel"),
     ]
@@ -126,7 +128,7 @@ class AuditExportScreen(MonstrumModal):
         if start is not None:
             bar.update(total=PROGRESS_STEPS, progress=0)
 
-        async def pages():  # type: ignore[no-untyped-def]
+        async def pages() -> AsyncIterator[list[AuditEntry]]:
             async for page in client.audit.list(**params, page_size=EXPORT_PAGE_SIZE).pages():
                 if page.data:
                     yield page.data
@@ -165,7 +167,10 @@ class AuditExportScreen(MonstrumModal):
             error = event.worker.error
             if isinstance(error, APIConnectionError):
                 self.monstrum.connection_problem()
-            message = error.message if isinstance(error, MonstrumError) else str(error)
+            # the server's or the connection's own words; other errors (a configuration
+            # problem) carry no .message, and their text is the message
+            message = (error.message if isinstance(error, (MonstrumAPIError, APIConnectionError))
+                       else str(error))
             status.update("")
             self.show_error(f"export failed: {message}; no file written")
             start.disabled = False

@@ -3,7 +3,7 @@ that undoes one thing before it goes back; write actions that say why a key may 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import events
 from textual.app import ComposeResult
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ..app import MonstrumApp
 
 
-def clear_focused_state(screen: Screen[object]) -> bool:
+def clear_focused_state(screen: Screen[Any]) -> bool:
     """Ask the focused widget and its containers, innermost first, to clear one thing
     (a search, a selection); True once one did."""
     focused = screen.focused

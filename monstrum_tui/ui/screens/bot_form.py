@@ -218,7 +218,7 @@ class BotFormScreen(TypeAheadFields, MonstrumModal):
         client = await self.monstrum.wait_for_client()
         try:
             found = await client.bots.preview_tools(
-                resource_bindings=bindings,
+                resource_bindings=[*bindings],  # as a list of the SDK's element type
                 allowed_operations=parse_operations(
                     self.query_one("#field-allowed_operations", Input).value),
                 status=status if isinstance(status, str) else "active",

@@ -210,7 +210,7 @@ class ListScreen(MonstrumScreen, Generic[T]):
 
     @property
     def filter_query(self) -> Query:
-        return self.filter_line.query
+        return self.filter_line.in_force
 
     @property
     def plural(self) -> str:

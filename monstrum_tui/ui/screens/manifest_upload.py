@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
@@ -110,7 +110,7 @@ def render_refusal(path: str, message: str) -> RenderableType:
 class ManifestUploadScreen(MonstrumModal):
     """Dismisses with the installed ``Integration``, or None when cancelled."""
 
-    CSS_PATH: ClassVar[list[str]] = ["dialogs.tcss", "resources.tcss"]
+    CSS_PATH: ClassVar[list[str | PurePath]] = ["dialogs.tcss", "resources.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+o", "browse", "Browse files", id="upload.browse"),
         Binding("ctrl+s", "upload", "Upload", id="upload.submit"),
@@ -257,7 +257,7 @@ def _is_dir(path: Path) -> bool:
 class DirectoryPickerScreen(MonstrumModal):
     """Pick a manifest file; dismisses with its path as text, or None."""
 
-    CSS_PATH: ClassVar[list[str]] = ["dialogs.tcss", "resources.tcss"]
+    CSS_PATH: ClassVar[list[str | PurePath]] = ["dialogs.tcss", "resources.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("backspace", "parent", "Up a folder", id="picker.parent"),
         Binding("escape", "cancel", "Cancel", id="picker.cancel"),

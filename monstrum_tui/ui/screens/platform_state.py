@@ -8,7 +8,6 @@ the ``monstrum`` command line gets there too (for the local platform: its socket
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import ClassVar
 
@@ -177,7 +176,7 @@ class ServerScreen(MonstrumScreen):
     #: seconds between refreshes while shown; None reads once (snapshot tests)
     REFRESH: ClassVar[float | None] = REFRESH_SECONDS
     #: the clock "ago" is measured with (tests fix it)
-    clock: ClassVar[Callable[[], datetime]] = staticmethod(lambda: datetime.now(timezone.utc))
+    clock: ClassVar[staticmethod[[], datetime]] = staticmethod(lambda: datetime.now(timezone.utc))
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("v", "verify", "Verify chain", id="server.verify"),
         Binding("y", "copy_profile", "Copy CLI profile", id="server.copy_profile", show=False),

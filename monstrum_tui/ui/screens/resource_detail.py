@@ -342,7 +342,7 @@ class ToolBrowserScreen(MonstrumScreen):
 
     @property
     def filter_text(self) -> str:
-        return self.query_one(QueryLine).query.text.lower()
+        return self.query_one(QueryLine).in_force.text.lower()
 
     def visible_tools(self) -> list[Tool]:
         needle = self.filter_text

@@ -8,6 +8,7 @@ input. For a scripted bot the form says what its lines may be (``call``, ``say``
 from __future__ import annotations
 
 import json
+from pathlib import PurePath
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -66,7 +67,7 @@ def parse_metadata(text: str) -> dict[str, Any]:
 class TaskLaunchScreen(TypeAheadFields, MonstrumModal):
     """Run a task on ``bot_id``; dismisses with the created Task, or None."""
 
-    CSS_PATH: ClassVar[list[str]] = ["dialogs.tcss", "tasks.tcss"]
+    CSS_PATH: ClassVar[list[str | PurePath]] = ["dialogs.tcss", "tasks.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "launch", "Run", id="launch.run"),
         Binding("escape", "cancel", "Cancel", id="launch.cancel"),

@@ -11,7 +11,7 @@ moves between table and panes, ``z`` gives the panes the whole screen.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
@@ -150,7 +150,7 @@ class TasksScreen(ListScreen[Task]):
     #: seconds between table refreshes; None loads once (snapshot tests)
     POLL_SECONDS: ClassVar[float | None] = 2.0
     #: the clock ages and durations are measured with (tests fix it)
-    clock: ClassVar[Callable[[], datetime]] = staticmethod(utcnow)
+    clock: ClassVar[staticmethod[[], datetime]] = staticmethod(utcnow)
     WRITE_ACTIONS: ClassVar[dict[str, str]] = {"run_again": "tasks:write",
                                                "cancel_tasks": "tasks:write"}
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -282,8 +282,8 @@ class TasksScreen(ListScreen[Task]):
         """The newest tasks and every active one; with a status or bot filter, those too."""
         query = self.filter_query
         pages = [client.tasks.list(limit=PAGE_SIZE)]
-        for status in sorted(ACTIVE_TASK_STATUSES):
-            pages.append(client.tasks.list(status=status, limit=PAGE_SIZE))
+        for active in sorted(ACTIVE_TASK_STATUSES):
+            pages.append(client.tasks.list(status=active, limit=PAGE_SIZE))
         status = query.get("status")
         bot = self._bot_id_for(query.get("bot"))
         if status or bot:

@@ -116,5 +116,5 @@ def run_console(
     finally:
         sock.close()
         if platform is not None:
-            platform.stop()
+            platform.detach()
     return 0

@@ -75,7 +75,7 @@ def main() -> int:
     try:
         app.run()
     finally:
-        app.stop_embedded()
+        app.detach_embedded()
     return app.return_code or 0
 
 

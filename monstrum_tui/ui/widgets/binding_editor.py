@@ -25,6 +25,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
@@ -362,8 +363,9 @@ class BindingEditor(Vertical):
         holder = self.query_one("#binding-dimensions", Vertical)
         await holder.remove_children()
         scope = binding.get("scope_constraints") or {}
-        rows = []
+        rows: list[Widget] = []
         for dim in item.dimensions if item else ():
+            assert item is not None  # for the checker: only an item has dimensions
             values = scope.get(dim.key) or []
             rows.append(self._dimension_row(item, dim, [str(v) for v in values]))
         if item is not None and not rows:

@@ -541,7 +541,9 @@ class EventLog(ScrollView, can_focus=True):
     def action_follow(self) -> None:
         self.resume_follow()
 
-    def action_toggle(self) -> None:
+    # Textual's DOMNode has a generic action_toggle(attribute_name); this widget's "toggle"
+    # (the binding's action, part of its API) expands an entry instead
+    def action_toggle(self) -> None:  # type: ignore[override]
         entry = self.selected_entry()
         if entry is None:
             return

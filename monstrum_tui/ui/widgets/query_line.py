@@ -86,7 +86,8 @@ class QueryLine(Vertical):
         self.syntax = syntax
         self.live = live
         self.values_of: ValuesOf = values_of or (lambda _key: ())
-        self.query = Query()
+        #: the query in force (not ``query``: that is Textual's DOM query on every widget)
+        self.in_force = Query()
         #: how chips show a term's value (``res`` -> its name), set by the screen
         self.labels: dict[str, str] = {}
         self._suggested: list[Suggestion] = []
@@ -114,7 +115,7 @@ class QueryLine(Vertical):
     def set_query(self, query: Query, labels: dict[str, str] | None = None, *,
                   announce: bool = False) -> None:
         """Show ``query`` as the one in force (e.g. set by a form or another screen)."""
-        self.query = query
+        self.in_force = query
         self.labels = dict(labels or {})
         if self.is_open:
             with self.input.prevent(Input.Changed):
@@ -125,7 +126,7 @@ class QueryLine(Vertical):
 
     def clear_state(self) -> bool:
         """``esc`` on the list: drop the query in force (True if there was one)."""
-        if self.query.is_empty:
+        if self.in_force.is_empty:
             return False
         self.set_query(Query(), announce=True)
         return True
@@ -135,7 +136,7 @@ class QueryLine(Vertical):
     def open(self, text: str | None = None) -> None:
         """Show the text line with the query in force (or ``text``) and focus it."""
         with self.input.prevent(Input.Changed):
-            self.input.value = self.query.to_text() if text is None else text
+            self.input.value = self.in_force.to_text() if text is None else text
         self.input.cursor_position = len(self.input.value)
         self.add_class("-open")
         self._problem("")
@@ -192,17 +193,17 @@ class QueryLine(Vertical):
         except QueryProblem as problem:
             self._problem(str(problem))
             return
-        changed = query != self.query
-        self.query = query
+        changed = query != self.in_force
+        self.in_force = query
         self.close()
         if changed or not self.live:
             self.post_message(self.Changed(self, query))
 
     def cancel(self) -> None:
         """Esc in the line: a live line is cleared; otherwise the query in force stays."""
-        if self.live and not self.query.is_empty:
-            self.query = Query()
-            self.post_message(self.Changed(self, self.query))
+        if self.live and not self.in_force.is_empty:
+            self.in_force = Query()
+            self.post_message(self.Changed(self, self.in_force))
         self.close()
 
     # --- typing ------------------------------------------------------------------
@@ -222,8 +223,8 @@ class QueryLine(Vertical):
             self._problem(str(problem))
             return
         self._problem("")
-        if self.live and query != self.query:
-            self.query = query
+        if self.live and query != self.in_force:
+            self.in_force = query
             self.post_message(self.Changed(self, query))
 
     @on(Input.Submitted, ".query-input")
@@ -277,17 +278,17 @@ class QueryLine(Vertical):
         chip = self.get_component_rich_style("query-line--chip", partial=True)
         key_style = self.get_component_rich_style("query-line--key", partial=True)
         out = Text(no_wrap=True, overflow="ellipsis")
-        for key, value in self.query.terms.items():
+        for key, value in self.in_force.terms.items():
             out.append(f" {key}:", style=chip + key_style)
             out.append(f"{self.labels.get(key, value)} ", style=chip)
             out.append(" ")
-        if self.query.words:
+        if self.in_force.words:
             out.append(" text:", style=chip + key_style)
-            out.append(f"{self.query.text} ", style=chip)
+            out.append(f"{self.in_force.text} ", style=chip)
         return out
 
     def _show(self) -> None:
         chips = self.query_one(".query-chips", Label)
-        shown = not self.is_open and not self.query.is_empty
+        shown = not self.is_open and not self.in_force.is_empty
         chips.update(self.chips() if shown else "")
         self.set_class(shown, "-chips")

@@ -42,7 +42,10 @@ class InOrderKeys:
                                                          "shift+tab"})
 
     async def _on_key(self, event: events.Key) -> None:
-        action = own_key_actions(type(self)).get(event.key)
+        # as a plain type: mypy would check type[InOrderKeys] against the cache's Hashable
+        # with the instances' __hash__, not the class's
+        klass: type = type(self)
+        action = own_key_actions(klass).get(event.key)
         if action is not None and event.key not in self.BUBBLING_KEYS:
             event.stop()
             event.prevent_default()
