@@ -8,6 +8,7 @@ this read is on the path of every call.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -20,6 +21,8 @@ from .schema import bots, integrations, resources
 
 if TYPE_CHECKING:
     from .store import Store
+
+log = logging.getLogger("monstrum.store")
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,13 @@ class PolicyReader:
                 sql = (self._select_resources
                        + "(" + ", ".join(param(self._dialect, n) for n in names) + ")")
                 for raw in cur.all(sql, dict(zip(names, ids, strict=True))):
-                    values = self._resource.row(raw[:-1])
-                    record = record_of_row(SimpleNamespace(
-                        **dict(zip(self._resource.names, values, strict=True))))
+                    try:
+                        values = self._resource.row(raw[:-1])
+                        record = record_of_row(SimpleNamespace(
+                            **dict(zip(self._resource.names, values, strict=True))))
+                    except Exception as exc:  # fail closed: a row that cannot be read is
+                        # not offered, so calls to it are denied (and audited as such)
+                        log.warning("resource %s cannot be read: %s", raw[0], exc)
+                        continue
                     found[record.id] = BoundResource(record, raw[-1])
         return BotPolicy(bot, found)
