@@ -1,4 +1,5 @@
-"""Engine creation, with the SQLite settings a concurrent server needs."""
+"""Engine creation, with the SQLite settings a concurrent server needs, and the driver
+cursor the hot paths run their statements on."""
 
 from __future__ import annotations
 
@@ -171,8 +172,9 @@ class DriverCursor:
     for the statement itself; these run straight on the driver instead, through the same
     engine and pool (its connect-time pragmas, its pre-ping on PostgreSQL). Statements
     are written with named placeholders (``param(name)``) so one text serves both
-    drivers; values must already be what the column stores (no type processing).
-    PostgreSQL's refusal of NUL characters holds here too.
+    drivers; values go in and come out as the driver has them (``DriverColumns``
+    converts them by the tables' types). PostgreSQL's refusal of NUL characters holds
+    here too.
     """
 
     def __init__(self, cursor: Any, dialect: str) -> None:
