@@ -31,9 +31,9 @@ class Store:
             WalCheckpointer(self.engine)
             if background_checkpoints and self.engine.dialect.name == "sqlite" else None
         )
-        if self._checkpointer is not None:
-            self._checkpointer.start()
         upgrade_schema(self.engine)
+        if self._checkpointer is not None:  # once the schema (and WAL mode) is in place
+            self._checkpointer.start()
         self.keys = KeyRepository(self)
         self.bots = BotRepository(self)
         self.integrations = IntegrationRepository(self)
