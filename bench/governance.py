@@ -13,6 +13,10 @@
    connection, as the reference the ratio is taken against. Also the process's CPU
    time per call over the whole task (all threads): on a shared machine it moves far
    less with the load than the latency does.
+3. Where an allowed call's time goes: p50 of its stages (the thread hop that reads the
+   policy, decides and writes the entry; the executor; the outcome's hop), and the SQL
+   statements and commits per call over the whole task (every thread's, the runner's
+   own included), counted by SQLite's trace callback.
 
 Prints tables, then one JSON line.
 """
@@ -143,11 +147,25 @@ async def _task_calls(calls: int) -> dict[str, Any]:
     import asyncio
     import tempfile
 
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
     from monstrum_tui.client.models import BotCreate
     from monstrum_tui.server.platform import Platform
     from monstrum_tui.server.resource_values import with_defaults
     from monstrum_tui.server.settings import ServerSettings
 
+    statements: dict[str, int] = {"all": 0, "commits": 0}
+
+    def traced(sql: str) -> None:
+        statements["all"] += 1
+        if sql.lstrip().upper().startswith("COMMIT"):
+            statements["commits"] += 1
+
+    def trace_connection(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.set_trace_callback(traced)
+
+    event.listen(Engine, "connect", trace_connection)
     folder = Path(tempfile.mkdtemp(prefix="monstrum-bench-"))
     root = folder / "files"
     root.mkdir()
@@ -175,12 +193,41 @@ async def _task_calls(calls: int) -> dict[str, Any]:
             timings.append((time.perf_counter() - t0) * 1000)
 
     platform.calls.call = timed_call  # type: ignore[method-assign]
+    stages: dict[str, list[float]] = {}
+
+    def timed_stage(label: str, real: Any) -> Any:
+        if asyncio.iscoroutinefunction(real):
+            async def stage_async(*args: Any, **kwargs: Any) -> Any:
+                t0 = time.perf_counter()
+                try:
+                    return await real(*args, **kwargs)
+                finally:
+                    stages.setdefault(label, []).append((time.perf_counter() - t0) * 1000)
+            return stage_async
+
+        def stage(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                stages.setdefault(label, []).append((time.perf_counter() - t0) * 1000)
+        return stage
+
+    governed = platform.calls
+    governed._decide_and_write = timed_stage(  # type: ignore[method-assign]
+        "policy, decide, entry: work in the thread", governed._decide_and_write)
+    platform.catalog.execute = timed_stage(  # type: ignore[method-assign]
+        "executor (catalog.execute, its hop included)", platform.catalog.execute)
+    governed._complete = timed_stage(  # type: ignore[method-assign]
+        "outcome (its hop included)", governed._complete)
     await platform.start()
     out: dict[str, Any] = {}
     try:
         for case, line in (("allowed", 'call read_file {"path": "README.md"}'),
                            ("denied", 'call read_file {"path": "secret/key.txt"}')):
             timings.clear()
+            stages.clear()
+            statements.update(all=0, commits=0)
             cpu0, wall0 = time.process_time(), time.perf_counter()
             task = await platform.runner.submit(bot.id, "\n".join([line] * calls), {})
             while True:
@@ -197,11 +244,16 @@ async def _task_calls(calls: int) -> dict[str, Any]:
             out[case] = {"calls": len(timings), "p50_ms": round(_pct(steady, 0.5), 3),
                          "p99_ms": round(_pct(steady, 0.99), 3),
                          "cpu_ms_per_call": round(cpu * 1000 / len(timings), 3),
-                         "wall_ms_per_call": round(wall * 1000 / len(timings), 3)}
+                         "wall_ms_per_call": round(wall * 1000 / len(timings), 3),
+                         "statements_per_call": round(statements["all"] / len(timings), 1),
+                         "commits_per_call": round(statements["commits"] / len(timings), 2),
+                         "stages_p50_ms": {k: round(_pct(v[min(20, len(v) // 10):], 0.5), 3)
+                                           for k, v in stages.items()}}
         out["reference_sqlite_insert_commit_ms"] = round(bare_sqlite_insert_ms(folder), 3)
     finally:
         await platform.stop()
         platform.close()
+        event.remove(Engine, "connect", trace_connection)
     return out
 
 
@@ -219,6 +271,15 @@ def full_calls(calls: int) -> dict[str, Any]:
         print(f"{case:12} {f['p50_ms']:>8} {f['p99_ms']:>8} {f['cpu_ms_per_call']:>12} "
               f"{f['p50_ratio_to_reference']:>26}")
     print(f"{'reference':12} {ref:>8}   (bare sqlite3 INSERT + COMMIT, same process)")
+    print(f"\n{'where the time goes (p50 ms)':48} {'allowed':>8} {'denied':>8}")
+    labels = dict.fromkeys([*figures["allowed"]["stages_p50_ms"],
+                            *figures["denied"]["stages_p50_ms"]])
+    for label in labels:
+        row = [figures[c]["stages_p50_ms"].get(label) for c in ("allowed", "denied")]
+        print(f"{label:48} " + " ".join(f"{'-' if v is None else v:>8}" for v in row))
+    for key in ("statements_per_call", "commits_per_call"):
+        print(f"{key.replace('_', ' '):48} {figures['allowed'][key]:>8} "
+              f"{figures['denied'][key]:>8}")
     return figures
 
 

@@ -84,3 +84,36 @@ def test_entry_is_pending_while_the_call_runs_and_a_binding_change_applies_to_th
     assert entries["c"]["status"] == "denied"
     assert [parse_qs(r.query)["n"][0] for r in upstream.requests] == ["a", "b"]
     assert entries["c"]["decision"]["allowed"] is False
+
+
+def test_a_resource_row_that_cannot_be_read_is_not_offered_and_its_call_is_a_denial(
+    server: ServerProcess,
+) -> None:
+    """The policy is read straight off the database for every call: a resource whose
+    stored config is not JSON (edited in the database) fails closed, as a denial on the
+    audit log, and the task goes on."""
+    import sqlite3
+
+    from tests.databases import on_postgresql
+
+    if on_postgresql():
+        pytest.skip("edits the SQLite file under the server")
+    admin = Api(server, server.admin_key)
+    upstream = HostileUpstream(echo_json)
+    try:
+        assert admin.request("POST", "/v1/integrations", content=MANIFEST).status_code == 201
+        res = admin.ok("POST", "/v1/resources", json={
+            "type": "ordered", "name": "ordered", "config": {"api_base": upstream.url}})
+        bot = admin.ok("POST", "/v1/bots", json={
+            "name": "unreadable", "model": "scripted", "allowed_operations": ["*"],
+            "resource_bindings": [{"resource_id": res["id"], "allowed_tools": ["ping"]}],
+        })
+        with sqlite3.connect(server.data_dir / "monstrum.db") as db:
+            db.execute("UPDATE resources SET config = '{not json' WHERE id = ?", (res["id"],))
+        task, _ = admin.run(bot["id"], [call_line("ping", {"n": "x"}), "say done"])
+    finally:
+        upstream.close()
+    assert task["status"] == "completed", task
+    [entry] = admin.audit(task_id=task["id"])
+    assert entry["status"] == "denied" and entry["decision"]["allowed"] is False, entry
+    assert upstream.requests == []

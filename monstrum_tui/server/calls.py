@@ -158,10 +158,8 @@ class ToolCalls:
         self._approvals = approvals
 
     def _policy(self, bot_id: str) -> tuple[Bot | None, dict[str, list[ResolvedTool]]]:
-        bot = self._store.bots.get(bot_id)
-        if bot is None:
-            return None, {}
-        return bot, self._catalog.offered(b.resource_id for b in bot.resource_bindings)
+        bot, offered, _ = self._catalog.policy(bot_id)
+        return bot, offered
 
     async def policy(self, bot_id: str) -> tuple[Bot | None, dict[str, list[ResolvedTool]]]:
         """The bot as stored now and the tools of its resources (one thread hop)."""
@@ -179,7 +177,7 @@ class ToolCalls:
         denial whole, an allowed call ``pending``); raises ``AuditUnavailable`` when the
         entry cannot be written, and then nothing runs. An allowed call's resource is
         looked up here too, for an executor that starts right after."""
-        bot, offered = self._policy(bot_id)
+        bot, offered, lookups = self._catalog.policy(bot_id)
         if bot is None:
             decision = Decision(allowed=False, check="bot_active", message="the bot was deleted",
                                 tool_name=name)
@@ -226,11 +224,8 @@ class ToolCalls:
             raise AuditUnavailable(
                 f"the call was not run: the audit log cannot record it: {exc}"
             ) from None
-        found = None
-        if need is None:
-            # after the entry: a lookup that fails makes the call's error, recorded as such
-            with contextlib.suppress(Exception):
-                found = self._catalog.lookup(resource_id)
+        # the resource as read with the policy (the executor reports one that is gone)
+        found = lookups.get(resource_id) if need is None else None
         return _Plan(decision, tool_name, pending=pending, guard=guard, need=need,
                      shadowed=shadowed, found=found)
 

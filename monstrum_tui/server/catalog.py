@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..client.models import Decision, Tool
+from ..client.models import Bot, Decision, Tool
 from .credentials import CredentialCipher, SecretKeyError
 from .executors.call import ExecutorCall, ToolFailure, ToolRefused
 from .executors.confinement import PrivateZone
@@ -111,6 +111,40 @@ class ToolCatalog:
         if found is None:
             return []
         type_id, compiled = found
+        return self._resolved_tools(resource_id, type_id, compiled)
+
+    def policy(
+        self, bot_id: str
+    ) -> tuple[Bot | None, dict[str, list[ResolvedTool]], dict[str, ResourceLookup]]:
+        """The bot as stored now, the tools of each resource it is bound to (as
+        ``offered``), and each one's ``lookup``: all from one read of the store."""
+        read = self._store.policy.read(bot_id)
+        if read is None:
+            return None, {}, {}
+        offered: dict[str, list[ResolvedTool]] = {}
+        found: dict[str, ResourceLookup] = {}
+        for binding in read.bot.resource_bindings:
+            resource_id = binding.resource_id
+            if resource_id in offered:
+                continue
+            bound = read.resources.get(resource_id)
+            record, compiled = (bound.record if bound else None), None
+            if bound is not None and bound.digest is not None:
+                try:
+                    compiled = self._store.integrations.compiled(bound.record.type,
+                                                                 bound.digest)
+                except Exception as exc:  # fail closed: what cannot be read is not offered
+                    log.warning("no tools for %s: %s", resource_id, exc)
+            offered[resource_id] = (
+                self._resolved_tools(resource_id, record.type, compiled)
+                if record is not None and compiled is not None else []
+            )
+            found[resource_id] = (record, compiled)
+        return read.bot, offered, found
+
+    def _resolved_tools(
+        self, resource_id: str, type_id: str, compiled: CompiledManifest
+    ) -> list[ResolvedTool]:
         key = (resource_id, type_id, compiled.digest)
         with self._lock:
             hit = self._resolved.get(key)

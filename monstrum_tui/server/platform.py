@@ -73,9 +73,13 @@ class Platform:
         data_dir = prepare_data_dir(Path(settings.data_dir))
         make_sqlite_file_private(settings.db_url)
         with startup_lock(settings.db_url):
-            store = Store(settings.db_url)
-            audit = AuditLog(store.engine, seal_key=audit_key_for(data_dir, store.engine),
-                             data_dir=data_dir)
+            store = Store(settings.db_url, background_checkpoints=True)
+            try:
+                audit = AuditLog(store.engine, seal_key=audit_key_for(data_dir, store.engine),
+                                 data_dir=data_dir)
+            except BaseException:  # a missing audit key, a broken chain: nothing left open
+                store.close()
+                raise
             cipher = CredentialCipher.for_data_dir(data_dir)
             executors = ExecutorRegistry.default()
             catalog = ToolCatalog(store, cipher, executors, private_zone(data_dir))

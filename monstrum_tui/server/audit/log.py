@@ -25,15 +25,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 
 from ...client.models import AUDIT_STATUSES, AuditEntry, AuditVerification
 from ..ids import ordered_id
 from ..redaction import wire_safe
-from ..store.columns import utcnow
-from ..store.database import READ_ONLY, make_engine, write_transaction
+from ..store.columns import to_micros, utcnow
+from ..store.database import (
+    READ_ONLY,
+    DriverCursor,
+    driver_read,
+    driver_write,
+    make_engine,
+    param,
+    write_transaction,
+)
 from ..store.migrate import upgrade_schema
 from .chain import FORMAT_2, GENESIS, canonical_json, chain_hash, outcome_hash
 from .query import AuditFilter, list_entries
@@ -235,32 +243,60 @@ def audit_key_for(data_dir: Path | None, engine: Engine) -> bytes | None:
     return create_audit_key(data_dir)
 
 
+class _Head(NamedTuple):
+    """The chain's head row and, read in the same statement, the newest entry."""
+
+    seq: int
+    entry_id: str
+    ts: int
+    hash: str
+    mac: str | None
+    last_seq: int | None
+    last_hash: str | None
+
+
 class _AppendSql:
     """The statements every append and outcome runs, as driver SQL made once per
-    dialect: through ``exec_driver_sql`` they skip SQLAlchemy's per-statement
-    construction, coercion and cache-key work, most of an append's time (the table
-    definitions in tables.py stay the one home of the schema)."""
+    dialect, run on the DBAPI cursor (``DriverCursor``): SQLAlchemy's per-statement work
+    was most of an append's time (the table definitions in tables.py stay the one home
+    of the schema)."""
 
-    def __init__(self, sqlite: bool) -> None:
+    def __init__(self, dialect: str) -> None:
         def ph(name: str) -> str:
-            return f":{name}" if sqlite else f"%({name})s"
+            return param(dialect, name)
 
+        log_t, head_t = audit_log.name, audit_head.name
         cols = [c.name for c in audit_log.columns]
-        self.insert_entry = (f"INSERT INTO {audit_log.name} ({', '.join(cols)}) "
+        self.insert_entry = (f"INSERT INTO {log_t} ({', '.join(cols)}) "
                              f"VALUES ({', '.join(ph(c) for c in cols)})")
+        # the head and the newest entry in one statement: an append checks they agree
+        self.select_head = (
+            f"SELECT h.seq, h.entry_id, h.ts, h.hash, h.mac, l.seq, l.hash FROM {head_t} h "
+            f"LEFT JOIN {log_t} l ON l.seq = (SELECT MAX(seq) FROM {log_t}) WHERE h.key = 1"
+        )
         head_cols = [c.name for c in audit_head.columns]
-        self.select_head = (f"SELECT {', '.join(head_cols)} FROM {audit_head.name} "
-                            "WHERE key = 1")
-        self.update_head = (f"UPDATE {audit_head.name} SET "
+        self.insert_head = (f"INSERT INTO {head_t} ({', '.join(head_cols)}) "
+                            f"VALUES ({', '.join(ph(c) for c in head_cols)})")
+        self.update_head = (f"UPDATE {head_t} SET "
                             + ", ".join(f"{c} = {ph(c)}" for c in head_cols if c != "key")
                             + " WHERE key = 1")
-        self.newest_entry = (f"SELECT seq, hash FROM {audit_log.name} "
-                             "ORDER BY seq DESC LIMIT 1")
+        self.newest_entry = f"SELECT seq, hash, ts FROM {log_t} ORDER BY seq DESC LIMIT 1"
+        self.newest_anchor = (f"SELECT seq, hash FROM {audit_anchors.name} "
+                              "ORDER BY seq DESC LIMIT 1")
+        cp_cols = [c.name for c in audit_checkpoints.columns]
+        self.insert_checkpoint = (f"INSERT INTO {audit_checkpoints.name} ({', '.join(cp_cols)}) "
+                                  f"VALUES ({', '.join(ph(c) for c in cp_cols)})")
         outcome = ["status", "reason", "duration_ms", "result_size", "outcome_hash",
                    "outcome_mac"]
-        self.complete = (f"UPDATE {audit_log.name} SET "
+        self.complete = (f"UPDATE {log_t} SET "
                          + ", ".join(f"{c} = {ph(c)}" for c in outcome)
                          + f" WHERE seq = {ph('seq')} AND status = {ph('pending')}")
+        # SQLite only: the full-text index of params and reason (audit_fts)
+        self.fts_insert = (f"INSERT INTO {FTS_TABLE}(rowid, params, reason) "
+                           "VALUES (:seq, :params, :reason)")
+        self.fts_delete = (f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, params, reason) "
+                           "VALUES ('delete', :seq, :params, :reason)")
+        self.advisory_lock = f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})"
 
 
 class AuditLog:
@@ -283,7 +319,7 @@ class AuditLog:
         self.engine = engine
         self.checkpoint_every = checkpoint_every
         self.is_sqlite = engine.dialect.name == "sqlite"
-        self._sql = _AppendSql(self.is_sqlite)
+        self._sql = _AppendSql(engine.dialect.name)
         self.sealer = Sealer(seal_key) if seal_key else None
         self.witness = WitnessFile.in_data_dir(data_dir, self.sealer)
         self._lock = threading.Lock()
@@ -369,6 +405,16 @@ class AuditLog:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
             yield conn
 
+    @contextmanager
+    def _append_transaction(self) -> Iterator[DriverCursor]:
+        """The write transaction of appends and outcomes, on the driver (``_AppendSql``):
+        the process-wide lock, then ``BEGIN IMMEDIATE`` on SQLite or the advisory lock on
+        PostgreSQL; committed before the block's caller goes on."""
+        with self._lock, driver_write(self.engine) as cur:
+            if not self.is_sqlite:
+                cur.execute(self._sql.advisory_lock)
+            yield cur
+
     # --- the head: checked before every append -----------------------------------
 
     def _witnessed(self) -> HeadWitness | None:
@@ -379,14 +425,14 @@ class AuditLog:
         except ValueError as exc:
             raise AuditChainBroken(str(exc)) from None
 
-    def _head_problem(self, conn: Connection, head: Any) -> str | None:
+    def _head_problem(self, cur: DriverCursor, head: _Head | None) -> str | None:
         """Why the chain must not be extended from ``head`` (None when it may)."""
         witness = self._witnessed()
         if witness is not None and not witness.holds(self.sealer):
             return ("the head witness (audit.witness) does not carry the audit key's seal: it "
                     "was edited, or audit.key was replaced")
         if head is None:
-            if witness is not None and witness.seq > self._tail_after_prunes(conn)[0]:
+            if witness is not None and witness.seq > self._tail_after_prunes(cur)[0]:
                 return (f"the audit log was emptied or truncated: its witness names entry "
                         f"{witness.entry_id} at position {witness.seq}, which the database "
                         "no longer has")
@@ -396,13 +442,10 @@ class AuditLog:
         ):
             return ("the seal of the chain's head does not match: the chain was rewritten "
                     "without the audit key, or audit.key was replaced")
-        last = conn.exec_driver_sql(self._sql.newest_entry).first()
-        if last is None:  # pruned to empty: the newest anchor is the head's entry
-            last = conn.execute(
-                select(audit_anchors.c.seq, audit_anchors.c.hash)
-                .order_by(audit_anchors.c.seq.desc()).limit(1)
-            ).first()
-        if last is None or (last.seq, last.hash) != (head.seq, head.hash):
+        last: tuple[Any, ...] | None = (head.last_seq, head.last_hash)
+        if head.last_seq is None:  # pruned to empty: the newest anchor is the head's entry
+            last = cur.one(self._sql.newest_anchor)
+        if last is None or (last[0], last[1]) != (head.seq, head.hash):
             return (f"the newest entry does not match the chain's head {head.entry_id} "
                     f"(position {head.seq}): entries were removed, added or rewritten at the end")
         if witness is not None and (
@@ -416,9 +459,8 @@ class AuditLog:
     def health(self) -> AuditHealth:
         """Whether appending would go ahead now (read-only; for the API and dashboard)."""
         try:
-            with self._read() as conn:
-                head = conn.execute(select(audit_head).where(audit_head.c.key == 1)).first()
-                problem = self._head_problem(conn, head)
+            with driver_read(self.engine) as cur:
+                problem = self._head_problem(cur, self._head(cur))
         except AuditChainBroken as exc:
             problem = str(exc)
         return AuditHealth(ok=problem is None, problem=problem)
@@ -447,8 +489,8 @@ class AuditLog:
             "decision": decision,
         })
         outcome = _prepare_outcome(status, reason, duration_ms, result_size)
-        with self._lock, self._write() as conn:
-            rows = self._append(conn, [(intent, outcome, None)])
+        with self._append_transaction() as cur:
+            rows = self._append(cur, [(intent, outcome, None)])
         self._witness(rows)
         return row_to_entry(rows[0])
 
@@ -470,8 +512,8 @@ class AuditLog:
             "tool_name": tool_name, "operation": operation, "params": params,
             "decision": decision,
         })
-        with self._lock, self._write() as conn:
-            rows = self._append(conn, [(intent, None, None)])
+        with self._append_transaction() as cur:
+            rows = self._append(cur, [(intent, None, None)])
         self._witness(rows)
         row = rows[0]
         return PendingEntry(seq=row["seq"], id=row["id"], hash=row["hash"],
@@ -488,29 +530,24 @@ class AuditLog:
     ) -> None:
         """Record the outcome of a call appended by ``begin`` (once: a second is refused)."""
         outcome = _prepare_outcome(status, reason, duration_ms, result_size)
-        with self._lock, self._write() as conn:
-            self._complete(conn, entry.seq, entry.id, entry.hash, entry.params, outcome)
+        with self._append_transaction() as cur:
+            self._complete(cur, entry.seq, entry.id, entry.hash, entry.params, outcome)
 
     def _complete(
-        self, conn: Connection, seq: int, entry_id: str, entry_hash: str, params: str,
+        self, cur: DriverCursor, seq: int, entry_id: str, entry_hash: str, params: str,
         outcome: dict[str, Any],
     ) -> None:
         bound = outcome_hash(entry_hash, outcome)
-        done = conn.exec_driver_sql(self._sql.complete, dict(
+        cur.execute(self._sql.complete, dict(
             outcome, outcome_hash=bound, outcome_mac=self._seal(OUTCOME, seq, entry_id, bound),
             seq=seq, pending=PENDING,
         ))
-        if done.rowcount != 1:
+        if cur.rowcount != 1:
             raise ValueError(f"audit entry {entry_id} is not pending: its outcome is recorded")
         if self.is_sqlite:
-            conn.exec_driver_sql(
-                f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, params, reason) "
-                "VALUES ('delete', ?, ?, '')", (seq, params),
-            )
-            conn.exec_driver_sql(
-                f"INSERT INTO {FTS_TABLE}(rowid, params, reason) VALUES (?, ?, ?)",
-                (seq, params, outcome["reason"]),
-            )
+            cur.execute(self._sql.fts_delete, {"seq": seq, "params": params, "reason": ""})
+            cur.execute(self._sql.fts_insert,
+                        {"seq": seq, "params": params, "reason": outcome["reason"]})
 
     def pending_entry(self, entry_id: str) -> PendingEntry | None:
         """An entry still waiting for its outcome (a call waiting for approval that the
@@ -529,18 +566,22 @@ class AuditLog:
     ) -> int:
         """Complete as ``unknown`` the pending entries of these tasks (all when None):
         calls whose outcome their server never learned. Returns how many."""
-        query = select(audit_log.c.seq, audit_log.c.id, audit_log.c.hash, audit_log.c.params
-                       ).where(audit_log.c.status == PENDING)
+        dialect = self.engine.dialect.name
+        query = (f"SELECT seq, id, hash, params FROM {audit_log.name} "
+                 f"WHERE status = {param(dialect, 'pending')}")
+        values: dict[str, Any] = {"pending": PENDING}
         if task_ids is not None:
             ids = list(task_ids)
             if not ids:
                 return 0
-            query = query.where(audit_log.c.task_id.in_(ids))
+            values.update({f"t{i}": task_id for i, task_id in enumerate(ids)})
+            query += (" AND task_id IN ("
+                      + ", ".join(param(dialect, f"t{i}") for i in range(len(ids))) + ")")
         outcome = _prepare_outcome(UNKNOWN, reason, None, None)
-        with self._lock, self._write() as conn:
-            rows = conn.execute(query).all()
-            for row in rows:
-                self._complete(conn, row.seq, row.id, row.hash, row.params, outcome)
+        with self._append_transaction() as cur:
+            rows = cur.all(query + " ORDER BY seq", values)
+            for seq, entry_id, entry_hash, params in rows:
+                self._complete(cur, seq, entry_id, entry_hash, params, outcome)
         if rows:
             log.warning("audit log: %d call(s) had no recorded outcome; marked unknown",
                         len(rows))
@@ -584,18 +625,22 @@ class AuditLog:
     def _append_batch(
         self, batch: list[tuple[dict[str, Any], dict[str, Any] | None, int | None]]
     ) -> int:
-        with self._lock, self._write() as conn:
-            rows = self._append(conn, batch)
+        with self._append_transaction() as cur:
+            rows = self._append(cur, batch)
         self._witness(rows)
         return len(rows)
 
+    def _head(self, cur: DriverCursor) -> _Head | None:
+        row = cur.one(self._sql.select_head)
+        return _Head(*row) if row is not None else None
+
     def _append(
         self,
-        conn: Connection,
+        cur: DriverCursor,
         batch: list[tuple[dict[str, Any], dict[str, Any] | None, int | None]],
     ) -> list[dict[str, Any]]:
-        head = conn.exec_driver_sql(self._sql.select_head).first()
-        problem = self._head_problem(conn, head)
+        head = self._head(cur)
+        problem = self._head_problem(cur, head)
         if problem is not None:
             if self._broken != problem:
                 log.error("audit log: refusing to append: %s", problem)
@@ -603,7 +648,7 @@ class AuditLog:
             raise AuditChainBroken(f"the audit log refuses new entries: {problem}")
         self._broken = None
         if head is None:
-            seq, prev_hash, last_ts = self._tail_after_prunes(conn)
+            seq, prev_hash, last_ts = self._tail_after_prunes(cur)
         else:
             seq, prev_hash, last_ts = head.seq, head.hash, head.ts
         now = now_micros()
@@ -627,25 +672,29 @@ class AuditLog:
             if seq % self.checkpoint_every == 0:
                 checkpoints.append(
                     {"seq": seq, "entry_id": row["id"], "hash": row["hash"], "count": seq,
-                     "created_at": utcnow(),
+                     "created_at": to_micros(utcnow()),
                      "mac": self._seal(CHECKPOINT, seq, row["id"], row["hash"])}
                 )
-        conn.exec_driver_sql(self._sql.insert_entry, rows if len(rows) > 1 else rows[0])
+        if len(rows) > 1:
+            cur.executemany(self._sql.insert_entry, rows)
+        else:
+            cur.execute(self._sql.insert_entry, rows[0])
         if self.is_sqlite:
-            conn.exec_driver_sql(
-                f"INSERT INTO {FTS_TABLE}(rowid, params, reason) VALUES (?, ?, ?)",
-                [(r["seq"], r["params"], r["reason"]) for r in rows],
-            )
+            fts = [{"seq": r["seq"], "params": r["params"], "reason": r["reason"]} for r in rows]
+            if len(fts) > 1:
+                cur.executemany(self._sql.fts_insert, fts)
+            else:
+                cur.execute(self._sql.fts_insert, fts[0])
         if checkpoints:
-            conn.execute(insert(audit_checkpoints), checkpoints)
+            cur.executemany(self._sql.insert_checkpoint, checkpoints)
         last = rows[-1]
         values = {"seq": last["seq"], "entry_id": last["id"], "ts": last["ts"],
                   "hash": last["hash"],
                   "mac": self._seal(HEAD, last["seq"], last["id"], last["hash"])}
         if head is None:
-            conn.execute(insert(audit_head).values(key=1, **values))
+            cur.execute(self._sql.insert_head, dict(values, key=1))
         else:
-            conn.exec_driver_sql(self._sql.update_head, values)
+            cur.execute(self._sql.update_head, values)
         return rows
 
     def _witness(self, rows: list[dict[str, Any]]) -> None:
@@ -655,20 +704,14 @@ class AuditLog:
             last = rows[-1]
             self.witness.advance(last["seq"], last["id"], last["hash"])
 
-    def _tail_after_prunes(self, conn: Connection) -> tuple[int, str, int]:
+    def _tail_after_prunes(self, cur: DriverCursor) -> tuple[int, str, int]:
         """Where an empty head starts: the last entry, else the last anchor, else genesis."""
-        last = conn.execute(
-            select(audit_log.c.seq, audit_log.c.hash, audit_log.c.ts)
-            .order_by(audit_log.c.seq.desc()).limit(1)
-        ).first()
+        last = cur.one(self._sql.newest_entry)
         if last is not None:
-            return last.seq, last.hash, last.ts
-        anchor = conn.execute(
-            select(audit_anchors.c.seq, audit_anchors.c.hash)
-            .order_by(audit_anchors.c.seq.desc()).limit(1)
-        ).first()
+            return int(last[0]), str(last[1]), int(last[2])
+        anchor = cur.one(self._sql.newest_anchor)
         if anchor is not None:
-            return anchor.seq, anchor.hash, 0
+            return int(anchor[0]), str(anchor[1]), 0
         return 0, GENESIS, 0
 
     # --- reading ---------------------------------------------------------------

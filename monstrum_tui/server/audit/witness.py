@@ -25,6 +25,8 @@ WITNESS_FILE = "audit.witness"
 WITNESS_KIND = "witness"
 #: the file is rewritten in place at this size, padded, so a write is one pwrite
 _RECORD_BYTES = 512
+#: what ``read`` reads at most: a witness is one record; anything longer is not one
+_MAX_READ = 65_536
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,15 @@ class WitnessFile:
 
     def read(self) -> HeadWitness | None:
         """The witness, None when there is none; ``ValueError`` when it is garbled."""
-        if not self.exists():
+        # read at every append: one open and one read (no stat before, no whole-file read)
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
             return None
-        raw = self.path.read_bytes().rstrip(b"\0 \n")
+        try:
+            raw = os.read(fd, _MAX_READ).rstrip(b"\0 \n")
+        finally:
+            os.close(fd)
         if not raw:
             return None
         try:

@@ -7,7 +7,8 @@ replays the store after subscribing sees every event, either in the replay or li
 
 ``record`` waits for the commit of the events that change the task's state
 (``started``, the terminal event); others return at once, unless the backlog is long
-(then the caller waits too, which is the back-pressure).
+(then the caller waits too, which is the back-pressure). Events nobody waits for are
+held up to ``LINGER_S`` so the next ones share their commit.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ log = logging.getLogger("monstrum.runner")
 TERMINAL_STATUSES = FINISHED_TASK_STATUSES
 #: events buffered before ``record`` waits for its own commit
 BACKLOG_LIMIT = 2000
+#: how long events nobody waits for are held for others to join their commit: a tool
+#: call makes two (its call and its result) a few hundred µs apart, and a commit per
+#: event was a second writer beside the calls' own audit entries
+LINGER_S = 0.002
 _COLUMNS = frozenset({"seq", "task_id", "type", "timestamp"})
 
 
@@ -168,4 +173,7 @@ class EventRecorder:
             await self._wake.wait()
             self._wake.clear()
             while self._pending:
+                if not any(p.done for p in self._pending):
+                    # nobody waits for these: let the next moment's events join the commit
+                    await asyncio.sleep(LINGER_S)
                 await self._write(self._take())

@@ -181,6 +181,15 @@ class IntegrationRepository:
             ).first()
         return self._compile(full.digest, full.manifest) if full else None
 
+    def compiled(self, type_id: str, digest: str) -> CompiledManifest | None:
+        """The compiled manifest of this digest (read with the resource, by the policy
+        read): from the cache, else loaded for the type."""
+        with self._lock:
+            hit = self._compiled.get(digest)
+        if hit is not None:
+            return hit
+        return self.for_type(type_id)
+
     def for_resource(self, resource_id: str) -> tuple[str, CompiledManifest] | None:
         """A resource's type and its compiled manifest: one joined lookup when cached."""
         query = (

@@ -50,7 +50,7 @@ class BindingRecord:
     bot: Bot
 
 
-def _record(row: Any) -> ResourceRecord:
+def record_of_row(row: Any) -> ResourceRecord:
     return ResourceRecord(
         id=row.id,
         type=row.type,
@@ -104,14 +104,14 @@ class ResourceRepository:
     def get(self, resource_id: str) -> ResourceRecord | None:
         with self._store.read() as conn:
             row = conn.execute(select(resources).where(resources.c.id == resource_id)).first()
-        return _record(row) if row else None
+        return record_of_row(row) if row else None
 
     def get_many(self, resource_ids: set[str]) -> dict[str, ResourceRecord]:
         if not resource_ids:
             return {}
         with self._store.read() as conn:
             rows = conn.execute(select(resources).where(resources.c.id.in_(resource_ids))).all()
-        return {r.id: _record(r) for r in rows}
+        return {r.id: record_of_row(r) for r in rows}
 
     def list(
         self, limit: int, cursor: str | None, *, type_id: str | None = None, q: str | None = None
@@ -124,7 +124,7 @@ class ResourceRepository:
             query = query.where(or_(resources.c.name.ilike(like), resources.c.id.ilike(like)))
         with self._store.read() as conn:
             rows, next_cursor = keyset_page(conn, query, resources.c.id, limit, cursor)
-        return [_record(r) for r in rows], next_cursor
+        return [record_of_row(r) for r in rows], next_cursor
 
     def update(self, resource_id: str, values: dict[str, Any]) -> ResourceRecord | None:
         """Set columns (name, config, credentials, credential_fields) of one resource."""
@@ -139,7 +139,7 @@ class ResourceRepository:
             if result.rowcount == 0:
                 return None
             row = conn.execute(select(resources).where(resources.c.id == resource_id)).one()
-        return _record(row)
+        return record_of_row(row)
 
     def delete_unbound(self, resource_id: str) -> tuple[bool, builtins.list[str]]:
         """Delete a resource no bot is bound to: (deleted, ids of the bots in the way)."""

@@ -9,11 +9,12 @@ from sqlalchemy import Connection, Engine
 
 from .approvals import ApprovalRepository
 from .bots import BotRepository
-from .database import READ_ONLY, make_engine, write_transaction
+from .database import READ_ONLY, WalCheckpointer, make_engine, write_transaction
 from .idempotency import IdempotencyRepository
 from .integrations import IntegrationRepository
 from .keys import KeyRepository
 from .migrate import upgrade_schema
+from .policy import PolicyReader
 from .resources import ResourceRepository
 from .tasks import TaskRepository
 
@@ -21,10 +22,18 @@ from .tasks import TaskRepository
 class Store:
     """All persistent state. Repositories take a connection so callers can group writes."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, background_checkpoints: bool = False) -> None:
+        """``background_checkpoints``: a SQLite store's WAL is checkpointed by a thread
+        of its own (``WalCheckpointer``) rather than by whichever commit fills it."""
         self.url = url
-        self.engine: Engine = make_engine(url)
+        self.engine: Engine = make_engine(url, background_checkpoints=background_checkpoints)
+        self._checkpointer = (
+            WalCheckpointer(self.engine)
+            if background_checkpoints and self.engine.dialect.name == "sqlite" else None
+        )
         upgrade_schema(self.engine)
+        if self._checkpointer is not None:  # once the schema (and WAL mode) is in place
+            self._checkpointer.start()
         self.keys = KeyRepository(self)
         self.bots = BotRepository(self)
         self.integrations = IntegrationRepository(self)
@@ -32,6 +41,7 @@ class Store:
         self.tasks = TaskRepository(self)
         self.idempotency = IdempotencyRepository(self)
         self.approvals = ApprovalRepository(self)
+        self.policy = PolicyReader(self)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -47,4 +57,6 @@ class Store:
             yield conn
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()

@@ -20,10 +20,11 @@ from ...client.models import (
 from ..ids import new_id
 from .columns import utcnow
 from .cursor import keyset_page
+from .database import DriverColumns, driver_write, param
 from .schema import task_events, tasks
 
 if TYPE_CHECKING:
-    from sqlalchemy import ColumnElement, Connection
+    from sqlalchemy import ColumnElement, Connection, Dialect
 
     from .store import Store
 
@@ -56,6 +57,47 @@ def row_to_task(row: Any) -> Task:
 
 def now_micros() -> int:
     return time.time_ns() // 1_000
+
+
+class _EventSql:
+    """The statements of ``append_events`` as driver SQL for one dialect."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect.name
+        self.postgresql = dialect.name == "postgresql"
+        self.events = DriverColumns(dialect, list(task_events.columns))
+        self.tasks = DriverColumns(dialect, list(tasks.columns))
+        self.insert_event = (
+            f"INSERT INTO {task_events.name} ({', '.join(self.events.names)}) "
+            f"VALUES ({', '.join(param(self.dialect, n) for n in self.events.names)})"
+        )
+        self.notify = (f"SELECT pg_notify({param(self.dialect, 'c')}, "
+                       f"{param(self.dialect, 'p')})")
+        self._updates: dict[tuple[str, ...], str] = {}
+
+    def held(self, ids: list[str], owner: str) -> tuple[str, dict[str, Any]]:
+        """Which of these tasks the owner holds (on PostgreSQL locked: a take-over waits
+        for this commit)."""
+        names = [f"t{i}" for i in range(len(ids))]
+        query = (f"SELECT id FROM {tasks.name} WHERE owner = {param(self.dialect, 'owner')} "
+                 f"AND id IN ({', '.join(param(self.dialect, n) for n in names)})")
+        if self.postgresql:
+            query += " FOR UPDATE"
+        return query, {"owner": owner, **dict(zip(names, ids, strict=True))}
+
+    def update_task(self, task_id: str, changes: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        keys = tuple(sorted(changes))
+        unknown = set(keys) - set(self.tasks.names)
+        if unknown:
+            raise ValueError(f"tasks has no column {', '.join(sorted(unknown))}")
+        query = self._updates.get(keys)
+        if query is None:
+            query = (f"UPDATE {tasks.name} SET "
+                     + ", ".join(f"{k} = {param(self.dialect, 'v_' + k)}" for k in keys)
+                     + f" WHERE id = {param(self.dialect, 'task_id')}")
+            self._updates[keys] = query
+        bound = self.tasks.bound(changes)
+        return query, {"task_id": task_id, **{f"v_{k}": bound[k] for k in keys}}
 
 
 #: arbitrary constant naming the advisory lock that serializes claims on PostgreSQL
@@ -92,6 +134,7 @@ def row_to_event(row: Any) -> TaskEvent:
 class TaskRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._events_sql: _EventSql | None = None
 
     def create(self, bot_id: str, input: str, metadata: dict[str, Any]) -> Task:
         row = {
@@ -191,37 +234,42 @@ class TaskRepository:
         With ``owner`` only events of tasks that owner still holds are stored (a process
         whose task was taken over cannot write into it any more); returns the ids of the
         tasks whose events were dropped for that reason.
+
+        Run on the driver (``_EventSql``): the runner writes a batch for about every tool
+        call, in a thread beside the calls themselves.
         """
         if not rows:
             return set()
+        sql = self._event_sql()
         ids = sorted({e.task_id for e, _, _ in rows})
-        with self._store.write() as conn:
+        with driver_write(self._store.engine) as cur:
             dropped: set[str] = set()
             if owner is not None:
-                held = select(tasks.c.id).where(tasks.c.id.in_(ids), tasks.c.owner == owner)
-                if self._is_postgresql():
-                    held = held.with_for_update()  # a take-over waits for this commit
-                owned = {r[0] for r in conn.execute(held).all()}
+                query, values = sql.held(ids, owner)
+                owned = {r[0] for r in cur.all(query, values)}
                 dropped = set(ids) - owned
                 rows = [r for r in rows if r[0].task_id in owned]
                 if not rows:
                     return dropped
-            conn.execute(
-                insert(task_events),
-                [
-                    {"task_id": e.task_id, "seq": e.seq, "type": e.type, "payload": payload,
-                     "timestamp": e.timestamp}
-                    for e, payload, _ in rows
-                ],
-            )
+            events = [sql.events.bound({"task_id": e.task_id, "seq": e.seq, "type": e.type,
+                                        "payload": payload, "timestamp": e.timestamp})
+                      for e, payload, _ in rows]
+            if len(events) > 1:
+                cur.executemany(sql.insert_event, events)
+            else:
+                cur.execute(sql.insert_event, events[0])
             for event, _, changes in rows:
                 if changes:
-                    conn.execute(
-                        update(tasks).where(tasks.c.id == event.task_id).values(**changes)
-                    )
-            for task_id in sorted({e.task_id for e, _, _ in rows}):
-                self._notify(conn, f"e:{task_id}")
+                    cur.execute(*sql.update_task(event.task_id, changes))
+            if sql.postgresql:
+                for task_id in sorted({e.task_id for e, _, _ in rows}):
+                    cur.execute(sql.notify, {"c": NOTIFY_CHANNEL, "p": f"e:{task_id}"})
         return dropped
+
+    def _event_sql(self) -> _EventSql:
+        if self._events_sql is None:
+            self._events_sql = _EventSql(self._store.engine.dialect)
+        return self._events_sql
 
     # --- sharing the queue between server processes (runner/loop.py) -------------------
 

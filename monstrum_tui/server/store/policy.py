@@ -1,0 +1,80 @@
+"""The policy of one bot as stored now, read for every one of its tool calls: the bot,
+and each resource it is bound to with the digest of the integration providing its type.
+
+Two driver statements (``DriverCursor``) instead of a repository read per row: a call
+reads its policy fresh each time (a binding changed a moment ago applies to it), so
+this read is on the path of every call.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
+from ...client.models import Bot
+from .bots import row_to_bot
+from .database import DriverColumns, driver_read, param
+from .resources import ResourceRecord, record_of_row
+from .schema import bots, integrations, resources
+
+if TYPE_CHECKING:
+    from .store import Store
+
+log = logging.getLogger("monstrum.store")
+
+
+@dataclass(frozen=True)
+class BoundResource:
+    record: ResourceRecord
+    #: the digest of the manifest providing the resource's type (None: none installed)
+    digest: str | None
+
+
+@dataclass(frozen=True)
+class BotPolicy:
+    bot: Bot
+    #: the bound resources that exist, by id
+    resources: dict[str, BoundResource]
+
+
+class PolicyReader:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        dialect = store.engine.dialect
+        self._dialect = dialect.name
+        self._bot = DriverColumns(dialect, list(bots.columns))
+        self._resource = DriverColumns(dialect, list(resources.columns))
+        self._select_bot = (f"SELECT {self._bot.qualified('b')} FROM {bots.name} b "
+                            f"WHERE b.id = {param(self._dialect, 'id')}")
+        self._select_resources = (
+            f"SELECT {self._resource.qualified('r')}, i.digest FROM {resources.name} r "
+            f"LEFT JOIN {integrations.name} i ON i.type_id = r.type WHERE r.id IN "
+        )
+
+    def read(self, bot_id: str) -> BotPolicy | None:
+        """The bot and its bound resources now; None when there is no such bot."""
+        with driver_read(self._store.engine) as cur:
+            row = cur.one(self._select_bot, {"id": bot_id})
+            if row is None:
+                return None
+            bot = row_to_bot(SimpleNamespace(**dict(zip(self._bot.names, self._bot.row(row),
+                                                         strict=True))))
+            ids = sorted({b.resource_id for b in bot.resource_bindings})
+            found: dict[str, BoundResource] = {}
+            if ids:
+                names = [f"r{i}" for i in range(len(ids))]
+                sql = (self._select_resources
+                       + "(" + ", ".join(param(self._dialect, n) for n in names) + ")")
+                for raw in cur.all(sql, dict(zip(names, ids, strict=True))):
+                    try:
+                        values = self._resource.row(raw[:-1])
+                        record = record_of_row(SimpleNamespace(
+                            **dict(zip(self._resource.names, values, strict=True))))
+                    except Exception as exc:  # fail closed: a row that cannot be read is
+                        # not offered, so calls to it are denied (and audited as such)
+                        log.warning("resource %s cannot be read: %s", raw[0], exc)
+                        continue
+                    found[record.id] = BoundResource(record, raw[-1])
+        return BotPolicy(bot, found)
