@@ -144,12 +144,15 @@ class ApprovalGate:
             loop.call_soon_threadsafe(event.set)
         return decided
 
-    def sweep(self, task_ids: list[str]) -> int:
+    def sweep(self, task_ids: list[str], audit_ids: list[str] | None = None) -> int:
         """Close what no process waits on any more: pending approvals of these (interrupted)
-        tasks, and any whose time ran out; their calls never ran, so their audit entries are
-        completed as denied. Returns how many."""
+        tasks, of the calls with these audit entries (an MCP client's, whose process
+        died), and any whose time ran out; their calls never ran, so their audit entries
+        are completed as denied. Returns how many."""
         repo = self._store.approvals
         stale = {a.id: a for a in repo.pending(task_ids=task_ids)}
+        if audit_ids:
+            stale.update({a.id: a for a in repo.pending(audit_ids=audit_ids)})
         stale.update({a.id: a for a in repo.pending(expired_before=utcnow() - timedelta(
             seconds=10 * POLL_S))})
         for approval in stale.values():

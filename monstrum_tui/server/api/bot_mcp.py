@@ -125,7 +125,8 @@ class BotMcpEndpoint:
         import mcp_types as types
 
         caller = _caller(ctx)
-        who = Caller("mcp", caller.principal.key_id, caller.principal.name)
+        who = Caller("mcp", caller.principal.key_id, caller.principal.name,
+                     process=self._platform.runner.owner)
         try:
             outcome = await self._platform.calls.call(
                 caller.bot_id, params.name, params.arguments or {}, caller=who,

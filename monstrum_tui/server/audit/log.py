@@ -525,10 +525,11 @@ class AuditLog:
         return PendingEntry(seq=row.seq, id=row.id, hash=row.hash, params=row.params)
 
     def resolve_pending(
-        self, task_ids: Iterable[str] | None = None, reason: str = UNKNOWN_REASON
+        self, task_ids: Iterable[str] | None = None, reason: str = UNKNOWN_REASON, *,
+        entry_ids: Iterable[str] | None = None,
     ) -> int:
-        """Complete as ``unknown`` the pending entries of these tasks (all when None):
-        calls whose outcome their server never learned. Returns how many."""
+        """Complete as ``unknown`` the pending entries of these tasks (all when None), or
+        these entries: calls whose outcome their server never learned. Returns how many."""
         query = select(audit_log.c.seq, audit_log.c.id, audit_log.c.hash, audit_log.c.params
                        ).where(audit_log.c.status == PENDING)
         if task_ids is not None:
@@ -536,6 +537,11 @@ class AuditLog:
             if not ids:
                 return 0
             query = query.where(audit_log.c.task_id.in_(ids))
+        if entry_ids is not None:
+            entries = list(entry_ids)
+            if not entries:
+                return 0
+            query = query.where(audit_log.c.id.in_(entries))
         outcome = _prepare_outcome(UNKNOWN, reason, None, None)
         with self._lock, self._write() as conn:
             rows = conn.execute(query).all()
@@ -545,6 +551,25 @@ class AuditLog:
             log.warning("audit log: %d call(s) had no recorded outcome; marked unknown",
                         len(rows))
         return len(rows)
+
+    def pending_outside_tasks(self) -> list[tuple[str, str | None]]:
+        """(entry id, server process running it) of the pending calls no task owns (an
+        MCP client's); the process is the one recorded in the decision's ``caller``."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(audit_log.c.id, audit_log.c.decision).where(
+                    audit_log.c.status == PENDING, audit_log.c.task_id.is_(None))
+            ).all()
+        found: list[tuple[str, str | None]] = []
+        for row in rows:
+            try:
+                decision = json.loads(row.decision) if row.decision else {}
+            except ValueError:  # a tampered row: verify names it; it is not ours to settle
+                decision = {}
+            caller = decision.get("caller") if isinstance(decision, dict) else None
+            process = caller.get("process") if isinstance(caller, dict) else None
+            found.append((row.id, process if isinstance(process, str) else None))
+        return found
 
     def pending_task_ids(self) -> set[str]:
         """The tasks that have entries still ``pending``."""
