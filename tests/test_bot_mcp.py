@@ -159,3 +159,35 @@ async def test_an_approval_gated_call_over_mcp_waits_for_a_person(client, server
     [entry] = list(client.audit.list(bot_id=shell_bot.id, limit=1))
     assert entry.status == "success" and "read-only, fine" in entry.reason
     assert json.dumps(entry.decision).count(key_id) == 1
+
+
+async def test_a_deleted_keys_waiting_call_never_runs(client, server, shell_bot):
+    """Revoking an agent's key while its call waits for a person: an approver who then
+    approves (not knowing) must not run a call for a key that no longer exists."""
+    key_id, secret = _key(client, f"mcp:call:{shell_bot.id}")
+    _, approver_secret = _key(client, "approvals:write")
+
+    async def revoke_then_approve() -> str:
+        async with monstrum.AsyncClient(api_key=approver_secret, api_base=server.url) as a:
+            deadline = time.monotonic() + 60
+            pending: list = []
+            while not pending and time.monotonic() < deadline:
+                pending = [p async for p in a.approvals.list(status="pending",
+                                                              bot_id=shell_bot.id)]
+                await asyncio.sleep(0.1)
+            [approval] = pending
+            await asyncio.to_thread(client.api_keys.delete, key_id)
+            with pytest.raises(monstrum.exceptions.ConflictError):
+                await a.approvals.approve(approval.id, reason="looks fine")
+            return approval.id
+
+    async with _mcp(server, shell_bot.id, secret) as mcp:
+        helper = asyncio.create_task(revoke_then_approve())
+        result = await mcp.call_tool("run_command", {"command": "cat", "args": ["a.txt"]},
+                                     read_timeout_seconds=90)
+        approval_id = await helper
+    assert result.is_error and "alpha" not in json.dumps(result.structured_content)
+    assert client.approvals.get(approval_id).status == "cancelled"
+    [entry] = list(client.audit.list(bot_id=shell_bot.id, limit=1))
+    assert entry.status == "denied" and "did not run" in entry.reason
+    assert "deleted" in entry.reason

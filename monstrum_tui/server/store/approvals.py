@@ -110,11 +110,13 @@ class ApprovalRepository:
 
     def pending(
         self, *, task_ids: builtins.list[str] | None = None, expired_before: datetime | None = None,
-        audit_ids: builtins.list[str] | None = None,
+        audit_ids: builtins.list[str] | None = None, requested_by: str | None = None,
     ) -> builtins.list[Approval]:
         """Pending approvals of these tasks, or of the calls with these audit entries, or
-        those whose time ran out before a moment."""
+        of calls this key made, or those whose time ran out before a moment."""
         query = select(approvals).where(approvals.c.status == PENDING)
+        if requested_by is not None:
+            query = query.where(approvals.c.requested_by == requested_by)
         if audit_ids is not None:
             if not audit_ids:
                 return []
