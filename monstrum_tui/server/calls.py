@@ -219,7 +219,9 @@ class ToolCalls:
             "enforce": "log_only" if shadow else None,
         })
         try:
-            guard: ScopeGuard = guard_for(bot, offered, judged)
+            # a call that waits for a person is approved for what it asks; one that does
+            # not is still refused a value that would need a person (the real file)
+            guard: ScopeGuard = guard_for(bot, offered, judged, approved=need is not None)
         except LookupError as exc:  # cannot happen for a decision made on this offer
             raise AuditUnavailable(f"the call cannot be guarded: {exc}") from None
         if shadow:
