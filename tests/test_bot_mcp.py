@@ -191,3 +191,16 @@ async def test_a_deleted_keys_waiting_call_never_runs(client, server, shell_bot)
     [entry] = list(client.audit.list(bot_id=shell_bot.id, limit=1))
     assert entry.status == "denied" and "did not run" in entry.reason
     assert "deleted" in entry.reason
+
+
+async def test_no_event_stream_is_held_open(client, server, shell_bot):
+    """The endpoint is stateless: a GET (the spec's server-to-client stream) has nothing to
+    carry, so it is a 405 as the spec allows, not a stream held open for ever (a key
+    could pile them up, and one opened before its key was revoked would stay open)."""
+    _, secret = _key(client, f"mcp:call:{shell_bot.id}")
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.get(f"{server.url}/v1/bots/{shell_bot.id}/mcp", headers={
+            "Authorization": f"Bearer {secret}", "Accept": "text/event-stream"})
+    assert r.status_code == 405, r.headers
+    assert "POST" in r.headers["allow"]
+    assert "POST" in r.json()["error"]["message"]

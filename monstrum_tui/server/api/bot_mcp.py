@@ -199,6 +199,17 @@ class BotMcpEndpoint:
                                       exc.headers, **exc.extra)
             await response(scope, receive, send)
             return
+        if request.method == "GET":
+            # stateless: there is no server-to-client stream to open, and one held open
+            # for nothing would outlive its key being revoked (the spec allows a 405)
+            response = error_response(
+                request, 405, "invalid_request",
+                "this MCP endpoint is stateless and has no event stream: POST JSON-RPC "
+                "requests to it (each answer comes back in its own response)",
+                {"Allow": "POST, DELETE"},
+            )
+            await response(scope, receive, send)
+            return
         manager = await self._ensure_started()
         await manager.handle_request({**scope, SCOPE_KEY: caller}, receive, send)
 
