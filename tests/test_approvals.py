@@ -173,3 +173,42 @@ def test_bad_rules_are_refused_with_the_field(client, tmp_path):
                                                    "allowed_tools": ["run_command"],
                                                    "require_approval": rule}])
         assert any(field in f["field"] for f in err.value.fields), err.value.fields
+
+
+def test_an_approval_rule_holds_for_the_file_really_read(client, tmp_path):
+    """``require_approval: {scope: {paths: [secret/*]}}`` under ``paths: ["*"]``: a hostile
+    model that writes the path another way (``./secret/x.md``), goes through a link into
+    ``secret/``, or searches the whole root, must not read a gated file unapproved. The
+    decision saw text that does not match the rule; the executor judges what it touches."""
+    root = tmp_path / "gated-root"
+    (root / "secret").mkdir(parents=True)
+    (root / "docs").mkdir()
+    (root / "secret" / "x.md").write_text("TOPSECRET plans\n")
+    (root / "docs" / "a.md").write_text("public notes\n")
+    (root / "docs" / "link.md").symlink_to("../secret/x.md")
+    res = client.resources.create(type="filesystem", name="gated-files",
+                                  config={"root": str(root)})
+    bot = client.bots.create(
+        name="gated-reader", allowed_operations=["files.read", "files.search"],
+        resource_bindings=[{
+            "resource_id": res.id, "allowed_tools": ["read_file", "search_files", "list_files"],
+            "scope_constraints": {"paths": ["*"]},
+            "require_approval": {"scope": {"paths": ["secret/*"]}, "timeout_s": 1}}],
+    )
+    calls = [("read_file", {"path": p}) for p in ("./secret/x.md", "docs/link.md",
+                                                   "secret/./x.md", "docs/../secret/x.md")]
+    calls += [("search_files", {"query": "plans"}),
+              ("search_files", {"query": "plans", "path": "./secret"}),
+              ("read_file", {"path": "docs/a.md"})]
+    text = "\n".join(f"call {tool} {json.dumps(params)}" for tool, params in calls)
+    task = client.tasks.run(bot_id=bot.id, input=text)
+    assert task.status == "completed", task.error
+    events = list(client.tasks.events(task.id, after=0))
+    shown = json.dumps([e.model_dump(mode="json") for e in events])
+    assert "TOPSECRET" not in shown
+    assert "public notes" in shown  # the ungated file is read as usual
+    entries = list(client.audit.list(task_id=task.id))[::-1]
+    by_path = [(e.tool_name, e.params.get("path"), e.status) for e in entries]
+    assert [status for _, _, status in by_path[:4]] == ["denied"] * 4, by_path
+    denied = [e for e in events if e.type == "denied"]
+    assert any(d.reason["check"] == "approval" for d in denied), denied

@@ -243,6 +243,11 @@ def test_get_returns_the_whole_entry_and_404s(
         ({"limit": "0"}, "limit"),
         ({"limit": "501"}, "limit"),
         ({"full": "maybe"}, "full"),
+        # NUL ends an FTS5 string (it was a 500) and PostgreSQL cannot compare it
+        ({"q": "\x00abc"}, "q"),
+        ({"q": "a\x00"}, "q"),
+        ({"q": "abc", "tool_name": "t\x00"}, "tool_name"),
+        ({"bot_id": "\x00"}, "bot_id"),
     ],
 )
 def test_bad_parameters_are_422_naming_them(

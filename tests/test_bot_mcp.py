@@ -80,8 +80,11 @@ async def test_an_mcp_client_sees_exactly_the_callable_tools_and_is_governed(
     assert [e.status for e in entries] == ["success", "denied", "denied", "denied", "denied"]
     for entry in entries:
         assert entry.task_id is None
-        assert entry.decision["caller"] == {"via": "mcp", "key_id": key_id,
-                                            "key_name": f"mcp-mcp:call:{shell_bot.id}"[:90]}
+        caller = dict(entry.decision["caller"])
+        # the server process that ran it (a restart settles its calls if it died)
+        assert caller.pop("process").count(":") == 3
+        assert caller == {"via": "mcp", "key_id": key_id,
+                          "key_name": f"mcp-mcp:call:{shell_bot.id}"[:90]}
 
 
 async def test_keys_that_must_not_reach_the_bot(client, server, shell_bot):
@@ -156,3 +159,48 @@ async def test_an_approval_gated_call_over_mcp_waits_for_a_person(client, server
     [entry] = list(client.audit.list(bot_id=shell_bot.id, limit=1))
     assert entry.status == "success" and "read-only, fine" in entry.reason
     assert json.dumps(entry.decision).count(key_id) == 1
+
+
+async def test_a_deleted_keys_waiting_call_never_runs(client, server, shell_bot):
+    """Revoking an agent's key while its call waits for a person: an approver who then
+    approves (not knowing) must not run a call for a key that no longer exists."""
+    key_id, secret = _key(client, f"mcp:call:{shell_bot.id}")
+    _, approver_secret = _key(client, "approvals:write")
+
+    async def revoke_then_approve() -> str:
+        async with monstrum.AsyncClient(api_key=approver_secret, api_base=server.url) as a:
+            deadline = time.monotonic() + 60
+            pending: list = []
+            while not pending and time.monotonic() < deadline:
+                pending = [p async for p in a.approvals.list(status="pending",
+                                                              bot_id=shell_bot.id)]
+                await asyncio.sleep(0.1)
+            [approval] = pending
+            await asyncio.to_thread(client.api_keys.delete, key_id)
+            with pytest.raises(monstrum.exceptions.ConflictError):
+                await a.approvals.approve(approval.id, reason="looks fine")
+            return approval.id
+
+    async with _mcp(server, shell_bot.id, secret) as mcp:
+        helper = asyncio.create_task(revoke_then_approve())
+        result = await mcp.call_tool("run_command", {"command": "cat", "args": ["a.txt"]},
+                                     read_timeout_seconds=90)
+        approval_id = await helper
+    assert result.is_error and "alpha" not in json.dumps(result.structured_content)
+    assert client.approvals.get(approval_id).status == "cancelled"
+    [entry] = list(client.audit.list(bot_id=shell_bot.id, limit=1))
+    assert entry.status == "denied" and "did not run" in entry.reason
+    assert "deleted" in entry.reason
+
+
+async def test_no_event_stream_is_held_open(client, server, shell_bot):
+    """The endpoint is stateless: a GET (the spec's server-to-client stream) has nothing to
+    carry, so it is a 405 as the spec allows, not a stream held open for ever (a key
+    could pile them up, and one opened before its key was revoked would stay open)."""
+    _, secret = _key(client, f"mcp:call:{shell_bot.id}")
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.get(f"{server.url}/v1/bots/{shell_bot.id}/mcp", headers={
+            "Authorization": f"Bearer {secret}", "Accept": "text/event-stream"})
+    assert r.status_code == 405, r.headers
+    assert "POST" in r.headers["allow"]
+    assert "POST" in r.json()["error"]["message"]

@@ -223,6 +223,35 @@ def test_a_server_that_never_answers_or_dies_is_a_clear_failure(client, mode, ex
     assert "s3cret-token-value" not in str(err.value)
 
 
+@pytest.mark.parametrize("padding", [10, 480, 2030, 5000])
+def test_no_part_of_a_credential_survives_a_cut_of_the_servers_stderr(client, padding):
+    """The error of a server that dies keeps only a tail of its stderr: the token it
+    printed is redacted before that tail is cut, so no piece of it is left either."""
+    token = "tok-" + secrets.token_hex(20)
+    server = {**hostile_stdio(f"stderr-pad-{padding}"),
+              "env": {"NOTES_TOKEN": "{credentials.token}"}, "timeout_s": 3,
+              "start_timeout_s": 5}
+    with pytest.raises(ValidationError) as err:
+        client.integrations.import_mcp(name=f"hostile-pad-{padding}", server=server,
+                                       credentials={"token": token})
+    message = str(err.value)
+    assert "failed to start" in message
+    pieces = {token[i:i + 8] for i in range(len(token) - 7)}
+    assert not [p for p in pieces if p in message], message
+
+
+def test_no_part_of_a_credential_survives_a_cut_description_or_name(client):
+    token = "tok-" + secrets.token_hex(20)
+    server = {**hostile_stdio("leaky"), "env": {"NOTES_TOKEN": "{credentials.token}"},
+              "timeout_s": 3, "start_timeout_s": 5}
+    proposal = client.integrations.import_mcp(name="hostile-leaky", server=server,
+                                              credentials={"token": token})
+    shown = json.dumps([proposal.manifest, proposal.tools, proposal.skipped])
+    assert "leaky" in shown and proposal.skipped
+    pieces = {token[i:i + 8] for i in range(len(token) - 7)}
+    assert not [p for p in pieces if p in shown], shown[-600:]
+
+
 def test_floods_and_hangs_end_the_call_not_the_platform(client, server):
     integration, _ = _install(client, NOTES_STDIO, keep=["huge", "hang", "list_notes", "read_note"],
                               extra={"timeout_s": 3, "max_message_bytes": 256 * 1024})

@@ -3,6 +3,7 @@ driven with the pilot against a real server; snapshots at 80x24 and 120x36."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -198,3 +199,35 @@ async def test_the_audit_filter_offers_would_deny_and_shows_shadow_runs(new_serv
         rows = shown_entries(app)
         assert [e.status for e in rows] == ["would_deny"]
         assert "would_deny" in screen_text(app)
+
+
+async def test_params_that_hide_or_reorder_text_are_shown_escaped(gated) -> None:
+    """A hostile model writes params an approver must read right: a right-to-left
+    override (U+202E) makes a terminal draw 'rm -rf /\u202etxt.lmth' as something else, a
+    zero-width space or a C1 control hides characters. The Approvals screen and the
+    decision dialog show each as a visible escape."""
+    srv, bot, _ = gated
+    tricky = "report\u202egnp.exe\u200b\x85"
+    with monstrum.Client(api_key=srv.admin_key, api_base=srv.url) as c:
+        c.tasks.create(bot_id=bot.id, input="call run_command " + json.dumps(
+            {"command": "echo", "args": [tricky]}))
+        deadline = time.monotonic() + 60
+        while len(list(c.approvals.list(status="pending"))) < 3:
+            assert time.monotonic() < deadline, "the task never asked for approval"
+            time.sleep(0.1)
+    app = make_app(srv, initial_screen="approvals")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalsScreen)
+                         and _table(app).row_count == 3)
+        await pilot.press("down", "down")  # the newest is listed last
+        await wait_until(pilot, lambda: "gnp.exe" in screen_text(app))
+        text = screen_text(app)
+        for hidden in ("\u202e", "\u200b", "\x85"):
+            assert hidden not in text
+        assert "\\u202e" in text
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalDecisionScreen))
+        await wait_until(pilot, lambda: "gnp.exe" in screen_text(app))
+        text = screen_text(app)
+        assert "\u202e" not in text and "\\u202e" in text
+        await pilot.press("escape")

@@ -131,6 +131,13 @@ class ApprovalGate:
             raise ApprovalClosed(
                 current, f"approval {approval_id} expired at {current.expires_at.isoformat()}"
             )
+        if current.requested_by is not None and not self._store.keys.exists(
+            current.requested_by
+        ):  # deleted a moment ago (``cancel_for_key`` runs right after the delete)
+            self.cancel_for_key(current.requested_by)
+            latest = repo.get(approval_id) or current
+            raise ApprovalClosed(latest, f"approval {approval_id} is {latest.status}: the API "
+                                 "key that made the call was deleted")
         status = "approved" if approve else "rejected"
         if not repo.decide(approval_id, status, by=principal.key_id, by_name=principal.name,
                            reason=reason):
@@ -144,12 +151,31 @@ class ApprovalGate:
             loop.call_soon_threadsafe(event.set)
         return decided
 
-    def sweep(self, task_ids: list[str]) -> int:
+    def cancel_for_key(self, key_id: str) -> int:
+        """Cancel the pending approvals of calls this (deleted) key made, and wake their
+        waiters: a revoked agent's call must not run because someone approves it later.
+        Sync (the key routes call it in a thread). Returns how many."""
+        repo = self._store.approvals
+        done = 0
+        for approval in repo.pending(requested_by=key_id):
+            if repo.decide(approval.id, "cancelled", before_expiry=False, reason=(
+                    f"the API key that made this call ({key_id}) was deleted")):
+                done += 1
+                waiting = self._wakeups.get(approval.id)
+                if waiting is not None:
+                    event, loop = waiting
+                    loop.call_soon_threadsafe(event.set)
+        return done
+
+    def sweep(self, task_ids: list[str], audit_ids: list[str] | None = None) -> int:
         """Close what no process waits on any more: pending approvals of these (interrupted)
-        tasks, and any whose time ran out; their calls never ran, so their audit entries are
-        completed as denied. Returns how many."""
+        tasks, of the calls with these audit entries (an MCP client's, whose process
+        died), and any whose time ran out; their calls never ran, so their audit entries
+        are completed as denied. Returns how many."""
         repo = self._store.approvals
         stale = {a.id: a for a in repo.pending(task_ids=task_ids)}
+        if audit_ids:
+            stale.update({a.id: a for a in repo.pending(audit_ids=audit_ids)})
         stale.update({a.id: a for a in repo.pending(expired_before=utcnow() - timedelta(
             seconds=10 * POLL_S))})
         for approval in stale.values():

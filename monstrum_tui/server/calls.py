@@ -102,14 +102,20 @@ class ToolOutcome:
 @dataclass(frozen=True)
 class Caller:
     """Who asks on the bot's behalf when it is not one of its tasks (an MCP client's key);
-    recorded in the audit entry's decision."""
+    recorded in the audit entry's decision, with the server process that runs the call
+    (``process``: no task settles such a call if that process dies, so the next start
+    on its machine does, by this)."""
 
     via: str
     key_id: str
     key_name: str
+    process: str | None = None
 
     def as_audit(self) -> dict[str, str]:
-        return {"via": self.via, "key_id": self.key_id, "key_name": self.key_name}
+        body = {"via": self.via, "key_id": self.key_id, "key_name": self.key_name}
+        if self.process is not None:
+            body["process"] = self.process
+        return body
 
 
 class CallListener(Protocol):
@@ -211,7 +217,9 @@ class ToolCalls:
             "enforce": "log_only" if shadow else None,
         })
         try:
-            guard: ScopeGuard = guard_for(bot, offered, judged)
+            # a call that waits for a person is approved for what it asks; one that does
+            # not is still refused a value that would need a person (the real file)
+            guard: ScopeGuard = guard_for(bot, offered, judged, approved=need is not None)
         except LookupError as exc:  # cannot happen for a decision made on this offer
             raise AuditUnavailable(f"the call cannot be guarded: {exc}") from None
         if shadow:

@@ -66,6 +66,17 @@ def list_audit(
             f"status must be one of {', '.join(AUDIT_STATUSES)}, not {status!r}",
             fields=[{"field": "status", "message": f"one of {', '.join(AUDIT_STATUSES)}"}],
         )
+    texts = {"bot_id": bot_id, "resource_id": resource_id, "tool_name": tool_name,
+             "task_id": task_id, "q": q, "after_id": after_id, "cursor": cursor}
+    with_nul = [name for name, value in texts.items() if value and "\x00" in value]
+    if with_nul:
+        # nothing stored holds one (JSON escapes it), FTS5 would end its string at it
+        # and PostgreSQL cannot compare it: say so instead of failing
+        raise Invalid(
+            f"{', '.join(with_nul)} must not contain NUL characters (\\u0000)",
+            fields=[{"field": name, "message": "contains a NUL character"}
+                    for name in with_nul],
+        )
     start_us, end_us = _time("start_time", start_time), _time("end_time", end_time)
     if start_us is not None and end_us is not None and end_us <= start_us:
         raise Invalid(

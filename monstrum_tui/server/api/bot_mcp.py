@@ -125,7 +125,8 @@ class BotMcpEndpoint:
         import mcp_types as types
 
         caller = _caller(ctx)
-        who = Caller("mcp", caller.principal.key_id, caller.principal.name)
+        who = Caller("mcp", caller.principal.key_id, caller.principal.name,
+                     process=self._platform.runner.owner)
         try:
             outcome = await self._platform.calls.call(
                 caller.bot_id, params.name, params.arguments or {}, caller=who,
@@ -196,6 +197,17 @@ class BotMcpEndpoint:
         except ApiError as exc:
             response = error_response(request, exc.status_code, exc.type, exc.message,
                                       exc.headers, **exc.extra)
+            await response(scope, receive, send)
+            return
+        if request.method == "GET":
+            # stateless: there is no server-to-client stream to open, and one held open
+            # for nothing would outlive its key being revoked (the spec allows a 405)
+            response = error_response(
+                request, 405, "invalid_request",
+                "this MCP endpoint is stateless and has no event stream: POST JSON-RPC "
+                "requests to it (each answer comes back in its own response)",
+                {"Allow": "POST, DELETE"},
+            )
             await response(scope, receive, send)
             return
         manager = await self._ensure_started()

@@ -13,6 +13,7 @@ server's tools and proposes the manifest, for the author to review and upload.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -171,11 +172,19 @@ async def import_mcp(
                       fields=[{"field": "version", "message": "not MAJOR.MINOR.PATCH"}])
     redactor = Redactor(body.credentials.values())
     try:
-        listed, _ = await _mcp_executor(platform).list_tools(spec, body.config, body.credentials)
+        listed, rendered = await _mcp_executor(platform).list_tools(
+            spec, body.config, body.credentials
+        )
     except ToolFailure as exc:
         message = redactor.text(exc.message)
         raise Invalid(f"cannot list the MCP server's tools: {message}",
                       fields=[{"field": "server", "message": message}]) from None
+    redactor = Redactor([*body.credentials.values(), *rendered])
+    # before the proposal cuts names and descriptions: a cut would leave a piece of a
+    # credential the redactor no longer recognises (the schema, which is pinned by its
+    # digest, is never cut and is redacted in the answer below)
+    listed = [replace(t, name=redactor.text(t.name), description=redactor.text(t.description))
+              for t in listed]
     try:
         proposal = propose_manifest(
             name=body.name, server=server, listed=listed, version=body.version,

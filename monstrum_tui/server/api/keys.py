@@ -44,4 +44,6 @@ def delete_key(key_id: str, platform: PlatformDep, principal: Admin, once: Once)
         raise Conflict("a key cannot delete itself")
     if not platform.store.keys.delete(key_id):
         raise NotFound(f"no API key {key_id}")
+    # a call this key made (over MCP) that waits for a person must not run later
+    platform.approvals.cancel_for_key(key_id)
     return Response(status_code=204)

@@ -562,10 +562,11 @@ class AuditLog:
         return PendingEntry(seq=row.seq, id=row.id, hash=row.hash, params=row.params)
 
     def resolve_pending(
-        self, task_ids: Iterable[str] | None = None, reason: str = UNKNOWN_REASON
+        self, task_ids: Iterable[str] | None = None, reason: str = UNKNOWN_REASON, *,
+        entry_ids: Iterable[str] | None = None,
     ) -> int:
-        """Complete as ``unknown`` the pending entries of these tasks (all when None):
-        calls whose outcome their server never learned. Returns how many."""
+        """Complete as ``unknown`` the pending entries of these tasks (all when None), or
+        these entries: calls whose outcome their server never learned. Returns how many."""
         dialect = self.engine.dialect.name
         query = (f"SELECT seq, id, hash, params FROM {audit_log.name} "
                  f"WHERE status = {param(dialect, 'pending')}")
@@ -577,6 +578,13 @@ class AuditLog:
             values.update({f"t{i}": task_id for i, task_id in enumerate(ids)})
             query += (" AND task_id IN ("
                       + ", ".join(param(dialect, f"t{i}") for i in range(len(ids))) + ")")
+        if entry_ids is not None:
+            entries = list(entry_ids)
+            if not entries:
+                return 0
+            values.update({f"e{i}": entry_id for i, entry_id in enumerate(entries)})
+            query += (" AND id IN ("
+                      + ", ".join(param(dialect, f"e{i}") for i in range(len(entries))) + ")")
         outcome = _prepare_outcome(UNKNOWN, reason, None, None)
         with self._append_transaction() as cur:
             rows = cur.all(query + " ORDER BY seq", values)
@@ -586,6 +594,25 @@ class AuditLog:
             log.warning("audit log: %d call(s) had no recorded outcome; marked unknown",
                         len(rows))
         return len(rows)
+
+    def pending_outside_tasks(self) -> list[tuple[str, str | None]]:
+        """(entry id, server process running it) of the pending calls no task owns (an
+        MCP client's); the process is the one recorded in the decision's ``caller``."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(audit_log.c.id, audit_log.c.decision).where(
+                    audit_log.c.status == PENDING, audit_log.c.task_id.is_(None))
+            ).all()
+        found: list[tuple[str, str | None]] = []
+        for row in rows:
+            try:
+                decision = json.loads(row.decision) if row.decision else {}
+            except ValueError:  # a tampered row: verify names it; it is not ours to settle
+                decision = {}
+            caller = decision.get("caller") if isinstance(decision, dict) else None
+            process = caller.get("process") if isinstance(caller, dict) else None
+            found.append((row.id, process if isinstance(process, str) else None))
+        return found
 
     def pending_task_ids(self) -> set[str]:
         """The tasks that have entries still ``pending``."""

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
+from ..governance.approval import APPROVAL
 from .actions import ACTIONS, ActionSpec
 from .call import ExecutorCall, ToolFailure
 from .confinement import PrivateZone, is_within
@@ -121,10 +122,11 @@ class _Place:
         refusal = self.call.guard.refusal(PATH_PARAM, rel)
         if refusal is not None:
             really = f" really is '{rel}', which" if rel != asked else ""
+            why = "needs approval" if refusal.check == APPROVAL else "is out of scope"
             raise self.call.refuse(
-                f"path '{asked}'{really} is out of scope: {refusal.message}",
-                check="scope", dimension=refusal.dimension, param_path=PATH_PARAM,
-                value=rel, allowed_patterns=refusal.allowed_patterns,
+                f"path '{asked}'{really} {why}: {refusal.message}",
+                check=refusal.check or "scope", dimension=refusal.dimension,
+                param_path=PATH_PARAM, value=rel, allowed_patterns=refusal.allowed_patterns,
             )
         return real
 

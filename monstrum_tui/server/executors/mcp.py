@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ..manifests.mcp_import import ListedTool, schema_digest
 from ..manifests.model import McpServerSpec
 from ..manifests.templates import MissingValue, Reference, render
+from ..redaction import Redactor
 from .actions import ACTIONS, ActionSpec
 from .call import ExecutorCall, ToolFailure
 from .confinement import PrivateZone
@@ -56,6 +57,8 @@ MAX_LIST_PAGES = 50
 #: what a stdio server inherits from the platform's environment (nothing else)
 INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
 RE_REVIEW = "mcp_schema"
+#: characters of a failed server's stderr an error shows (its end), after redaction
+STDERR_SHOWN = 500
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,8 @@ class McpTarget:
     timeout: float
     start_timeout: float
     max_message_bytes: int
-    #: rendered values that carry credentials (redacted wherever they show up)
+    #: the credentials it uses, and rendered values that carry them (redacted wherever
+    #: they show up)
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @property
@@ -96,6 +100,8 @@ def render_target(
         value = source.get(ref.name) if ref.namespace != "params" else None
         if value is None:
             raise MissingValue(ref)
+        if source is credentials:
+            secrets.append(str(value))
         return value
 
     def fill(template: str, where: str) -> str:
@@ -167,8 +173,11 @@ class McpSession:
         why = self.peer.problem or (
             _describe(self._failure) if self._failure else "the session ended"
         )
-        tail = self.peer.stderr_tail()
-        detail = f" (its stderr: {tail[-500:]})" if tail else ""
+        # redacted before it is cut, so no piece of a credential is left unrecognised
+        tail = Redactor(self.target.secrets).text(self.peer.stderr_tail())
+        if len(tail) > STDERR_SHOWN:
+            tail = "…" + tail[-STDERR_SHOWN:]
+        detail = f" (its stderr: {tail})" if tail else ""
         return ToolFailure(f"the MCP server {self.target.label} failed {during}: {why}{detail}")
 
     async def open(self) -> None:

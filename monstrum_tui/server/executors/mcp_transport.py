@@ -48,7 +48,20 @@ class Peer:
 
     problem: str | None = None
     stderr: bytearray = field(default_factory=bytearray)
+    #: whether older stderr was dropped
+    stderr_cut: bool = False
     pid: int | None = None
+
+    def keep_stderr(self, chunk: bytes) -> None:
+        """Add to the kept tail. Past ``STDERR_TAIL_BYTES`` the oldest whole lines go: a
+        line is kept whole or not at all, so a cut never leaves the end of a secret the
+        redactor could no longer recognise (a line longer than the tail is dropped)."""
+        self.stderr += chunk
+        if len(self.stderr) > STDERR_TAIL_BYTES:
+            del self.stderr[: len(self.stderr) - STDERR_TAIL_BYTES]
+            end = self.stderr.find(b"\n")
+            del self.stderr[: end + 1 if end >= 0 else len(self.stderr)]
+            self.stderr_cut = True
 
     def stderr_tail(self) -> str:
         return self.stderr.decode("utf-8", errors="replace").strip()
@@ -106,9 +119,7 @@ async def bounded_stdio(
         with contextlib.suppress(anyio.EndOfStream, anyio.ClosedResourceError,
                                  anyio.BrokenResourceError, OSError):
             while True:
-                peer.stderr += await stderr.receive(65536)
-                if len(peer.stderr) > STDERR_TAIL_BYTES:
-                    del peer.stderr[: len(peer.stderr) - STDERR_TAIL_BYTES]
+                peer.keep_stderr(await stderr.receive(65536))
 
     async def write_stdin() -> None:
         async with write_reader:

@@ -4,6 +4,12 @@
 derives from them (the real file behind a symlink, each file a search finds); it asks
 the guard whether that value is in scope too, under the same dimensions and match
 rules, so confinement is judged by what is really touched.
+
+The binding's ``require_approval`` scope values are judged the same way: a call that
+did not wait for a person (the text the model wrote matched no rule) is refused when
+the value it really touches would have needed one (``./secret/x.md``, or a link into
+``secret/``, under a rule for ``secret/*``), and entries met on the way that would need
+one are not shown.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...client.models import Bot, Decision, ScopeDimension
+from .approval import APPROVAL
 from .decide import SCOPE, Offered, _deny, describe_value, split_tool_name
 from .scope import ABSENT, ScopeMatcher, matcher_for
 
@@ -24,6 +31,10 @@ class ScopeGuard:
     resource_id: str | None = None
     operation: str | None = None
     checks: tuple[tuple[ScopeDimension, ScopeMatcher], ...] = ()
+    #: the binding's require_approval values, for a call that did not wait for a person
+    gated: tuple[tuple[ScopeDimension, ScopeMatcher], ...] = ()
+    #: whose require_approval it is (for the message)
+    rule_of: str = ""
 
     @classmethod
     def allow_all(cls) -> ScopeGuard:
@@ -32,8 +43,31 @@ class ScopeGuard:
 
     def refusal(self, param_path: str, value: Any) -> Decision | None:
         """The denial if ``value``, standing for the param at ``param_path``, is out of
-        scope in some dimension that reads that path; None if every such dimension allows
-        it."""
+        scope in some dimension that reads that path, or would have needed an approval
+        the call did not get; None if it may be touched."""
+        return self.scope_refusal(param_path, value) or self.approval_refusal(
+            param_path, value)
+
+    def approval_refusal(self, param_path: str, value: Any) -> Decision | None:
+        """The denial if ``value`` matches the binding's require_approval (and the call
+        did not wait for a person)."""
+        for dimension, matcher in self.gated:
+            if param_path in dimension.param_paths and matcher.matches(value):
+                return _deny(
+                    APPROVAL,
+                    f"{dimension.key} value {describe_value(value)} needs approval (the "
+                    f"require_approval of the binding to {self.rule_of}: "
+                    f"{', '.join(matcher.patterns)}); ask for it by that value, so that a "
+                    "person can decide",
+                    dimension=dimension.key, param_path=param_path,
+                    value=None if value is ABSENT else value,
+                    tool_name=self.tool_name, resource_id=self.resource_id,
+                    operation=self.operation,
+                )
+        return None
+
+    def scope_refusal(self, param_path: str, value: Any) -> Decision | None:
+        """The denial if ``value`` is out of scope in some dimension that reads that path."""
         for dimension, matcher in self.checks:
             if param_path in dimension.param_paths and not matcher.matches(value):
                 return _deny(
@@ -57,8 +91,11 @@ class ScopeGuard:
         return any(param_path in d.param_paths for d, _ in self.checks)
 
 
-def guard_for(bot: Bot, offered: Offered, decision: Decision) -> ScopeGuard:
-    """The guard of an allowed decision: its tool's dimensions and its binding's patterns.
+def guard_for(
+    bot: Bot, offered: Offered, decision: Decision, *, approved: bool = False
+) -> ScopeGuard:
+    """The guard of an allowed decision: its tool's dimensions and its binding's patterns,
+    and (unless the call waits for a person: ``approved``) its require_approval values.
 
     Built from the same bot and offer the decision was made on. A decision that names
     no tool offered there cannot be guarded: ``LookupError``, and the call must not run.
@@ -74,6 +111,11 @@ def guard_for(bot: Bot, offered: Offered, decision: Decision) -> ScopeGuard:
     if tool is None or binding is None:
         raise LookupError(f"no bound tool {decision.tool_name} on {decision.resource_id}")
     constraints = binding.scope_constraints
+    rule = binding.require_approval
+    gated = () if approved or rule is None else tuple(
+        (dim, matcher_for(dim.match_mode, tuple(rule.scope[dim.key])))
+        for dim in tool.scope_dimensions if rule.scope.get(dim.key)
+    )
     return ScopeGuard(
         tool_name=tool.name,
         resource_id=decision.resource_id,
@@ -82,6 +124,8 @@ def guard_for(bot: Bot, offered: Offered, decision: Decision) -> ScopeGuard:
             (dim, matcher_for(dim.match_mode, tuple(constraints.get(dim.key) or ())))
             for dim in tool.scope_dimensions
         ),
+        gated=gated,
+        rule_of=binding.resource_id,
     )
 
 
@@ -95,10 +139,12 @@ class ShadowGuard(ScopeGuard):
     @classmethod
     def over(cls, guard: ScopeGuard) -> ShadowGuard:
         return cls(tool_name=guard.tool_name, resource_id=guard.resource_id,
-                   operation=guard.operation, checks=guard.checks)
+                   operation=guard.operation, checks=guard.checks, gated=guard.gated,
+                   rule_of=guard.rule_of)
 
-    def refusal(self, param_path: str, value: Any) -> Decision | None:
-        refused = super().refusal(param_path, value)
+    def scope_refusal(self, param_path: str, value: Any) -> Decision | None:
+        # shadow mode runs what policy would deny; a person's approval still holds
+        refused = super().scope_refusal(param_path, value)
         if refused is not None:
             self.noted.append(refused)
         return None

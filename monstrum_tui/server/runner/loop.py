@@ -139,6 +139,7 @@ class TaskRunner:
         # a finished task's call whose outcome could not be written: nothing of it runs
         # anywhere any more, so its outcome is unknown
         await asyncio.to_thread(self.audit.resolve_pending, await self._finished_pending())
+        await asyncio.to_thread(self._settle_orphaned_mcp_calls)
         self.feed.start(asyncio.get_running_loop(), self._notified)
         self._accepting = True
         self._loops = [
@@ -146,6 +147,17 @@ class TaskRunner:
             asyncio.create_task(self._lease_loop(), name="task leases"),
         ]
         self._wake_claims.set()
+
+    def _settle_orphaned_mcp_calls(self) -> None:
+        """An MCP client's calls (no task) whose server process died on this machine:
+        one that waited for a person never ran (its approval is cancelled, its entry
+        denied); one that was running has an unknown outcome. Neither is run again."""
+        pending = self.audit.pending_outside_tasks()
+        dead = dead_on_this_machine(sorted({p for _, p in pending if p}), self.owner)
+        orphaned = [entry_id for entry_id, process in pending if process in dead]
+        if orphaned:
+            self.approvals.sweep([], audit_ids=orphaned)
+            self.audit.resolve_pending(entry_ids=orphaned)
 
     async def _finished_pending(self) -> list[str]:
         """Finished (or deleted) tasks that still have pending entries: nothing of theirs

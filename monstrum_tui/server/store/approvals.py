@@ -109,10 +109,18 @@ class ApprovalRepository:
         return done.rowcount == 1
 
     def pending(
-        self, *, task_ids: builtins.list[str] | None = None, expired_before: datetime | None = None
+        self, *, task_ids: builtins.list[str] | None = None, expired_before: datetime | None = None,
+        audit_ids: builtins.list[str] | None = None, requested_by: str | None = None,
     ) -> builtins.list[Approval]:
-        """Pending approvals of these tasks, or those whose time ran out before a moment."""
+        """Pending approvals of these tasks, or of the calls with these audit entries, or
+        of calls this key made, or those whose time ran out before a moment."""
         query = select(approvals).where(approvals.c.status == PENDING)
+        if requested_by is not None:
+            query = query.where(approvals.c.requested_by == requested_by)
+        if audit_ids is not None:
+            if not audit_ids:
+                return []
+            query = query.where(approvals.c.audit_id.in_(audit_ids))
         if task_ids is not None:
             if not task_ids:
                 return []

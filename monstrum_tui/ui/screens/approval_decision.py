@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import ClassVar
 
 from textual import on
@@ -12,12 +11,13 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label
 
 from ...client.models import Approval
+from ..visible_text import visible_json
 from .base import MonstrumModal
 
 
 def describe_call(approval: Approval) -> str:
     """One line saying which call waits: tool, params, bot, where it comes from."""
-    params = json.dumps(approval.params, ensure_ascii=False, sort_keys=True)
+    params = visible_json(approval.params, sort_keys=True)
     if len(params) > 200:
         params = params[:199] + "…"
     origin = f"task {approval.task_id}" if approval.task_id else "an MCP client"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
@@ -24,6 +23,7 @@ from ..approval_actions import ask_and_decide
 from ..connection import ConnectionStatus
 from ..data_changes import DataChange
 from ..messages import OpenTaskRequested
+from ..visible_text import visible, visible_json
 from ..widgets.keyed_table import KeyedTable
 from .base import MonstrumScreen
 
@@ -76,7 +76,7 @@ def time_left(approval: Approval, now: datetime) -> str:
 
 
 def approval_cells(approval: Approval, now: datetime) -> tuple[Any, ...]:
-    params = json.dumps(approval.params, ensure_ascii=False, sort_keys=True)
+    params = visible_json(approval.params, sort_keys=True)
     origin = approval.task_id or f"({approval.via})"
     return (
         Text(approval.status, style=STATUS_STYLES.get(approval.status, "")),
@@ -93,10 +93,10 @@ def render_approval(approval: Approval, now: datetime) -> RenderableType:
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
     facts.add_row("call", Text(f"{approval.tool_name} on {approval.resource_id}"))
-    facts.add_row("why", Text(approval.reason))
+    facts.add_row("why", Text(visible(approval.reason)))
     origin = f"task {approval.task_id}" if approval.task_id else f"an MCP client ({approval.via})"
     facts.add_row("from", Text(f"bot {approval.bot_id} · {origin}"))
-    facts.add_row("params", Text(json.dumps(approval.params, ensure_ascii=False)))
+    facts.add_row("params", Text(visible_json(approval.params)))
     if approval.status == "pending":
         facts.add_row("expires", Text(f"in {time_left(approval, now)} unless decided "
                                       "(then rejected)"))
