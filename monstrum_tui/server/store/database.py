@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
+from pydantic_core import from_json
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -57,6 +59,16 @@ def normalize_database_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def read_json(text: str | bytes) -> Any:
+    """A stored JSON value, parsed: the same values as ``json.loads`` (which is the
+    fallback for what pydantic's parser refuses: a lone surrogate, escaped or not),
+    several times quicker on the small documents the columns hold."""
+    try:
+        return from_json(text)
+    except (ValueError, TypeError):
+        return json.loads(text)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys."""
     url = normalize_database_url(url)
@@ -66,6 +78,7 @@ def make_engine(url: str) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=8,
             max_overflow=16,
+            json_deserializer=read_json,
         )
 
         @event.listens_for(engine, "connect")
@@ -93,7 +106,9 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, json_deserializer=read_json
+    )
     if engine.dialect.name == "postgresql":
         event.listen(engine, "before_cursor_execute", _refuse_nul_characters)
     return engine
