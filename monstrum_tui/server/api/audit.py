@@ -45,7 +45,6 @@ def _time(name: str, value: str | None) -> int | None:
 
 @router.get("", response_model=Page[AuditEntry])
 async def list_audit(
-    platform: PlatformDep,
     admission: ListReader,
     bot_id: str | None = None,
     resource_id: str | None = None,
@@ -84,7 +83,7 @@ async def list_audit(
             start_us=start_us, end_us=end_us, q=q or None, after_id=after_id or None,
         )
         try:
-            items, next_cursor = platform.audit.list(flt, page_limit(limit), cursor)
+            items, next_cursor = admission.platform.audit.list(flt, page_limit(limit), cursor)
         except UnknownAfterId as exc:
             raise Invalid(
                 f"after_id: {exc} (never recorded, or pruned by retention)",

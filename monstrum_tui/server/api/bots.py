@@ -33,14 +33,13 @@ def _check_operations(ops: list[str]) -> None:
 
 @router.get("", response_model=Page[Bot])
 async def list_bots(
-    platform: PlatformDep,
     admission: ListReader,
     limit: int = Query(100, ge=1, le=500),
     cursor: str | None = None,
     q: str | None = Query(None, description="text in the name or id"),
 ) -> Response:
     def page(_: Principal) -> bytes:
-        items, next_cursor = platform.store.bots.list(page_limit(limit), cursor, q)
+        items, next_cursor = admission.platform.store.bots.list(page_limit(limit), cursor, q)
         return _PAGE.dump(Page[Bot](data=items, next_cursor=next_cursor))
 
     return _PAGE.response(await admission.run(page))
