@@ -46,3 +46,33 @@ async def test_every_error_has_the_envelope_and_a_request_id(server) -> None:
     assert [r.status_code for r in answers] == [401, 404, 404, 422, 422, 422]
     fields = answers[3].json()["error"]["fields"]
     assert fields[0]["field"] == "name"
+
+
+def test_the_hot_lists_are_rate_limited_per_key_and_check_the_key_first(new_server) -> None:
+    """``GET /v1/bots`` and ``GET /v1/audit`` check key, rate and scope in the same step as
+    their query: a bad key is a 401 before a bad query is a 422, a missing scope a 403,
+    and every request, refused ones too, draws on the key's rate."""
+    server = new_server("--rate-limit", "1")
+    admin = {"Authorization": f"Bearer {server.admin_key}"}
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        made = http.post("/v1/api-keys", json={"name": "auditor", "scopes": ["audit:read"]},
+                         headers=admin)
+        assert made.status_code == 201, made.text
+        auditor = {"Authorization": f"Bearer {made.json()['secret']}"}
+        refused = http.get("/v1/bots", params={"cursor": "garbage!"}, headers=auditor)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"]["required_scope"] == "bots:read"
+        assert http.get("/v1/audit", params={"status": "nonsense"},
+                        headers=auditor).status_code == 422
+        bad_key = {"Authorization": "Bearer mst_" + "q" * 43}
+        assert http.get("/v1/audit", params={"status": "nonsense"},
+                        headers=bad_key).status_code == 401
+        assert http.get("/v1/bots", params={"cursor": "garbage!"},
+                        headers=bad_key).status_code == 401
+        answers = [http.get(path, headers=admin) for path in ("/v1/bots", "/v1/audit") * 5]
+    codes = [r.status_code for r in answers]
+    assert {200, 429} == set(codes), codes  # 2 at most pass at once: the burst is 2
+    for path in ("/v1/bots", "/v1/audit"):
+        limited = next(r for r in answers if r.status_code == 429 and r.url.path == path)
+        assert limited.json()["error"]["type"] == "rate_limit_error"
+        assert int(limited.headers["retry-after"]) >= 1

@@ -347,6 +347,34 @@ def test_verify_over_the_api_and_the_cli_names_a_tampered_entry(
     assert rewritten.first_bad_id == first_rewritten
 
 
+def test_a_row_edited_to_the_wrong_shape_is_not_served(
+    new_server: Any, tmp_path: Path
+) -> None:
+    """A page (or the entry itself) holding a row edited to another shape is an error, not
+    that row sent with a list for its params; pages without it are still served."""
+    server = new_server("--rate-limit", "0", data_dir=tmp_path / "edited", before_start=seed)
+    db = create_engine(server.db_url)
+    with db.begin() as conn:
+        victim, task = conn.execute(
+            text("SELECT id, task_id FROM audit_log WHERE seq = 470")).one()
+        conn.execute(text("UPDATE audit_log SET params = '[\"smuggled\"]' WHERE seq = 470"))
+    db.dispose()
+
+    def get(path: str, **params: Any) -> httpx.Response:
+        with http(server) as c:  # a connection each: the server drops one after its 500
+            return c.get(path, params=params)
+
+    newest = get("/v1/audit", limit=50)
+    of_its_task = get("/v1/audit", task_id=task)
+    itself = get(f"/v1/audit/{victim}")
+    other_task = get("/v1/audit", task_id="tsk_0001")
+    for refused in (newest, of_its_task, itself):
+        assert refused.status_code == 500, refused.text
+        assert refused.json()["error"]["type"] == "api_error"
+        assert "smuggled" not in refused.text
+    assert other_task.status_code == 200 and len(other_task.json()["data"]) == 6
+
+
 def test_retention_prunes_old_entries_and_the_chain_still_verifies(
     new_server: Any, tmp_path: Path
 ) -> None:

@@ -533,19 +533,23 @@ def test_a_retention_below_one_day_is_refused(capsys: pytest.CaptureFixture[str]
 
 
 def test_a_row_edited_to_the_wrong_shape_is_refused_not_served() -> None:
-    """Entries are built without validation only when every column has the shape the
-    writer gives it; a row edited in the database to other types is validated (and so
-    refused) instead of going out with a list for params or a number for a decision."""
+    """Every entry read is validated, one at a time or a page at once: a row edited in
+    the database to other types is refused instead of going out with a list for params
+    or a number for a decision."""
     import pydantic
 
-    from monstrum_tui.server.audit.log import row_to_entry
+    from monstrum_tui.server.audit.log import row_to_entry, rows_to_entries
 
     good = {"id": "aud_1", "seq": 1, "ts": 1_700_000_000_000_000, "bot_id": "bot_1",
             "task_id": None, "resource_id": None, "tool_name": "t", "operation": None,
             "params": '{"a": 1}', "status": "denied", "reason": "no", "decision": None,
             "duration_ms": None, "result_size": None, "prev_hash": "0" * 64, "hash": "1" * 64}
     assert row_to_entry(good).params == {"a": 1}
+    assert [e.params for e in rows_to_entries([good, {**good, "id": "aud_2"}])] == [
+        {"a": 1}, {"a": 1}]
     for column, value in (("params", '["s"]'), ("decision", "7"), ("duration_ms", "abc"),
                           ("status", "fine"), ("seq", "x")):
         with pytest.raises(pydantic.ValidationError):
             row_to_entry({**good, column: value})
+        with pytest.raises(pydantic.ValidationError):
+            rows_to_entries([good, {**good, column: value}, good])

@@ -235,3 +235,24 @@ def _owner(url: str, task_id: str) -> str:
 def _runs_on(proc: ServerProcess, owner: str) -> bool:
     assert proc.process is not None
     return owner.split(":")[2] == str(proc.process.pid)
+
+
+def test_a_key_revoked_through_one_server_is_refused_by_another_at_once(cluster) -> None:
+    """Each request looks its key up in the store: no process serves a revoked key, not
+    even on the hot reads that check the key in the same step as the query."""
+    a = cluster()
+    b = cluster()
+    with http(a) as admin:
+        made = admin.post("/v1/api-keys", json={"name": "short", "scopes": ["bots:read",
+                                                                            "audit:read"]})
+        assert made.status_code == 201, made.text
+        key = made.json()
+        mine = {"Authorization": f"Bearer {key['secret']}"}
+        with httpx.Client(base_url=b.url, timeout=30, headers=mine) as c:
+            for path in ("/v1/bots", "/v1/audit", "/v1/bots?limit=1"):
+                assert c.get(path).status_code == 200, path
+            assert admin.delete(f"/v1/api-keys/{key['id']}").status_code == 204
+            for path in ("/v1/bots", "/v1/audit", "/v1/whoami"):
+                refused = c.get(path)
+                assert refused.status_code == 401, (path, refused.text)
+                assert refused.json()["error"]["type"] == "authentication_error"

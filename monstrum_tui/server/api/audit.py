@@ -10,18 +10,22 @@ from __future__ import annotations
 from datetime import timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ...client.models import AUDIT_STATUSES, AuditEntry, AuditVerification, Page
 from ..audit import AuditFilter
 from ..audit.log import datetime_to_micros
 from ..audit.query import UnknownAfterId, parse_time
 from ..auth import Principal
-from .deps import PlatformDep, page_limit, require
+from .deps import Admission, PlatformDep, admitted, page_limit, require
 from .errors import Invalid, NotFound
+from .json_answer import JsonAnswer
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 Reader = Annotated[Principal, Depends(require("audit:read"))]
+#: for the hot list: the key checked in the same worker-thread hop as the query
+ListReader = Annotated[Admission, Depends(admitted("audit:read"))]
+_PAGE = JsonAnswer(Page[AuditEntry])
 
 
 def _time(name: str, value: str | None) -> int | None:
@@ -40,9 +44,8 @@ def _time(name: str, value: str | None) -> int | None:
 
 
 @router.get("", response_model=Page[AuditEntry])
-def list_audit(
-    platform: PlatformDep,
-    _: Reader,
+async def list_audit(
+    admission: ListReader,
     bot_id: str | None = None,
     resource_id: str | None = None,
     tool_name: str | None = None,
@@ -59,43 +62,47 @@ def list_audit(
     ),
     limit: int = Query(100, ge=1, le=500),
     cursor: str | None = None,
-) -> Page[AuditEntry]:
+) -> Response:
     """Matching entries, newest first, one keyset page at a time."""
-    if status is not None and status not in AUDIT_STATUSES:
-        raise Invalid(
-            f"status must be one of {', '.join(AUDIT_STATUSES)}, not {status!r}",
-            fields=[{"field": "status", "message": f"one of {', '.join(AUDIT_STATUSES)}"}],
+
+    def page(_: Principal) -> bytes:  # after the key check: a bad key is a 401 first
+        if status is not None and status not in AUDIT_STATUSES:
+            raise Invalid(
+                f"status must be one of {', '.join(AUDIT_STATUSES)}, not {status!r}",
+                fields=[{"field": "status", "message": f"one of {', '.join(AUDIT_STATUSES)}"}],
+            )
+        texts = {"bot_id": bot_id, "resource_id": resource_id, "tool_name": tool_name,
+                 "task_id": task_id, "q": q, "after_id": after_id, "cursor": cursor}
+        with_nul = [name for name, value in texts.items() if value and "\x00" in value]
+        if with_nul:
+            # nothing stored holds one (JSON escapes it), FTS5 would end its string at it
+            # and PostgreSQL cannot compare it: say so instead of failing
+            raise Invalid(
+                f"{', '.join(with_nul)} must not contain NUL characters (\\u0000)",
+                fields=[{"field": name, "message": "contains a NUL character"}
+                        for name in with_nul],
+            )
+        start_us, end_us = _time("start_time", start_time), _time("end_time", end_time)
+        if start_us is not None and end_us is not None and end_us <= start_us:
+            raise Invalid(
+                "end_time must be after start_time",
+                fields=[{"field": "end_time", "message": "not after start_time"}],
+            )
+        flt = AuditFilter(
+            bot_id=bot_id or None, resource_id=resource_id or None,
+            tool_name=tool_name or None, status=status, task_id=task_id or None,
+            start_us=start_us, end_us=end_us, q=q or None, after_id=after_id or None,
         )
-    texts = {"bot_id": bot_id, "resource_id": resource_id, "tool_name": tool_name,
-             "task_id": task_id, "q": q, "after_id": after_id, "cursor": cursor}
-    with_nul = [name for name, value in texts.items() if value and "\x00" in value]
-    if with_nul:
-        # nothing stored holds one (JSON escapes it), FTS5 would end its string at it
-        # and PostgreSQL cannot compare it: say so instead of failing
-        raise Invalid(
-            f"{', '.join(with_nul)} must not contain NUL characters (\\u0000)",
-            fields=[{"field": name, "message": "contains a NUL character"}
-                    for name in with_nul],
-        )
-    start_us, end_us = _time("start_time", start_time), _time("end_time", end_time)
-    if start_us is not None and end_us is not None and end_us <= start_us:
-        raise Invalid(
-            "end_time must be after start_time",
-            fields=[{"field": "end_time", "message": "not after start_time"}],
-        )
-    flt = AuditFilter(
-        bot_id=bot_id or None, resource_id=resource_id or None, tool_name=tool_name or None,
-        status=status, task_id=task_id or None, start_us=start_us, end_us=end_us,
-        q=q or None, after_id=after_id or None,
-    )
-    try:
-        items, next_cursor = platform.audit.list(flt, page_limit(limit), cursor)
-    except UnknownAfterId as exc:
-        raise Invalid(
-            f"after_id: {exc} (never recorded, or pruned by retention)",
-            fields=[{"field": "after_id", "message": str(exc)}],
-        ) from None
-    return Page[AuditEntry](data=items, next_cursor=next_cursor)
+        try:
+            items, next_cursor = admission.platform.audit.list(flt, page_limit(limit), cursor)
+        except UnknownAfterId as exc:
+            raise Invalid(
+                f"after_id: {exc} (never recorded, or pruned by retention)",
+                fields=[{"field": "after_id", "message": str(exc)}],
+            ) from None
+        return _PAGE.dump(Page[AuditEntry](data=items, next_cursor=next_cursor))
+
+    return _PAGE.response(await admission.run(page))
 
 
 @router.get("/verify", response_model=AuditVerification)

@@ -1,18 +1,29 @@
-"""Route dependencies: the platform, and the caller's key with a required scope."""
+"""Route dependencies: the platform, and the caller's key with a required scope.
+
+Two ways a route gets its caller checked, both by ``admit``: ``require(scope)`` checks
+before the route runs (a worker-thread hop of its own, as the key lookup is I/O), and
+``admitted(scope)`` hands the route an ``Admission`` whose ``run(work)`` checks and then
+does the route's work in one hop, for the hot read routes (``GET /v1/bots``,
+``GET /v1/audit``). Either way every request looks its key up in the store.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from ..auth import KEY_PREFIX, Principal
 from ..platform import Platform
 from .errors import AuthenticationFailed, PermissionDenied, RateLimited
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Bearer mst_...`")
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+T = TypeVar("T")
 
 
 def platform_of(request: Request) -> Platform:
@@ -42,20 +53,30 @@ def principal_for(platform: Platform, authorization: str | None) -> Principal:
     return principal
 
 
-def authenticate(
-    request: Request,
-    platform: PlatformDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+def admit(platform: Platform, authorization: str | None, scopes: Sequence[str] = ()) -> Principal:
+    """Every check of a keyed request, in order: the key (401), its rate (429), each scope
+    (403). Blocking: the key is looked up in the store."""
+    principal = principal_for(platform, authorization)
+    # a request refused for its scope still counts against its key's rate
+    wait = platform.limiter.acquire(principal.key_id)
+    if wait is not None:
+        raise RateLimited(wait)
+    for scope in scopes:
+        if not principal.allows(scope):
+            raise PermissionDenied(scope)
+    return principal
+
+
+def _header(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    return f"{credentials.scheme} {credentials.credentials}" if credentials else None
+
+
+def authenticate(request: Request, platform: PlatformDep, credentials: Bearer) -> Principal:
     """The caller, from ``Authorization: Bearer mst_...``; 401 if missing or unknown."""
     known = getattr(request.state, "principal", None)
     if isinstance(known, Principal):
         return known  # checked already, before the body was parsed (``precheck_access``)
-    header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
-    principal = principal_for(platform, header)
-    wait = platform.limiter.acquire(principal.key_id)
-    if wait is not None:
-        raise RateLimited(wait)
+    principal = admit(platform, _header(credentials))
     request.state.principal = principal
     return principal
 
@@ -71,6 +92,45 @@ def require(scope: str) -> Callable[..., Awaitable[Principal]]:
     check.__name__ = f"require_{scope.replace(':', '_')}"
     check.required_scope = scope  # type: ignore[attr-defined]
     return check
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A request whose key is checked, for one scope, in the same worker-thread hop as
+    the route's work: ``await admission.run(work)`` raises the 401/429/403 ``require``
+    would have, or returns ``work(principal)``. A route taking one calls ``run`` before
+    it does anything else, input checks included (a bad key is a 401 before a bad
+    query is a 422)."""
+
+    request: Request
+    platform: Platform
+    authorization: str | None
+    scope: str
+
+    async def run(self, work: Callable[[Principal], T]) -> T:
+        return await run_in_threadpool(self._checked, work)
+
+    def _checked(self, work: Callable[[Principal], T]) -> T:
+        known = getattr(self.request.state, "principal", None)
+        if isinstance(known, Principal):
+            if not known.allows(self.scope):
+                raise PermissionDenied(self.scope)
+            principal = known
+        else:
+            principal = admit(self.platform, self.authorization, (self.scope,))
+            self.request.state.principal = principal
+        return work(principal)
+
+
+def admitted(scope: str) -> Callable[..., Awaitable[Admission]]:
+    """A dependency giving the route an ``Admission`` for ``scope`` (checked in ``run``)."""
+
+    async def admission(request: Request, platform: PlatformDep, credentials: Bearer) -> Admission:
+        return Admission(request, platform, _header(credentials), scope)
+
+    admission.__name__ = f"admit_{scope.replace(':', '_')}"
+    admission.required_scope = scope  # type: ignore[attr-defined]
+    return admission
 
 
 def route_access(route: Any) -> tuple[bool, list[str]]:
@@ -99,15 +159,8 @@ def precheck_access(request: Request) -> None:
     needs_key, scopes = route_access(request.scope.get("route"))
     if not needs_key:
         return
-    platform = platform_of(request)
-    principal = principal_for(platform, request.headers.get("authorization"))
     # a request with an unreadable body still counts against its key's rate
-    wait = platform.limiter.acquire(principal.key_id)
-    if wait is not None:
-        raise RateLimited(wait)
-    for scope in scopes:
-        if not principal.allows(scope):
-            raise PermissionDenied(scope)
+    admit(platform_of(request), request.headers.get("authorization"), scopes)
 
 
 def page_limit(limit: int) -> int:

@@ -16,7 +16,6 @@ that fails is never extended (``AuditChainBroken``): a forged chain is not re-se
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -27,6 +26,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from pydantic import TypeAdapter
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 
 from ...client.models import AUDIT_STATUSES, AuditEntry, AuditVerification
@@ -40,6 +40,7 @@ from ..store.database import (
     driver_write,
     make_engine,
     param,
+    read_json,
     write_transaction,
 )
 from ..store.migrate import upgrade_schema
@@ -108,13 +109,9 @@ def now_micros() -> int:
     return time.time_ns() // 1_000
 
 
-def row_to_entry(row: Any) -> AuditEntry:
-    """An entry from its row. Built without validation when the row has the shapes the
-    writer gives every column (``_prepare_intent``/``_prepare_outcome``): validating each
-    entry again was a quarter of an audit page's time. A row that does not (edited in
-    the database) is validated, so it is refused rather than served with wrong types."""
+def _entry_fields(row: Any) -> dict[str, Any]:
     m = row._mapping if hasattr(row, "_mapping") else row
-    fields: dict[str, Any] = {
+    return {
         "id": m["id"],
         "seq": m["seq"],
         "timestamp": micros_to_datetime(m["ts"]),
@@ -123,35 +120,32 @@ def row_to_entry(row: Any) -> AuditEntry:
         "resource_id": m["resource_id"],
         "tool_name": m["tool_name"],
         "operation": m["operation"],
-        "params": json.loads(m["params"]),
+        "params": read_json(m["params"]),
         "status": m["status"],
         "reason": m["reason"],
-        "decision": json.loads(m["decision"]) if m["decision"] is not None else None,
+        "decision": read_json(m["decision"]) if m["decision"] is not None else None,
         "duration_ms": m["duration_ms"],
         "result_size": m["result_size"],
         "prev_hash": m["prev_hash"],
         "hash": m["hash"],
     }
-    if _as_written(fields):
-        return AuditEntry.model_construct(**fields)
-    return AuditEntry.model_validate(fields)
 
 
-def _as_written(f: Mapping[str, Any]) -> bool:
-    """Every column of the shape the writer gives it (the cheap check before trusting)."""
-    texts = ("id", "bot_id", "tool_name", "prev_hash", "hash")
-    optional_texts = ("task_id", "resource_id", "operation", "reason")
-    numbers = ("duration_ms", "result_size")
-    return (
-        isinstance(f["seq"], int)
-        and all(isinstance(f[k], str) for k in texts)
-        and all(f[k] is None or isinstance(f[k], str) for k in optional_texts)
-        and all(f[k] is None or (isinstance(f[k], (int, float)) and not isinstance(f[k], bool))
-                for k in numbers)
-        and isinstance(f["params"], dict)
-        and (f["decision"] is None or isinstance(f["decision"], dict))
-        and f["status"] in AUDIT_STATUSES
-    )
+#: a page of entries validated in one call: quicker than building each entry without
+#: validation (``model_construct`` is Python, validation is not), and every row is checked
+_ENTRIES = TypeAdapter(list[AuditEntry])
+
+
+def row_to_entry(row: Any) -> AuditEntry:
+    """An entry from its row, validated: a row edited in the database to other types is
+    refused (a ``ValidationError``) rather than served with a list for params or a
+    number for a decision."""
+    return AuditEntry.model_validate(_entry_fields(row))
+
+
+def rows_to_entries(rows: Iterable[Any]) -> list[AuditEntry]:
+    """``row_to_entry`` for a page of rows, in one validation."""
+    return _ENTRIES.validate_python([_entry_fields(r) for r in rows])
 
 
 def _prepare_intent(spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -606,7 +600,7 @@ class AuditLog:
         found: list[tuple[str, str | None]] = []
         for row in rows:
             try:
-                decision = json.loads(row.decision) if row.decision else {}
+                decision = read_json(row.decision) if row.decision else {}
             except ValueError:  # a tampered row: verify names it; it is not ours to settle
                 decision = {}
             caller = decision.get("caller") if isinstance(decision, dict) else None
@@ -754,7 +748,7 @@ class AuditLog:
         """A page of matching entries, newest first, and the cursor of the next page."""
         with self._read() as conn:
             rows, next_cursor = list_entries(conn, flt, limit, cursor, fts=self.is_sqlite)
-        return [row_to_entry(r) for r in rows], next_cursor
+        return rows_to_entries(rows), next_cursor
 
     def count_for_task(self, task_id: str) -> int:
         """How many calls of a task were decided (each has exactly one entry)."""
