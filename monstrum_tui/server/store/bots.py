@@ -41,6 +41,11 @@ def row_to_bot(row: Any) -> Bot:
     return Bot(**_bot_fields(row))
 
 
+def bot_of_fields(fields: dict[str, Any]) -> Bot:
+    """A bot from its columns by name (a row read on the driver, store/policy.py)."""
+    return Bot(**_completed(dict(fields)))
+
+
 def _sync_bindings(conn: Connection, bot_id: str, bindings: list[dict[str, Any]]) -> None:
     conn.execute(delete(bot_bindings).where(bot_bindings.c.bot_id == bot_id))
     resource_ids = sorted({b["resource_id"] for b in bindings})

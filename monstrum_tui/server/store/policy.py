@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from ...client.models import Bot
-from .bots import row_to_bot
+from .bots import bot_of_fields
 from .database import DriverColumns, driver_read, param
 from .resources import ResourceRecord, record_of_row
 from .schema import bots, integrations, resources
@@ -59,8 +59,7 @@ class PolicyReader:
             row = cur.one(self._select_bot, {"id": bot_id})
             if row is None:
                 return None
-            bot = row_to_bot(SimpleNamespace(**dict(zip(self._bot.names, self._bot.row(row),
-                                                         strict=True))))
+            bot = bot_of_fields(dict(zip(self._bot.names, self._bot.row(row), strict=True)))
             ids = sorted({b.resource_id for b in bot.resource_bindings})
             found: dict[str, BoundResource] = {}
             if ids:
