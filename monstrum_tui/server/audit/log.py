@@ -38,6 +38,7 @@ from ..store.database import (
     DriverCursor,
     driver_read,
     driver_write,
+    in_list,
     make_engine,
     param,
     read_json,
@@ -569,16 +570,16 @@ class AuditLog:
             ids = list(task_ids)
             if not ids:
                 return 0
-            values.update({f"t{i}": task_id for i, task_id in enumerate(ids)})
-            query += (" AND task_id IN ("
-                      + ", ".join(param(dialect, f"t{i}") for i in range(len(ids))) + ")")
+            placeholders, named = in_list(dialect, "t", ids)
+            query += f" AND task_id IN {placeholders}"
+            values.update(named)
         if entry_ids is not None:
             entries = list(entry_ids)
             if not entries:
                 return 0
-            values.update({f"e{i}": entry_id for i, entry_id in enumerate(entries)})
-            query += (" AND id IN ("
-                      + ", ".join(param(dialect, f"e{i}") for i in range(len(entries))) + ")")
+            placeholders, named = in_list(dialect, "e", entries)
+            query += f" AND id IN {placeholders}"
+            values.update(named)
         outcome = _prepare_outcome(UNKNOWN, reason, None, None)
         with self._append_transaction() as cur:
             rows = cur.all(query + " ORDER BY seq", values)

@@ -258,6 +258,12 @@ def param(dialect: str, name: str) -> str:
     return f"%({name})s" if dialect == "postgresql" else f":{name}"
 
 
+def in_list(dialect: str, prefix: str, values: list[str]) -> tuple[str, dict[str, str]]:
+    """``(a, b, ...)`` of named placeholders for ``values`` in driver SQL, and their values."""
+    named = {f"{prefix}{i}": value for i, value in enumerate(values)}
+    return "(" + ", ".join(param(dialect, name) for name in named) + ")", named
+
+
 @contextmanager
 def driver_read(engine: Engine) -> Iterator[DriverCursor]:
     """A ``DriverCursor`` for reads (autocommit on SQLite, as ``READ_ONLY`` reads are; on

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ...client.models import Bot
 from .bots import bot_of_fields
-from .database import DriverColumns, driver_read, param
+from .database import DriverColumns, driver_read, in_list, param
 from .resources import ResourceRecord, record_of_row
 from .schema import bots, integrations, resources
 
@@ -63,10 +63,8 @@ class PolicyReader:
             ids = sorted({b.resource_id for b in bot.resource_bindings})
             found: dict[str, BoundResource] = {}
             if ids:
-                names = [f"r{i}" for i in range(len(ids))]
-                sql = (self._select_resources
-                       + "(" + ", ".join(param(self._dialect, n) for n in names) + ")")
-                for raw in cur.all(sql, dict(zip(names, ids, strict=True))):
+                placeholders, named = in_list(self._dialect, "r", ids)
+                for raw in cur.all(self._select_resources + placeholders, named):
                     try:
                         values = self._resource.row(raw[:-1])
                         record = record_of_row(SimpleNamespace(
