@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -32,6 +33,11 @@ def test_counts_throughput_and_summaries(client, shell_bot) -> None:
         'call run_command {"command": "echo", "args": [1]}',        # denied: bad params
     ]))
     running = client.tasks.create(bot_id=shell_bot.id, input="say working\nwait 30")
+    # a task just created may not have started yet (no event to summarise): wait for it
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and client.tasks.stats(
+            task_ids=[running.id]).tasks[0].last_event_type is None:
+        time.sleep(0.05)
     try:
         stats = client.tasks.stats(task_ids=[done.id, running.id, "task_unknown"],
                                    window=60, buckets=12)
