@@ -18,7 +18,6 @@ router = APIRouter(prefix="/v1/bots", tags=["bots"])
 Reader = Annotated[Principal, Depends(require("bots:read"))]
 #: for the hot list: the key checked in the same worker-thread hop as the query
 ListReader = Annotated[Admission, Depends(admitted("bots:read"))]
-_PAGE = JsonAnswer(Page[Bot])
 Writer = Annotated[Principal, Depends(require("bots:write"))]
 
 
@@ -39,10 +38,9 @@ async def list_bots(
     q: str | None = Query(None, description="text in the name or id"),
 ) -> Response:
     def page(_: Principal) -> bytes:
-        items, next_cursor = admission.platform.store.bots.list(page_limit(limit), cursor, q)
-        return _PAGE.dump(Page[Bot](data=items, next_cursor=next_cursor))
+        return admission.platform.store.bot_pages.page(page_limit(limit), cursor, q)
 
-    return _PAGE.response(await admission.run(page))
+    return JsonAnswer.response(await admission.run(page))
 
 
 @router.post("", response_model=Bot, status_code=201)

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine
 
 from .approvals import ApprovalRepository
+from .bot_pages import BotPageReader
 from .bots import BotRepository
 from .database import READ_ONLY, WalCheckpointer, make_engine, write_transaction
 from .idempotency import IdempotencyRepository
@@ -42,6 +43,7 @@ class Store:
         self.idempotency = IdempotencyRepository(self)
         self.approvals = ApprovalRepository(self)
         self.policy = PolicyReader(self)
+        self.bot_pages = BotPageReader(self)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
