@@ -38,7 +38,7 @@ fi
 # (the rest is the same on either store: the UI, the client, pure functions)
 POSTGRES_PASS=(
     tests/test_api_errors.py tests/test_api_fuzz.py tests/test_api_fuzz_regressions.py tests/test_bot_pages.py
-    tests/test_audit_api.py tests/test_auth_scopes.py tests/test_cli_tasks.py
+    tests/test_audit_api.py tests/test_audit_pages.py tests/test_auth_scopes.py tests/test_cli_tasks.py
     tests/test_demo_resources.py tests/test_integrations_api.py tests/test_resources_api.py
     tests/test_sdk_guide.py tests/test_secrets_canary.py tests/test_serve.py
     tests/test_smoke_bots.py tests/test_task_stream.py tests/test_task_tools.py

@@ -25,7 +25,6 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 Reader = Annotated[Principal, Depends(require("audit:read"))]
 #: for the hot list: the key checked in the same worker-thread hop as the query
 ListReader = Annotated[Admission, Depends(admitted("audit:read"))]
-_PAGE = JsonAnswer(Page[AuditEntry])
 
 
 def _time(name: str, value: str | None) -> int | None:
@@ -94,15 +93,14 @@ async def list_audit(
             start_us=start_us, end_us=end_us, q=q or None, after_id=after_id or None,
         )
         try:
-            items, next_cursor = admission.platform.audit.list(flt, page_limit(limit), cursor)
+            return admission.platform.audit.list_json(flt, page_limit(limit), cursor)
         except UnknownAfterId as exc:
             raise Invalid(
                 f"after_id: {exc} (never recorded, or pruned by retention)",
                 fields=[{"field": "after_id", "message": str(exc)}],
             ) from None
-        return _PAGE.dump(Page[AuditEntry](data=items, next_cursor=next_cursor))
 
-    return _PAGE.response(await admission.run(page))
+    return JsonAnswer.response(await admission.run(page))
 
 
 @router.get("/verify", response_model=AuditVerification)
