@@ -610,3 +610,32 @@ async def test_cancelled_export_leaves_no_file(tmp_path: Path) -> None:
         await task
     assert seen == [5]
     assert list(tmp_path.iterdir()) == []
+
+
+HOSTILE = "ok\u202etxt.exe\u200b\x1b[2J\x9b31m[b]markup[/b]"
+
+
+async def test_model_text_is_shown_escaped_in_the_table_and_the_detail(server) -> None:
+    """A hostile model's tool name, params and a reason quoting them: the terminal gets
+    escapes for ESC, a right-to-left override, a zero-width space and a C1 control, and
+    markup stays literal (nothing reorders, hides, clears or styles the screen)."""
+    bot_id = f"bot_hostile{uuid.uuid4().hex[:8]}"
+    entry = _record(server, bot_id=bot_id, tool_name="read\u202efile", status="denied",
+                    params={"path": HOSTILE, HOSTILE: 1}, reason=f"path '{HOSTILE}' is out")
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await audit_loaded(pilot)
+        app.post_message(ShowAuditRequested(bot_id=bot_id))
+        await wait_until(pilot, lambda: shown_ids(app) == [entry.id])
+        await pilot.press("d")
+        detail = audit_screen(app).query_one(AuditDetail)
+        await wait_until(pilot, lambda: detail.display and detail.entry is not None)
+        await pilot.pause()
+        text = screen_text(app)
+        for raw in ("\u202e", "\u200b", "\x1b", "\x9b"):
+            assert raw not in text, repr(raw)
+        for shown in ("read\\u202efile", "\\u202etxt.exe\\u200b\\u001b[2J\\u009b31m",
+                      "[b]markup[/b]"):
+            assert shown in text, shown
+        # the detail's params and reason, escaped the same way
+        assert text.count("\\u202etxt.exe") >= 3

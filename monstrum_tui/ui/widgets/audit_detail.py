@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from rich.console import Group, RenderableType
-from rich.json import JSON
+from rich.highlighter import JSONHighlighter
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -11,30 +13,47 @@ from textual.widgets import Static
 
 from ...client.models import AuditEntry
 from ..cells import AUDIT_STATUS_STYLES
+from ..visible_text import visible
 from .decision_view import add_decision_rows, facts_grid
 
+_JSON_COLOURS = JSONHighlighter()
 
-def _named(ident: str | None, names: dict[str, str]) -> str:
+
+def _plain(value: str | None) -> Text:
+    """Text from an entry as it is, never read as markup, nothing hidden (a model's
+    params, a reason quoting them, a tool name it made up)."""
+    return Text(visible(value) if value else "—")
+
+
+def _named(ident: str | None, names: dict[str, str]) -> Text:
     if not ident:
-        return "—"
+        return Text("—")
     name = names.get(ident)
-    return f"{name} ({ident})" if name and name != ident else ident
+    return _plain(f"{name} ({ident})" if name and name != ident else ident)
+
+
+def params_text(params: dict[str, object]) -> Text:
+    """Params as indented, highlighted JSON with every hidden character escaped."""
+    return _JSON_COLOURS(Text(visible(json.dumps(params, indent=2, sort_keys=True,
+                                                 ensure_ascii=False, default=str))))
 
 
 def render_entry(entry: AuditEntry, names: dict[str, str] | None = None) -> RenderableType:
     """The whole entry as Rich renderables: fields, decision, params as JSON, chain."""
     names = names or {}
     fields = facts_grid()
-    fields.add_row("id", entry.id)
+    fields.add_row("id", _plain(entry.id))
     fields.add_row("time", entry.timestamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
     fields.add_row("status", Text(entry.status, style=AUDIT_STATUS_STYLES.get(entry.status, "")))
     fields.add_row("bot", _named(entry.bot_id, names))
-    fields.add_row("task", entry.task_id or "—")
+    fields.add_row("task", _plain(entry.task_id))
     fields.add_row("resource", _named(entry.resource_id, names))
-    fields.add_row("tool", entry.tool_name)
-    fields.add_row("operation", entry.operation or "—")
-    fields.add_row("reason", Text(entry.reason or "—", style="red" if entry.status == "denied"
-                                  else ""))
+    fields.add_row("tool", _plain(entry.tool_name))
+    fields.add_row("operation", _plain(entry.operation))
+    reason = _plain(entry.reason)
+    if entry.status == "denied":
+        reason.stylize("red")
+    fields.add_row("reason", reason)
     fields.add_row("duration", f"{entry.duration_ms:g} ms" if entry.duration_ms is not None
                    else "—")
     fields.add_row("result", f"{entry.result_size:,} bytes" if entry.result_size is not None
@@ -51,12 +70,11 @@ def render_entry(entry: AuditEntry, names: dict[str, str] | None = None) -> Rend
 
     chain = facts_grid()
     chain.add_row("seq", str(entry.seq) if entry.seq is not None else "—")
-    chain.add_row("hash", entry.hash or "—")
-    chain.add_row("prev hash", entry.prev_hash or "—")
+    chain.add_row("hash", _plain(entry.hash))
+    chain.add_row("prev hash", _plain(entry.prev_hash))
 
     params: RenderableType = (
-        JSON.from_data(entry.params, indent=2, sort_keys=True) if entry.params
-        else Text("{}", style="dim")
+        params_text(entry.params) if entry.params else Text("{}", style="dim")
     )
     return Group(
         fields,

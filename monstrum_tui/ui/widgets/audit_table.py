@@ -24,6 +24,7 @@ from textual.strip import Strip
 
 from ...client.models import AuditEntry
 from ..audit_window import AuditWindow, PageRequest
+from ..visible_text import visible
 
 #: the time column: with the year from 120 columns, without it on a narrower terminal
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -248,7 +249,8 @@ class AuditTable(ScrollView, can_focus=True):
                 continue
             if cursor_style is not None:
                 style = style + cursor_style
-            segments.append(Segment(clip(text, w) + " ", style))
+            # a model's text: escape what would not draw as itself (ESC, bidi, zero-width)
+            segments.append(Segment(clip(visible(text), w) + " ", style))
         pad = base + cursor_style if cursor_style is not None else base
         return Strip(segments).adjust_cell_length(width, pad)
 

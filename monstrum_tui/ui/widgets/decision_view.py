@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ...client.models import Decision
+from ..visible_text import visible
 
 #: the decision's explanation, in the order a reader wants it
 DECISION_FIELDS = (
@@ -26,10 +27,11 @@ DECISION_FIELDS = (
 
 
 def shown(value: Any) -> str:
-    """A decision field as text: lists and objects as JSON."""
+    """A decision field as text: lists and objects as JSON; nothing hidden (a decision
+    may quote a model's params)."""
     if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+        return visible(json.dumps(value, ensure_ascii=False))
+    return visible(str(value))
 
 
 def facts_grid() -> Table:
