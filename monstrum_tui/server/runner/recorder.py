@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...client.models import FINISHED_TASK_STATUSES, EventType, TaskEvent
+from ..event_frames import EventFrame, event_body
 from ..store import Store
 from ..store.columns import utcnow
 from .broker import EventBroker
@@ -142,23 +143,34 @@ class EventRecorder:
         batch, self._pending = self._pending, []
         return batch
 
-    async def _write(self, batch: list[PendingEvent]) -> None:
+    def _store(self, batch: list[PendingEvent]) -> tuple[set[str], list[EventFrame]]:
+        """In the writer's thread: serialise each event once, store the batch; the ids
+        of the tasks lost, and every event's frame."""
+        bodies = [event_body(p.event) for p in batch]
         rows = [(p.event, p.payload, p.task_changes) for p in batch]
+        lost = self.store.tasks.append_events(rows, owner=self.owner, bodies=bodies)
+        return lost, [EventFrame.of(p.event, body)
+                      for p, body in zip(batch, bodies, strict=True)]
+
+    async def _write(self, batch: list[PendingEvent]) -> None:
         try:
-            lost = await asyncio.to_thread(self.store.tasks.append_events, rows,
-                                           owner=self.owner)
+            lost, frames = await asyncio.to_thread(self._store, batch)
         except Exception as exc:
             log.exception("could not store %d task events", len(batch))
             for p in batch:
                 if p.done is not None and not p.done.done():
                     p.done.set_exception(exc)
             return
-        for p in batch:
+        by_task: dict[str, list[EventFrame]] = {}
+        for p, frame in zip(batch, frames, strict=True):
             if p.event.task_id in lost:
                 if p.done is not None and not p.done.done():
                     p.done.set_exception(TaskLost(p.event.task_id))
                 continue
-            self.broker.publish(p.event)
+            by_task.setdefault(p.event.task_id, []).append(frame)
+        for task_id, stored in by_task.items():
+            self.broker.publish(task_id, stored)
+        for p in batch:
             if p.done is not None and not p.done.done():
                 p.done.set_result(None)
         if lost:
