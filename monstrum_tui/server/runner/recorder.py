@@ -34,6 +34,8 @@ BACKLOG_LIMIT = 2000
 #: call makes two (its call and its result) a few hundred µs apart, and a commit per
 #: event was a second writer beside the calls' own audit entries
 LINGER_S = 0.002
+#: events a caller that records many in a row queues before it lets the writer run
+HAND_OVER_EVERY = 200
 _COLUMNS = frozenset({"seq", "task_id", "type", "timestamp"})
 
 
@@ -135,6 +137,10 @@ class EventRecorder:
         else:
             assert self._wake is not None
             self._wake.set()
+            if done is None and len(self._pending) % HAND_OVER_EVERY == 0:
+                # a caller recording many events in a row lets the writer store the first
+                # ones (and the watchers send them) while it makes the next
+                await asyncio.sleep(0)
         if done is not None:
             await asyncio.shield(done)
         return event
