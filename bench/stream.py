@@ -8,7 +8,7 @@ A real server (child process) runs a scripted task of N ``say`` lines: each is o
 - live_fanout: the same with several watchers following one task at once;
 - replay: re-reading a finished task's stream (store -> SSE -> SDK);
 - reference, in the same run: the replayed events, framed by the real server's own
-  ``_frame`` (the same ``TaskEvent`` JSON) in a bare FastAPI app in a child process
+  ``EventFrame.of`` (the same ``TaskEvent`` JSON) in a bare FastAPI app in a child process
   under uvicorn (bench/stream_reference.py), read with plain httpx and each ``data``
   line parsed into the same ``TaskEvent`` model; the median of ``--ref-runs`` reads.
 Prints a table with the ratios real / reference and a final JSON line.

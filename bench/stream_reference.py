@@ -3,8 +3,9 @@
     .venv/bin/python bench/stream_reference.py --port PORT --events FILE.jsonl
 
 Loads ``TaskEvent``s (one JSON per line, as the real server sent them) and serves
-``GET /events``: ``retry``, then each event framed by the real server's own ``_frame``
-(server/api/tasks.py: the same pydantic model JSON, ``exclude_none``), in chunks of
+``GET /events``: ``retry``, then each event framed by the real server's own
+``EventFrame.of`` (server/event_frames.py: the same pydantic model JSON, ``exclude_none``,
+dumped per read), in chunks of
 the real server's ``REPLAY_BATCH``. No auth, no store, no platform: the floor the real
 runner -> SSE path is measured against. Run in a child process by bench/stream.py,
 under uvicorn with the real server's settings (server/serve.py).
@@ -24,7 +25,7 @@ from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from monstrum_tui.client.models import TaskEvent
-from monstrum_tui.server.api.tasks import _frame
+from monstrum_tui.server.event_frames import EventFrame
 from monstrum_tui.server.services.events import REPLAY_BATCH
 
 
@@ -40,7 +41,7 @@ def make_app(events: list[TaskEvent]) -> FastAPI:
         async def frames() -> AsyncIterator[str]:
             yield "retry: 1000\n\n"
             for i in range(0, len(events), REPLAY_BATCH):
-                yield "".join(_frame(e) for e in events[i:i + REPLAY_BATCH])
+                yield "".join([EventFrame.of(e).text for e in events[i:i + REPLAY_BATCH]])
 
         return StreamingResponse(frames(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})

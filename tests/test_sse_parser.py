@@ -8,7 +8,13 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monstrum_tui.client.sse_parser import LineSplitter, ServerSentEvent, aiter_sse, iter_sse
+from monstrum_tui.client.sse_parser import (
+    LineSplitter,
+    ServerSentEvent,
+    SSEDecoder,
+    aiter_sse,
+    iter_sse,
+)
 
 #: every character Python's str.splitlines() (and so httpx's aiter_lines()) breaks a line
 #: at besides CR and LF, and the unit separator for good measure
@@ -140,3 +146,25 @@ def test_any_stream_cut_anywhere_parses_to_what_was_sent(events, end, cuts) -> N
     chunks = [body[a:b] for a, b in zip([0, *points], [*points, len(body)], strict=True)]
     got = [(m.event, m.data) for m in parse_bytes(chunks)]
     assert got == [(name, "\n".join(data)) for name, data in events]
+
+
+_line = st.one_of(
+    st.just(""),
+    st.builds(lambda name, sep, value: f"{name}{sep}{value}",
+              st.sampled_from(["data", "event", "id", "retry", "x", ":", "", "dat"]),
+              st.sampled_from([": ", ":", ":  ", " ", ""]),
+              st.one_of(_value, st.sampled_from(["7", "\0", "a\0b", "²"]))),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(_line, max_size=30), split=st.integers(min_value=0, max_value=30))
+def test_many_lines_at_once_parse_as_one_at_a_time(lines, split) -> None:
+    """A chunk's lines taken in one pass (``SSEDecoder.lines``) give exactly the messages,
+    comments and last id that the one-line-at-a-time rules give."""
+    one = SSEDecoder()
+    expected = [m for line in lines if (m := one.line(line)) is not None]
+    many = SSEDecoder()
+    got = many.lines(lines[:split]) + many.lines(lines[split:])
+    assert got == expected
+    assert many.last_event_id == one.last_event_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -36,6 +37,11 @@ class _Server(uvicorn.Server):
         self.local = local
 
     async def main_loop(self) -> None:
+        # what start-up made (modules, the app, the platform) lives as long as the server:
+        # kept out of the collector's generations, each collection then walks only what
+        # requests and tasks make (a busy event stream made thousands of collections
+        # re-walk it)
+        gc.freeze()
         if self.local is None:
             await super().main_loop()
             return

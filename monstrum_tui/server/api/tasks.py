@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import StreamingResponse
 
-from ...client.models import Page, Task, TaskCreate, TaskEvent, TaskStatus
+from ...client.models import Page, Task, TaskCreate, TaskStatus
 from ..auth import Principal
 from ..platform import Platform
 from ..services.events import Idle, KeyRevoked
@@ -58,11 +58,6 @@ async def cancel_task(task_id: str, platform: PlatformDep, _: Writer, once: Once
     return await platform.tasks.cancel(task_id)
 
 
-def _frame(event: TaskEvent) -> str:
-    data = event.model_dump_json(exclude_none=True)
-    return f"id: {event.seq}\nevent: {event.type}\ndata: {data}\n\n"
-
-
 def _resume_point(after: int | None, last_event_id: str | None) -> int:
     if last_event_id is not None and last_event_id.strip():
         try:
@@ -95,7 +90,7 @@ async def follow_events(
             yield ": the API key was revoked\n\n"
             return
         else:
-            yield "".join(_frame(event) for event in item)
+            yield "".join([frame.text for frame in item])
 
 
 @router.get(

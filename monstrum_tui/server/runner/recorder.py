@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...client.models import FINISHED_TASK_STATUSES, EventType, TaskEvent
+from ..event_frames import EventFrame, event_body
 from ..store import Store
 from ..store.columns import utcnow
 from .broker import EventBroker
@@ -33,6 +34,8 @@ BACKLOG_LIMIT = 2000
 #: call makes two (its call and its result) a few hundred µs apart, and a commit per
 #: event was a second writer beside the calls' own audit entries
 LINGER_S = 0.002
+#: events a caller that records many in a row queues before it lets the writer run
+HAND_OVER_EVERY = 200
 _COLUMNS = frozenset({"seq", "task_id", "type", "timestamp"})
 
 
@@ -134,6 +137,10 @@ class EventRecorder:
         else:
             assert self._wake is not None
             self._wake.set()
+            if done is None and len(self._pending) % HAND_OVER_EVERY == 0:
+                # a caller recording many events in a row lets the writer store the first
+                # ones (and the watchers send them) while it makes the next
+                await asyncio.sleep(0)
         if done is not None:
             await asyncio.shield(done)
         return event
@@ -142,23 +149,34 @@ class EventRecorder:
         batch, self._pending = self._pending, []
         return batch
 
-    async def _write(self, batch: list[PendingEvent]) -> None:
+    def _store(self, batch: list[PendingEvent]) -> tuple[set[str], list[EventFrame]]:
+        """In the writer's thread: serialise each event once, store the batch; the ids
+        of the tasks lost, and every event's frame."""
+        bodies = [event_body(p.event) for p in batch]
         rows = [(p.event, p.payload, p.task_changes) for p in batch]
+        lost = self.store.tasks.append_events(rows, owner=self.owner, bodies=bodies)
+        return lost, [EventFrame.of(p.event, body)
+                      for p, body in zip(batch, bodies, strict=True)]
+
+    async def _write(self, batch: list[PendingEvent]) -> None:
         try:
-            lost = await asyncio.to_thread(self.store.tasks.append_events, rows,
-                                           owner=self.owner)
+            lost, frames = await asyncio.to_thread(self._store, batch)
         except Exception as exc:
             log.exception("could not store %d task events", len(batch))
             for p in batch:
                 if p.done is not None and not p.done.done():
                     p.done.set_exception(exc)
             return
-        for p in batch:
+        by_task: dict[str, list[EventFrame]] = {}
+        for p, frame in zip(batch, frames, strict=True):
             if p.event.task_id in lost:
                 if p.done is not None and not p.done.done():
                     p.done.set_exception(TaskLost(p.event.task_id))
                 continue
-            self.broker.publish(p.event)
+            by_task.setdefault(p.event.task_id, []).append(frame)
+        for task_id, stored in by_task.items():
+            self.broker.publish(task_id, stored)
+        for p in batch:
             if p.done is not None and not p.done.done():
                 p.done.set_result(None)
         if lost:

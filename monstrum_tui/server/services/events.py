@@ -17,8 +17,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ...client.models import FINISHED_TASK_STATUSES, TaskEvent
-from ..runner import is_terminal
+from ...client.models import FINISHED_TASK_STATUSES
+from ..event_frames import EventFrame
 from ..runner.feed import POLL_S
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class KeyRevoked:
     """The watcher's API key no longer exists: the stream ends."""
 
 
-Item = list[TaskEvent] | Idle | KeyRevoked
+Item = list[EventFrame] | Idle | KeyRevoked
 
 
 class EventService:
@@ -54,8 +54,8 @@ class EventService:
     async def follow(
         self, task_id: str, after: int, key_id: str | None = None
     ) -> AsyncIterator[Item]:
-        """Batches of events after ``after`` (in order, ending with the terminal one),
-        ``Idle`` marks while nothing happens, ``KeyRevoked`` to end early."""
+        """Batches of events after ``after`` as SSE frames (in order, ending with the
+        terminal one), ``Idle`` marks while nothing happens, ``KeyRevoked`` to end early."""
         store = self._store
         last = after
         last_sent = time.monotonic()
@@ -67,10 +67,10 @@ class EventService:
                     sub.drain()  # the store has everything the queue held
                     while True:
                         batch = await asyncio.to_thread(
-                            store.tasks.events_after, task_id, last, REPLAY_BATCH
+                            store.tasks.frames_after, task_id, last, REPLAY_BATCH
                         )
                         if batch:
-                            ended = next((i for i, e in enumerate(batch) if is_terminal(e)),
+                            ended = next((i for i, e in enumerate(batch) if e.terminal),
                                          None)
                             if ended is not None:
                                 yield batch[: ended + 1]
@@ -84,7 +84,8 @@ class EventService:
                     task = await asyncio.to_thread(store.tasks.get, task_id)
                     if task is None or task.status in FINISHED_TASK_STATUSES:
                         # finished between the replay and now: the terminal event is stored
-                        rest = await asyncio.to_thread(store.tasks.events_after, task_id, last)
+                        rest = await asyncio.to_thread(store.tasks.frames_after, task_id, last,
+                                                       1_000_000)
                         if rest:
                             yield rest
                         return
@@ -97,8 +98,8 @@ class EventService:
                 # a task another process runs is looked up in the store on a short poll
                 wait = KEY_RECHECK_S if self._runner.runs(task_id) else POLL_S
                 try:
-                    event = await asyncio.wait_for(sub.queue.get(),
-                                                   timeout=min(KEEPALIVE_S, wait))
+                    item = await asyncio.wait_for(sub.queue.get(),
+                                                  timeout=min(KEEPALIVE_S, wait))
                 except asyncio.TimeoutError:
                     if sub.overflowed or not self._runner.runs(task_id):
                         replay = True
@@ -107,21 +108,27 @@ class EventService:
                         yield Idle()
                     continue
                 # what has piled up goes out in one batch: fewer, larger writes when busy
-                out: list[TaskEvent] = []
+                out: list[EventFrame] = []
                 ended = False
                 while True:
-                    if event is None or sub.overflowed or event.seq > last + 1:
-                        replay = True  # stored elsewhere, fell behind or missing: the store
+                    sub.took(item)
+                    if item is None or sub.overflowed:
+                        replay = True  # stored elsewhere or fell behind: the store
                         break
-                    if event.seq > last:
-                        out.append(event)
-                        last = event.seq
-                        if is_terminal(event):
+                    for frame in item:
+                        if frame.seq <= last:
+                            continue
+                        if frame.seq > last + 1:
+                            replay = True  # missing: the store has it
+                            break
+                        out.append(frame)
+                        last = frame.seq
+                        if frame.terminal:
                             ended = True
                             break
-                    if sub.queue.empty() or len(out) >= REPLAY_BATCH:
+                    if replay or ended or sub.queue.empty() or len(out) >= REPLAY_BATCH:
                         break
-                    event = sub.queue.get_nowait()
+                    item = sub.queue.get_nowait()
                 if out:
                     last_sent = time.monotonic()
                     yield out

@@ -127,6 +127,9 @@ task_events = Table(
     Column("type", String(16), nullable=False),
     Column("payload", JSON, nullable=False),
     Column("timestamp", Timestamp, nullable=False),
+    # the event's wire JSON (TaskEvent, without unset fields), made once when stored;
+    # NULL for events stored before revision 0007 (serialised from payload when read)
+    Column("body", Text, nullable=True),
     PrimaryKeyConstraint("task_id", "seq", name="pk_task_events"),
 )
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import builtins
+import json
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, or_, select, text, update
+from sqlalchemy import Text, cast, func, insert, or_, select, text, update
 
 from ...client.models import (
     FINISHED_TASK_STATUSES,
@@ -17,6 +18,7 @@ from ...client.models import (
     Task,
     TaskEvent,
 )
+from ..event_frames import EventFrame, event_body, sse_frame
 from ..ids import new_id
 from .columns import utcnow
 from .cursor import keyset_page
@@ -214,22 +216,28 @@ class TaskRepository:
         payload = {k: v for k, v in fields.items() if v is not None and k not in _EVENT_COLUMNS}
         with self._store.write() as conn:
             seq = _next_seq(conn, task_id)
+            event = TaskEvent(seq=seq, task_id=task_id, type=type, timestamp=when, **payload)
             conn.execute(
                 insert(task_events).values(
-                    task_id=task_id, seq=seq, type=type, payload=payload, timestamp=when
+                    task_id=task_id, seq=seq, type=type, payload=payload, timestamp=when,
+                    body=event_body(event),
                 )
             )
             if task_changes:
                 conn.execute(update(tasks).where(tasks.c.id == task_id).values(**task_changes))
-        return TaskEvent(seq=seq, task_id=task_id, type=type, timestamp=when, **payload)
+        return event
 
     def append_events(
         self,
         rows: builtins.list[tuple[TaskEvent, dict[str, Any], dict[str, Any] | None]],
         *,
         owner: str | None = None,
+        bodies: builtins.list[str] | None = None,
     ) -> set[str]:
         """Store numbered events, and each one's task changes, in one transaction.
+
+        Each event is stored with its wire JSON (``bodies``, one per row, made by the
+        caller that also sends them live; made here when not given).
 
         With ``owner`` only events of tasks that owner still holds are stored (a process
         whose task was taken over cannot write into it any more); returns the ids of the
@@ -241,6 +249,10 @@ class TaskRepository:
         if not rows:
             return set()
         sql = self._event_sql()
+        if bodies is None:
+            bodies = [event_body(e) for e, _, _ in rows]
+        elif len(bodies) != len(rows):
+            raise ValueError("append_events: one body per row")
         ids = sorted({e.task_id for e, _, _ in rows})
         with driver_write(self._store.engine) as cur:
             dropped: set[str] = set()
@@ -248,12 +260,14 @@ class TaskRepository:
                 query, values = sql.held(ids, owner)
                 owned = {r[0] for r in cur.all(query, values)}
                 dropped = set(ids) - owned
-                rows = [r for r in rows if r[0].task_id in owned]
+                kept = [i for i, r in enumerate(rows) if r[0].task_id in owned]
+                rows, bodies = [rows[i] for i in kept], [bodies[i] for i in kept]
                 if not rows:
                     return dropped
             events = [sql.events.bound({"task_id": e.task_id, "seq": e.seq, "type": e.type,
-                                        "payload": payload, "timestamp": e.timestamp})
-                      for e, payload, _ in rows]
+                                        "payload": payload, "timestamp": e.timestamp,
+                                        "body": body})
+                      for (e, payload, _), body in zip(rows, bodies, strict=True)]
             if len(events) > 1:
                 cur.executemany(sql.insert_event, events)
             else:
@@ -418,6 +432,34 @@ class TaskRepository:
                 .limit(limit)
             ).all()
         return [row_to_event(r) for r in rows]
+
+    def frames_after(
+        self, task_id: str, after: int = 0, limit: int = 1000
+    ) -> builtins.list[EventFrame]:
+        """``events_after`` as SSE frames: from each event's stored JSON, or (an event
+        stored before bodies were kept) serialised from its payload now."""
+        after = min(after, MAX_EVENT_SEQ)
+        raw_payload = cast(task_events.c.payload, Text)  # decoded only where needed
+        with self._store.read() as conn:
+            rows = conn.execute(
+                select(task_events.c.seq, task_events.c.type, task_events.c.timestamp,
+                       task_events.c.body, raw_payload)
+                .where(task_events.c.task_id == task_id, task_events.c.seq > after)
+                .order_by(task_events.c.seq)
+                .limit(limit)
+            ).all()
+        frames = []
+        for seq, type, timestamp, body, payload in rows:
+            if body is None:
+                event = TaskEvent(seq=seq, task_id=task_id, type=type, timestamp=timestamp,
+                                  **json.loads(payload))
+                frames.append(EventFrame.of(event))
+                continue
+            # the terminal event carries the final status: most payloads have no status
+            terminal = ('"status"' in payload
+                        and json.loads(payload).get("status") in FINISHED_TASK_STATUSES)
+            frames.append(EventFrame(seq, terminal, sse_frame(seq, type, body)))
+        return frames
 
     def last_seq(self, task_id: str) -> int:
         with self._store.read() as conn:

@@ -1,0 +1,71 @@
+"""Task events are serialised once, when stored (``task_events.body``): the stream sends
+those bodies, and events of a database from before revision 0007 (no body) still stream,
+serialised from their payload, exactly as the same events with a body."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import monstrum
+from monstrum_tui.client.models import TaskEvent
+from monstrum_tui.server.event_frames import EventFrame
+from monstrum_tui.server.store import Store
+from monstrum_tui.server.store.columns import utcnow
+
+
+def test_an_event_without_a_stored_body_frames_as_the_same_event_with_one(
+    tmp_path: Path,
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'monstrum.db'}")
+    try:
+        task_id = store.tasks.create("bot_x", "say hi", {}).id
+        fields = [
+            ("started", {"status": "running"}),
+            ("message", {"text": "a \u2028 b\r\nc \"quoted\" status", "turn": 1}),
+            ("tool_call", {"tool_name": "t", "params": {"k": [1, None, "v"]}, "call_id": "c1"}),
+            ("complete", {"output": "done", "status": "completed"}),
+        ]
+        events = [TaskEvent(seq=i, task_id=task_id, type=type_, timestamp=utcnow(), **f)
+                  for i, (type_, f) in enumerate(fields, 1)]
+        store.tasks.append_events([(e, f, None) for e, (_, f) in zip(events, fields,
+                                                                     strict=True)])
+        with_bodies = store.tasks.frames_after(task_id, 0)
+        with store.write() as conn:
+            conn.exec_driver_sql("UPDATE task_events SET body = NULL")
+        without = store.tasks.frames_after(task_id, 0)
+        from_events = [EventFrame.of(e) for e in store.tasks.events_after(task_id, 0)]
+    finally:
+        store.close()
+    assert with_bodies == without == from_events
+    assert [f.terminal for f in without] == [False, False, False, True]
+    assert [TaskEvent.model_validate_json(f.text.split("data: ", 1)[1]) for f in without] \
+        == events
+
+
+def test_a_database_from_before_event_bodies_still_streams_its_events(new_server) -> None:
+    srv = new_server()
+    with monstrum.Client(api_key=srv.admin_key, api_base=srv.url) as c:
+        bot = c.bots.create(name="old-events-bot")
+        task = c.tasks.create(bot_id=bot.id, input="say one\nsay two")
+        first = list(c.tasks.events(task_id=task.id))
+    srv.stop()
+    # the database as revision 0006 left it: no body column; the next start adds it empty
+    db = sqlite3.connect(srv.data_dir / "monstrum.db")
+    with db:
+        db.execute("ALTER TABLE task_events DROP COLUMN body")
+        db.execute("UPDATE alembic_version SET version_num = '0006'")
+    db.close()
+    srv.start()
+    with monstrum.Client(api_key=srv.admin_key, api_base=srv.url) as c:
+        again = list(c.tasks.events(task_id=task.id))
+        resumed = list(c.tasks.events(task_id=task.id, after=2))
+    db = sqlite3.connect(srv.data_dir / "monstrum.db")
+    try:
+        bodies = db.execute("SELECT body FROM task_events").fetchall()
+    finally:
+        db.close()
+    assert bodies and all(b == (None,) for b in bodies)  # served from the payloads
+    assert [e.type for e in first] == ["started", "message", "message", "complete"]
+    assert again == first
+    assert resumed == first[2:]
