@@ -162,7 +162,7 @@ def streamed(server: ServerProcess, client: Client, bot_id: str, tmp: Path,
     probe = tmp / "probe-stream.jsonl"
     # the pane opens on the task before it says anything (the harness opens it once the
     # dashboard has settled): a wait first; bytes count from the first event drawn
-    task = client.tasks.create(bot_id=bot_id, input="wait 6\n" + "\n".join(lines))
+    task = client.tasks.create(bot_id=bot_id, input="wait 10\n" + "\n".join(lines))
     term = Terminal([sys.executable, str(HARNESS), "pane", server.url, task.id, str(probe)],
                     size, {**env, "MONSTRUM_API_KEY": server.admin_key})
     try:
@@ -183,6 +183,9 @@ def streamed(server: ServerProcess, client: Client, bot_id: str, tmp: Path,
         count = drawn[-1]["total"] - first_total
     finally:
         term.close()
+    if count < STREAM_EVENTS // 2:
+        raise RuntimeError(f"streamed: only {count} events drawn after the pane settled (the "
+                           "dashboard took longer than the task's first wait: a loaded machine)")
     text_len = len(STREAM_TEXT.format(i=0)) + 1
     per_event = written / max(1, count)
     # what the idle screen would have written anyway, over the same time
