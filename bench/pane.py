@@ -160,13 +160,16 @@ def streamed(server: ServerProcess, client: Client, bot_id: str, tmp: Path,
     for i in range(STREAM_EVENTS):
         lines += [f"say {STREAM_TEXT.format(i=i)}", f"wait {1 / STREAM_RATE:.3f}"]
     probe = tmp / "probe-stream.jsonl"
-    # the pane opens on the task before it starts: a wait first
-    task = client.tasks.create(bot_id=bot_id, input="wait 3\n" + "\n".join(lines))
+    # the pane opens on the task before it says anything (the harness opens it once the
+    # dashboard has settled): a wait first; bytes count from the first event drawn
+    task = client.tasks.create(bot_id=bot_id, input="wait 10\n" + "\n".join(lines))
     term = Terminal([sys.executable, str(HARNESS), "pane", server.url, task.id, str(probe)],
                     size, {**env, "MONSTRUM_API_KEY": server.admin_key})
     try:
         wait_probe(term, probe, "ready", 1, 60)
-        drawn = wait_probe(term, probe, "drawn", 1, 30)
+        wait_probe(term, probe, "drawn", 1, 30)
+        term.pump(0.5)  # the frame of what was drawn first (the "started" line) goes out
+        drawn = [p for p in read_probe(probe) if p["kind"] == "drawn"]
         start_bytes, start_t = term.total, time.perf_counter()
         first_total = drawn[-1]["total"]
         deadline = time.perf_counter() + 60
@@ -180,6 +183,9 @@ def streamed(server: ServerProcess, client: Client, bot_id: str, tmp: Path,
         count = drawn[-1]["total"] - first_total
     finally:
         term.close()
+    if count < STREAM_EVENTS // 2:
+        raise RuntimeError(f"streamed: only {count} events drawn after the pane settled (the "
+                           "dashboard took longer than the task's first wait: a loaded machine)")
     text_len = len(STREAM_TEXT.format(i=0)) + 1
     per_event = written / max(1, count)
     # what the idle screen would have written anyway, over the same time

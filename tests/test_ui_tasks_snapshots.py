@@ -139,6 +139,9 @@ def test_snapshot_pane_mid_stream(fresh, snap_compare) -> None:
         assert pane is not None
         pane.feed(live_events())
         await wait_until(pilot, lambda: pane.event_log.entries.total_events == 9)
+        # the status line's counts are drawn at most every COUNTS_SECONDS
+        status = pane.query_one(".pane-status", Label)
+        await wait_until(pilot, lambda: "9 events" in str(status.content))
         await pilot.pause(0.1)
 
     assert snap_compare(make_app(fresh), terminal_size=(80, 24), run_before=run_before)

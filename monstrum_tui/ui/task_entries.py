@@ -89,8 +89,8 @@ class EventEntry:
         return data
 
 
-def _kind_of(event: TaskEvent) -> EntryKind:
-    if event.is_terminal:
+def _kind_of(event: TaskEvent, terminal: bool) -> EntryKind:
+    if terminal:
         return "end"
     if event.type == "tool_call":
         return "call"
@@ -143,10 +143,11 @@ class EventEntries:
         elif event.type == "denied":
             self.tool_calls += 1
             self.denials += 1
-        if event.is_terminal:
+        terminal = event.is_terminal
+        if terminal:
             self.end = event
-        kind = _kind_of(event)
-        if event.type in ("result", "error") and event.call_id and not event.is_terminal:
+        kind = _kind_of(event, terminal)
+        if kind == "error" and event.type in ("result", "error") and event.call_id:
             call = self._open_calls.pop(event.call_id, None)
             if call is not None:
                 call.result = event

@@ -2,10 +2,21 @@
 
 Events arrive in batches (``add_events``, called by the pane's flush timer), fold into
 ``EventEntries`` (bounded), and are laid out as line ranges: one line per collapsed
-entry, more when expanded. ``render_line`` maps a screen row to (entry, line) with a
+entry, more when expanded. Laying an entry out only counts its lines; its styled text is
+built when a row shows it. ``render_line`` maps a screen row to (entry, line) with a
 bisect, so drawing costs the same with 10 or 5,000 entries kept.
 
-Follow mode keeps the view at the bottom until the user scrolls or moves up; while
+What the terminal is sent is what changed: a batch that lands below the last line
+repaints those rows only (and only as far as their text reaches: the rows were blank),
+an entry that changed repaints its rows. Following jump-scrolls: when the view is full
+the log scrolls by half a view at once, so the cost of moving every row (the terminal
+gets each visible row again) is shared by the next half view of events instead of paid
+by each one; the newest event is always the lowest line.
+
+Everything a model or tool wrote is drawn through ``visible``: an escape, a bidi
+override or a zero-width character shows as ``\\uXXXX``, never reaches the terminal raw.
+
+Follow mode keeps the newest line in view until the user scrolls or moves up; while
 paused, new events are counted (the pane shows "+N new") and ``end`` resumes.
 """
 
@@ -16,7 +27,7 @@ from bisect import bisect_right
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.cells import chop_cells
+from rich.cells import cell_len, chop_cells
 from rich.highlighter import JSONHighlighter
 from rich.segment import Segment
 from rich.style import Style
@@ -24,33 +35,42 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...client.models import TaskEvent
 from ..task_entries import MAX_ENTRIES, EventEntries, EventEntry
+from ..visible_text import visible
 
 #: a JSON block longer than this is cut (the whole of it is still copied with ``y``)
 MAX_BLOCK_LINES = 400
 #: compact JSON in a summary line is cut here (the line is cropped to the pane anyway)
 SUMMARY_CHARS = 240
 DETAIL_INDENT = 10
+#: entries kept beyond the limit between trims (a trim moves every row, so it waits for
+#: a jump scroll, which moves them anyway, or for this many extra entries)
+TRIM_SLACK_SHARE = 10
 
 _json_highlighter = JSONHighlighter()
 
 
 def compact_json(value: Any, limit: int = SUMMARY_CHARS) -> str:
-    """One-line JSON, cut at ``limit`` characters."""
-    text = json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": "))
+    """One-line JSON with nothing hidden, cut at ``limit`` characters."""
+    text = visible(json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": ")))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def fold(text: str, width: int) -> list[str]:
+def visible_lines(text: str) -> list[str]:
+    """``text``'s lines, each with nothing hidden (a line break stays a break)."""
+    return [visible(line) for line in text.split("\n")]
+
+
+def fold(paragraphs: list[str], width: int) -> list[str]:
     """Lines of at most ``width`` cells (cut anywhere, like a terminal; cheap for ASCII)."""
     out: list[str] = []
-    for paragraph in text.split("\n"):
+    for paragraph in paragraphs:
         if len(paragraph) <= width and paragraph.isascii():
             out.append(paragraph)
         else:
@@ -135,6 +155,9 @@ class EventLog(ScrollView, can_focus=True):
         self.t0: datetime | None = None
         self._starts: list[int] = []
         self._end = 0
+        #: while following, the virtual height is at least this: the room below the last
+        #: line that a jump scroll opened, which the next events fill without a scroll
+        self._padded_end = 0
         self._width = 0
         self._lines_cache: LRUCache[tuple[int, int, int, bool], list[Text]] = LRUCache(512)
         self._strip_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
@@ -163,39 +186,90 @@ class EventLog(ScrollView, can_focus=True):
     # --- feeding ------------------------------------------------------------
 
     def add_events(self, batch: list[TaskEvent]) -> None:
-        """Fold a batch of events in, drop what exceeds the bound, and redraw once."""
+        """Fold a batch of events in, drop what exceeds the bound, and redraw what changed."""
         if not batch:
             return
         entries = self.entries
         if self.t0 is None:
             self.t0 = batch[0].timestamp
-        relayout_from: int | None = None
         width = self._layout_width()
+        old_count, old_marker, old_scroll = self.line_count, self.marker_lines, self.scroll_y
+        #: the first absolute line of an entry that was there and changed
+        changed_from: int | None = None
+        relayout_from: int | None = None
         for event in batch:
             entry, new = entries.add(event)
             if new:
                 self._starts.append(self._end)
                 self._end += self._height(entry, width)
-            elif entry.expanded:
-                index = entry.serial - entries.first_serial
-                if relayout_from is None or index < relayout_from:
-                    relayout_from = index
-        dropped = entries.trim()
-        old_top = self._top()
-        if dropped:
-            del self._starts[:dropped]
+                continue
+            index = entry.serial - entries.first_serial
+            start = self._starts[index]
+            changed_from = start if changed_from is None else min(changed_from, start)
+            if entry.expanded and (relayout_from is None or index < relayout_from):
+                relayout_from = index
         if relayout_from is not None:
-            self._relayout(max(0, relayout_from - dropped), width)
-        shift = self._top() - old_top
+            self._relayout(relayout_from, width)
+        view = max(1, self.scrollable_content_region.height)
+        overflows = self.following and self.line_count > max(self._padded_end, view)
+        excess = len(entries) - entries.limit
+        dropped = shift = 0
+        if excess > 0 and (overflows or excess > entries.limit // TRIM_SLACK_SHARE):
+            old_top = self._top()
+            dropped = entries.trim()
+            del self._starts[:dropped]
+            shift = self._top() - old_top
+            self._padded_end = max(0, self._padded_end - shift)
+        if self.following and self.line_count > max(self._padded_end, view):
+            # the view is full: scroll by half a view at once, the newest line just
+            # above the middle, the rows below it blank for the next events
+            self._padded_end = self.line_count + max(1, view // 2)
         self._update_virtual_size()
         if self.following:
-            self._scroll_end()
+            if self.scroll_y != self.max_scroll_y:
+                self._scroll_end()
         else:
             self.unseen += len(batch)
-            if shift and self.scroll_y > 0:
+            if dropped and self.scroll_y > 0:
                 self._scroll_y_to(max(0, self.scroll_y - shift))
             self.post_message(self.FollowChanged(self))
-        self.refresh()
+        if (dropped or self.marker_lines != old_marker or self.scroll_y != old_scroll
+                or self.line_count < old_count):
+            self.refresh()  # every row moved (Textual repaints the whole view on a scroll)
+            return
+        self._refresh_changed(changed_from, old_count)
+
+    def _refresh_changed(self, changed_from: int | None, old_count: int) -> None:
+        """Repaint the rows that changed since the view was last drawn (it did not scroll).
+
+        Rows from ``changed_from`` to the old last line show entries that changed: they are
+        repainted whole. Rows past the old last line were drawn blank, so a new line is
+        repainted only as far as its text reaches: its trailing blank is already there.
+        """
+        top = round(self.scroll_y)
+        bottom = top + max(1, self.scrollable_content_region.height)
+        width = self.scrollable_content_region.width
+        if changed_from is not None:
+            first = max(top, self.marker_lines + changed_from - self._top())
+            last = min(bottom, old_count, self.line_count)
+            if first < last:
+                self.refresh(Region(0, first - top, width, last - first))
+        for y in range(max(top, old_count), min(bottom, self.line_count)):
+            cells = self._drawn_cells(y, width)
+            if cells:
+                self.refresh(Region(0, y - top, cells, 1))
+
+    def _drawn_cells(self, y: int, width: int) -> int:
+        """How many cells of virtual line ``y`` are not trailing blank."""
+        entry, index = self.locate(y)
+        if entry is None:
+            # the "earlier events dropped" marker, or a blank row
+            return width if self.marker_lines and y == 0 else 0
+        if entry.serial == self.selected:
+            return width  # the cursor fills the row
+        lines = self.entry_lines(entry, self._layout_width())
+        text = lines[index].plain.rstrip() if index < len(lines) else ""
+        return min(width, cell_len(text))
 
     # --- layout -------------------------------------------------------------
 
@@ -217,7 +291,15 @@ class EventLog(ScrollView, can_focus=True):
         return self.marker_lines + self._end - self._top()
 
     def _height(self, entry: EventEntry, width: int) -> int:
-        return len(self.entry_lines(entry, width)) if entry.expanded else 1
+        if not entry.expanded:
+            return 1
+        if entry.kind == "message":
+            # counted, not drawn: a streamed model turn is laid out once per chunk
+            text = entry.text
+            if len(text) <= width - DETAIL_INDENT and text.isascii() and text.isprintable():
+                return 1  # one short line (the common case), nothing to escape or cut
+            return len(self._wrap_parts(self._message_text(entry), width))
+        return len(self.entry_lines(entry, width))
 
     def _relayout(self, start: int, width: int) -> None:
         """Recompute line starts from entry ``start`` on (after an entry changed height)."""
@@ -231,7 +313,7 @@ class EventLog(ScrollView, can_focus=True):
         self._end = position
 
     def _update_virtual_size(self) -> None:
-        size = Size(self._layout_width(), self.line_count)
+        size = Size(self._layout_width(), max(self.line_count, self._padded_end))
         if size == self.virtual_size:
             return
         if not self.is_mounted or not self.container_size:
@@ -261,7 +343,9 @@ class EventLog(ScrollView, can_focus=True):
             self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
+        self._padded_end = 0
         self._sync_width()
+        self._update_virtual_size()
         if self.following:
             self.call_after_refresh(self._scroll_end)
 
@@ -292,8 +376,7 @@ class EventLog(ScrollView, can_focus=True):
         if lines is None:
             if entry.kind == "message" and entry.expanded:
                 # the text wraps under its first line, which follows the time
-                lines = self._wrapped(entry.text.strip("\n") or " ", width,
-                                      self._style("message"))
+                lines = self._wrapped(self._message_text(entry), width, self._style("message"))
                 lines[0] = self._time(entry.event).append("“ ", self._style("message")) + (
                     lines[0][DETAIL_INDENT:])
             else:
@@ -315,7 +398,7 @@ class EventLog(ScrollView, can_focus=True):
         elif entry.kind == "message":
             first = entry.text.strip("\n").split("\n", 1)[0]
             line.append("“ ", self._style("message"))
-            line.append(first, self._style("message"))
+            line.append(visible(first), self._style("message"))
         elif entry.kind == "call":
             result = entry.result
             if result is None:
@@ -325,45 +408,46 @@ class EventLog(ScrollView, can_focus=True):
             else:
                 line.append("✓", self._style("ok"))
             line.append(" " + format_ms(result.duration_ms if result else None) + " ")
-            line.append(event.tool_name or "?", self._style("call") + Style(bold=True))
+            line.append(visible(event.tool_name or "?"), self._style("call") + Style(bold=True))
             line.append(" " + compact_json(event.params or {}))
             if result is not None and result.type == "error":
-                line.append(" → " + (result.error or "failed"), self._style("error"))
+                line.append(" → " + visible(result.error or "failed"), self._style("error"))
             elif result is not None:
                 line.append(" → ", self._style("label"))
                 line.append(compact_json(result.data))
         elif entry.kind == "denied":
             reason = event.reason or {}
             style = self._style("denied")
-            line.append(f"⊘ denied {event.tool_name or '?'}: ", style + Style(bold=True))
-            line.append(str(reason.get("message") or reason.get("check") or "denied"), style)
+            line.append(f"⊘ denied {visible(event.tool_name or '?')}: ", style + Style(bold=True))
+            line.append(visible(str(reason.get("message") or reason.get("check") or "denied")),
+                        style)
             line.append(" " + compact_json(event.params or {}), style)
         elif entry.kind == "approval":
             self._approval_summary(line, event)
         elif entry.kind == "error":
-            label = f"! error {event.tool_name}: " if event.tool_name else "! error: "
-            line.append(label + (event.error or ""), self._style("error"))
+            label = f"! error {visible(event.tool_name)}: " if event.tool_name else "! error: "
+            line.append(label + visible(event.error or ""), self._style("error"))
         else:  # the task's end
             style = self._style("error") if entry.failed else self._style("end")
             counts = f" ({self.entries.tool_calls} tool calls, {self.entries.denials} denied)"
-            line.append(f"■ {event.status}", style + Style(bold=True))
-            line.append(counts if event.status == "completed" else f": {event.error or ''}",
-                        style)
+            line.append(f"■ {visible(event.status or '')}", style + Style(bold=True))
+            line.append(counts if event.status == "completed"
+                        else f": {visible(event.error or '')}", style)
         if not entry.expanded and self._expandable(entry):
             line.append(" ▸", self._style("label"))
         return line
 
     def _approval_summary(self, line: Text, event: TaskEvent) -> None:
         approval = event.approval
-        tool = event.tool_name or "?"
+        tool = visible(event.tool_name or "?")
         if approval is None or approval.status == "pending":
             line.append(f"◆ waiting for approval: {tool} ", self._style("call") + Style(bold=True))
             line.append(compact_json(event.params or {}))
             if approval is not None:
-                line.append(f" · {approval.reason}", self._style("label"))
+                line.append(f" · {visible(approval.reason or '')}", self._style("label"))
             return
-        who = approval.decided_by_name or approval.decided_by or ""
-        said = f": {approval.decision_reason}" if approval.decision_reason else ""
+        who = visible(approval.decided_by_name or approval.decided_by or "")
+        said = f": {visible(approval.decision_reason)}" if approval.decision_reason else ""
         style = self._style("ok") if approval.status == "approved" else self._style("denied")
         by = f" by {who}" if who and approval.status in ("approved", "rejected") else ""
         line.append(f"◇ {approval.status}{by} {tool}{said}", style)
@@ -379,17 +463,26 @@ class EventLog(ScrollView, can_focus=True):
         raw = text.split("\n")
         lines = [Text(" " * DETAIL_INDENT + label, style=self._style("label"))]
         for part in raw[:MAX_BLOCK_LINES]:
-            lines.append(_json_highlighter(Text(" " * (DETAIL_INDENT + 2) + part)))
+            lines.append(_json_highlighter(Text(" " * (DETAIL_INDENT + 2) + visible(part))))
         if len(raw) > MAX_BLOCK_LINES:
             lines.append(Text(
                 " " * (DETAIL_INDENT + 2) + f"… {len(raw) - MAX_BLOCK_LINES} more lines "
                 "(copy the event to see all)", style=self._style("label")))
         return lines
 
+    @staticmethod
+    def _message_text(entry: EventEntry) -> str:
+        return entry.text.strip("\n") or " "
+
+    @staticmethod
+    def _wrap_parts(text: str, width: int) -> list[str]:
+        """``text`` with nothing hidden, cut to the width under the indent."""
+        lines = visible_lines(text.rstrip())
+        return fold(lines, max(10, width - DETAIL_INDENT))[:MAX_BLOCK_LINES]
+
     def _wrapped(self, text: str, width: int, style: Style | None = None) -> list[Text]:
         pad = " " * DETAIL_INDENT
-        parts = fold(text.rstrip(), max(10, width - DETAIL_INDENT))[:MAX_BLOCK_LINES]
-        return [Text(pad + part, style=style or "") for part in parts]
+        return [Text(pad + part, style=style or "") for part in self._wrap_parts(text, width)]
 
     def _details(self, entry: EventEntry, width: int) -> list[Text]:
         event = entry.event
@@ -430,7 +523,9 @@ class EventLog(ScrollView, can_focus=True):
         entry, index = self.locate(virtual_y)
         if entry is None:
             return Strip.blank(width, base)
-        selected = entry.serial == self.selected_serial()
+        # while following nothing is highlighted: a cursor on the newest line would move
+        # with every event and repaint two rows each time (keys still act on the newest)
+        selected = self.selected is not None and entry.serial == self.selected_serial()
         key = (entry.serial, entry.version, entry.expanded, index, width, selected,
                self.search_term)
         strip = self._strip_cache.get(key)
@@ -455,7 +550,8 @@ class EventLog(ScrollView, can_focus=True):
             Segment(seg.text, base + seg.style if seg.style else base, seg.control)
             for seg in text.render(self.app.console)
         ]
-        return Strip(segments).crop_extend(0, width, base)
+        # one escape sequence per run of one style, not per piece of text
+        return Strip(segments).crop_extend(0, width, base).simplify()
 
     # --- selection, follow, search ------------------------------------------
 
@@ -495,6 +591,8 @@ class EventLog(ScrollView, can_focus=True):
         self.following = True
         self.unseen = 0
         self.selected = None
+        self._padded_end = 0  # the newest line at the bottom again
+        self._update_virtual_size()
         self._scroll_end()
         self.refresh()
         self.post_message(self.FollowChanged(self))

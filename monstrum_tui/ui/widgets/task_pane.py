@@ -4,12 +4,19 @@ The stream worker only appends to ``buffer``; a timer flushes the buffer into th
 every ``FLUSH_SECONDS``, so a fast task costs one redraw per tick, not one per event,
 and input is never blocked. When the buffer backs up the worker waits (backpressure on
 the connection) instead of growing without bound.
+
+The title and status lines follow the stream too, but a change of their counts alone
+("1,204 events") is drawn at most every ``COUNTS_SECONDS``: each redraw sends the whole
+line, which at a few events a second cost more than the events themselves. A change of
+anything else (the status, the link, paused or following) is drawn at the next tick.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
+import time
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on, work
@@ -25,6 +32,7 @@ from ...client.models import FINISHED_TASK_STATUSES, Approval, Task, TaskEvent
 from ...client.sse import StreamStatus
 from ..messages import ShowAuditRequested
 from ..task_entries import MAX_ENTRIES
+from ..visible_text import visible
 from ..write_access import refuse
 from .event_log import EventLog
 from .typed_fields import FieldInput
@@ -34,12 +42,23 @@ if TYPE_CHECKING:
 
 #: how often buffered events are drawn (20 times a second)
 FLUSH_SECONDS = 0.05
-#: events drawn per tick at most; the rest wait for the next tick
-FLUSH_MAX = 20_000
+#: events folded into the log at a time: a tick folds chunks until ``FLUSH_BUDGET`` is
+#: spent and leaves the rest to the next tick, so keys are never queued behind a backlog
+FLUSH_CHUNK = 1_000
+FLUSH_BUDGET = 0.015
 #: the stream worker waits while this many events are buffered and not yet drawn
 BUFFER_HIGH = 50_000
 #: after the SDK gives up reconnecting, wait this long and attach again (from the last seq)
 REATTACH_SECONDS = 2.0
+#: a state line whose only change is a count is drawn again at most this often
+COUNTS_SECONDS = 0.5
+
+_COUNTS = re.compile(r"[\d,]+")
+
+
+def only_counts_differ(old: tuple[str, ...], new: tuple[str, ...]) -> bool:
+    """Whether ``new`` says what ``old`` said but for its numbers."""
+    return [_COUNTS.sub("#", line) for line in old] == [_COUNTS.sub("#", line) for line in new]
 
 
 class PaneSearch(FieldInput):
@@ -137,6 +156,9 @@ class TaskPane(Vertical):
         self._received_seq: int | None = None
         self._drained = asyncio.Event()
         self._dirty = True
+        #: the title and status lines as last drawn, and when
+        self._shown: tuple[str, ...] = ()
+        self._shown_at = 0.0
         self._flush_timer: Timer | None = None
         #: the task's call waiting for a person, as its last approval event said
         self.waiting_approval: Approval | None = None
@@ -232,11 +254,13 @@ class TaskPane(Vertical):
     def flush(self) -> None:
         """Draw what the stream brought since the last tick (timer callback)."""
         if self.buffer:
-            if len(self.buffer) <= FLUSH_MAX:
-                batch, self.buffer = self.buffer, []
-            else:
-                batch, self.buffer = self.buffer[:FLUSH_MAX], self.buffer[FLUSH_MAX:]
-            self.event_log.add_events(batch)
+            deadline = time.perf_counter() + FLUSH_BUDGET
+            done = 0
+            while done < len(self.buffer) and (not done or time.perf_counter() < deadline):
+                self.event_log.add_events(self.buffer[done:done + FLUSH_CHUNK])
+                done += FLUSH_CHUNK
+            batch = self.buffer[:done]
+            del self.buffer[:done]
             self._dirty = True
             self._note_approvals(batch)
             self._report_progress(batch)
@@ -296,7 +320,8 @@ class TaskPane(Vertical):
             return self.task_info.status
         return "…"
 
-    def show_state(self) -> None:
+    def show_state(self, *, force: bool = False) -> None:
+        """Draw the title and status lines (a change of counts alone waits its turn)."""
         if not self.is_mounted:
             return
         log = self.event_log
@@ -308,23 +333,38 @@ class TaskPane(Vertical):
             link += f" ({self.link_detail})"
         parts = [self.task_id]
         if self.bot_name:
-            parts.append(self.bot_name)
+            parts.append(visible(self.bot_name))
         parts += [self.status, f"{entries.tool_calls} calls", f"{entries.denials} denied", link]
         if not log.following:
             # said in the title too: a scroll up must never pause the pane unnoticed
             parts.append(f"⏸ paused +{log.unseen:,}")
-        title = self.query_one(".pane-title", Label)
-        title.update(" · ".join(parts))
-        title.set_class(self.link in ("reconnecting", "lost", "missing"), "-trouble")
-        status = self.query_one(".pane-status", Label)
         if log.following:
             state = f"following · {entries.total_events:,} events"
         else:
             state = f"paused · +{log.unseen:,} new · end follows"
         if log.search_term:
-            state += f" · /{log.search_term}: {log.matches()} match"
-            state += "" if log.matches() == 1 else "es"
-        status.update(state)
+            matches = log.matches()
+            state += f" · /{visible(log.search_term)}: {matches} match"
+            state += "" if matches == 1 else "es"
+        lines = (" · ".join(parts), state)
+        if lines == self._shown:
+            return
+        now = time.monotonic()
+        if (not force and self._shown and only_counts_differ(self._shown, lines)
+                and now - self._shown_at < COUNTS_SECONDS):
+            self._dirty = True  # the next tick tries again
+            return
+        before = self._shown or ("", "")
+        self._shown, self._shown_at = lines, now
+        # both lines are one row of the pane's width whatever they say: no layout needed
+        # (a layout repaints the log's scrollbar too)
+        title = self.query_one(".pane-title", Label)
+        if lines[0] != before[0]:
+            title.update(lines[0], layout=False)
+        title.set_class(self.link in ("reconnecting", "lost", "missing"), "-trouble")
+        status = self.query_one(".pane-status", Label)
+        if state != before[1]:
+            status.update(state, layout=False)
         status.set_class(not log.following, "-paused")
 
     @on(EventLog.FollowChanged)
@@ -352,7 +392,7 @@ class TaskPane(Vertical):
     def _search_changed(self, event: Input.Changed) -> None:
         event.stop()
         self.event_log.set_search(event.value)
-        self._dirty = True
+        self.show_state(force=True)
 
     @on(Input.Submitted, ".pane-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
@@ -365,14 +405,14 @@ class TaskPane(Vertical):
         log.focus()
         if not log.find(-1):
             self.notify(f"no event matches {log.search_term!r}", severity="warning", timeout=3)
-        self._dirty = True
+        self.show_state(force=True)
 
     def close_search(self) -> None:
         box = self.query_one(PaneSearch)
         box.remove_class("-shown")
         self.event_log.set_search(box.value)
         self.event_log.focus()
-        self._dirty = True
+        self.show_state(force=True)
 
     def action_find(self, direction: int) -> None:
         log = self.event_log
