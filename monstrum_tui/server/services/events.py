@@ -83,12 +83,16 @@ class EventService:
                     replay = False
                     task = await asyncio.to_thread(store.tasks.get, task_id)
                     if task is None or task.status in FINISHED_TASK_STATUSES:
-                        # finished between the replay and now: the terminal event is stored
-                        rest = await asyncio.to_thread(store.tasks.frames_after, task_id, last,
-                                                       1_000_000)
-                        if rest:
-                            yield rest
-                        return
+                        # finished between the replay and now: the terminal event is stored;
+                        # what is left goes out a batch at a time (memory stays bounded)
+                        while True:
+                            rest = await asyncio.to_thread(store.tasks.frames_after, task_id,
+                                                           last, REPLAY_BATCH)
+                            if rest:
+                                last = rest[-1].seq
+                                yield rest
+                            if len(rest) < REPLAY_BATCH:
+                                return
                 now = time.monotonic()
                 if key_id is not None and now >= next_key_check:
                     next_key_check = now + KEY_RECHECK_S
