@@ -4,25 +4,39 @@ and each resource it is bound to with the digest of the integration providing it
 Two driver statements (``DriverCursor``) instead of a repository read per row: a call
 reads its policy fresh each time (a binding changed a moment ago applies to it), so
 this read is on the path of every call.
+
+What a row decodes to (the validated ``Bot``, a ``ResourceRecord``) is kept by the row's
+exact content, as read by this very call (``row_key``): a row changed in any way, by
+this process, another one or by hand in the database, is another key and is decoded
+(and validated) again, so nothing kept can answer for a row that is not the one just
+read; it only spares validating a row byte for byte the same as the last call's. A row
+that does not decode is not kept. The decoded objects are shared between calls and
+read only.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ...client.models import Bot
 from .bots import bot_of_fields
 from .database import DriverColumns, driver_read, in_list, param
 from .resources import ResourceRecord, record_of_row
+from .row_memo import row_key
 from .schema import bots, integrations, resources
 
 if TYPE_CHECKING:
     from .store import Store
 
 log = logging.getLogger("monstrum.store")
+
+#: decoded rows kept per kind (bots, resources): each a few KB at most
+DECODED_ROWS = 1024
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,17 @@ class PolicyReader:
             f"SELECT {self._resource.qualified('r')}, i.digest FROM {resources.name} r "
             f"LEFT JOIN {integrations.name} i ON i.type_id = r.type WHERE r.id IN "
         )
+        self._bot_of_key = functools.lru_cache(maxsize=DECODED_ROWS)(self._decode_bot)
+        self._record_of_key = functools.lru_cache(maxsize=DECODED_ROWS)(self._decode_record)
+
+    def _decode_bot(self, key: tuple[Any, ...]) -> Bot:
+        raw = _row_of_key(key)
+        return bot_of_fields(dict(zip(self._bot.names, self._bot.row(raw), strict=True)))
+
+    def _decode_record(self, key: tuple[Any, ...]) -> ResourceRecord:
+        values = self._resource.row(_row_of_key(key))
+        return record_of_row(SimpleNamespace(**dict(zip(self._resource.names, values,
+                                                        strict=True))))
 
     def read(self, bot_id: str) -> BotPolicy | None:
         """The bot and its bound resources now; None when there is no such bot."""
@@ -59,19 +84,22 @@ class PolicyReader:
             row = cur.one(self._select_bot, {"id": bot_id})
             if row is None:
                 return None
-            bot = bot_of_fields(dict(zip(self._bot.names, self._bot.row(row), strict=True)))
+            bot = self._bot_of_key(row_key(row))
             ids = sorted({b.resource_id for b in bot.resource_bindings})
             found: dict[str, BoundResource] = {}
             if ids:
                 placeholders, named = in_list(self._dialect, "r", ids)
                 for raw in cur.all(self._select_resources + placeholders, named):
                     try:
-                        values = self._resource.row(raw[:-1])
-                        record = record_of_row(SimpleNamespace(
-                            **dict(zip(self._resource.names, values, strict=True))))
+                        record = self._record_of_key(row_key(raw[:-1]))
                     except Exception as exc:  # fail closed: a row that cannot be read is
                         # not offered, so calls to it are denied (and audited as such)
                         log.warning("resource %s cannot be read: %s", raw[0], exc)
                         continue
                     found[record.id] = BoundResource(record, raw[-1])
         return BotPolicy(bot, found)
+
+
+def _row_of_key(key: tuple[Any, ...]) -> list[Any]:
+    """The row ``row_key`` was made from, as the driver returned it."""
+    return [json.loads(value) if kind == "json" else value for kind, value in key]
