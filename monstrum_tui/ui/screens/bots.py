@@ -54,6 +54,7 @@ class BotsScreen(BotActions, ListScreen[Bot]):
     """The list of bots."""
 
     SCREEN_TITLE = "Bots"
+    CELLS_FOLLOW_ITEM = True
     CSS_PATH = "bots.tcss"
     LIST_ID = "bots"
     NOUN = "bot"
