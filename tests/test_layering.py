@@ -51,6 +51,21 @@ def test_dashboard_loads_no_server_module_until_it_starts_the_embedded_one() -> 
     assert not [m for m in modules if m.split(".")[0] in HEAVY[1:]]
 
 
+def test_the_first_screen_loads_only_what_paints_it() -> None:
+    """Before the Bots table paints, the dashboard imports neither the screens it opens
+    on a key (form, detail, jump prompt, help) nor the YAML the binding editor reads."""
+    modules = set(loaded_after("import monstrum_tui.ui.app\nimport monstrum_tui.ui.screens.bots\n"))
+    later = {
+        "monstrum_tui.ui.screens.bot_form",
+        "monstrum_tui.ui.screens.bot_detail",
+        "monstrum_tui.ui.screens.jump",
+        "monstrum_tui.ui.screens.help",
+        "monstrum_tui.ui.widgets.binding_editor",
+        "yaml",
+    }
+    assert modules & later == set()
+
+
 def test_only_the_connection_module_names_the_server() -> None:
     """Statically: every run-time import of the server package in ui/ is the one lazy
     launcher import (imports under ``if TYPE_CHECKING:`` never run)."""

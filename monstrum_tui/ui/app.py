@@ -50,8 +50,6 @@ from .keymap import load_dashboard_config, unknown_ids
 from .messages import ScreenRequest
 from .navigation import SCREENS, entry_accepting, screen_entry
 from .screens.confirm import ConfirmScreen
-from .screens.help import HelpScreen
-from .screens.jump import JumpScreen
 from .widgets.too_small import MIN_HEIGHT, MIN_WIDTH
 
 if TYPE_CHECKING:
@@ -384,6 +382,8 @@ class MonstrumApp(App[int]):
             elif isinstance(name, str):
                 self.go(name)
 
+        from .screens.jump import JumpScreen  # loaded on first use, not before paint
+
         self.push_screen(JumpScreen([e.name for e in SCREENS]), chosen)
 
     def action_quit(self) -> None:  # type: ignore[override]
@@ -428,6 +428,8 @@ class MonstrumApp(App[int]):
         return count
 
     def action_help(self) -> None:
+        from .screens.help import HelpScreen  # loaded on first use, not before paint
+
         if isinstance(self.screen, HelpScreen):
             return
         title = getattr(self.screen, "SCREEN_TITLE", "") or self.current_mode

@@ -16,7 +16,6 @@ from ...client.models import Bot
 from ..data_changes import DataChange
 from ..messages import RunBotRequested, ShowAuditRequested
 from ..write_access import refuse
-from .bot_form import BotFormScreen
 from .confirm import ConfirmScreen
 
 if TYPE_CHECKING:
@@ -56,6 +55,8 @@ class BotActions:
     def action_edit_bot(self) -> None:
         bot = self.current_bot()
         if bot is not None and not refuse(self, "edit_bot", "editing a bot"):  # type: ignore[arg-type]
+            from .bot_form import BotFormScreen  # loaded on first use, not before paint
+
             self._app.push_screen(BotFormScreen(bot), self._bot_saved)
 
     def _bot_saved(self, bot: object) -> None:

@@ -16,8 +16,6 @@ from ..data_changes import DataChange
 from ..query import QueryKey, QuerySyntax
 from ..write_access import refuse
 from .bot_actions import BOT_ACTION_BINDINGS, BOT_WRITE_ACTIONS, BotActions
-from .bot_detail import BotDetailScreen
-from .bot_form import BotFormScreen
 from .list_screen import Column, ListScreen, SortOrder
 
 #: bots per request: big pages load 1,000 bots in a few requests, and the first paints at once
@@ -56,6 +54,7 @@ class BotsScreen(BotActions, ListScreen[Bot]):
     """The list of bots."""
 
     SCREEN_TITLE = "Bots"
+    CELLS_FOLLOW_ITEM = True
     CSS_PATH = "bots.tcss"
     LIST_ID = "bots"
     NOUN = "bot"
@@ -127,8 +126,12 @@ class BotsScreen(BotActions, ListScreen[Bot]):
     def action_open_bot(self) -> None:
         bot = self.current_item()
         if bot is not None:
+            from .bot_detail import BotDetailScreen  # loaded on first use, not before paint
+
             self.app.push_screen(BotDetailScreen(bot))
 
     def action_create_bot(self) -> None:
         if not refuse(self, "create_bot", "creating a bot"):
+            from .bot_form import BotFormScreen  # loaded on first use, not before paint
+
             self.app.push_screen(BotFormScreen(None), self._bot_saved)

@@ -125,6 +125,11 @@ class ListScreen(MonstrumScreen, Generic[T]):
     EMPTY_TEXT: ClassVar[str] = "nothing here yet"
     #: loads add to the items instead of replacing them (a polled list)
     MERGE_LOADS: ClassVar[bool] = False
+    #: a row's cells depend only on its item (and the column widths): an item object
+    #: already rendered is not rendered again (a list loading page by page renders each
+    #: page's items once, not every earlier page's again); False for lists whose cells
+    #: also show the time or other state
+    CELLS_FOLLOW_ITEM: ClassVar[bool] = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="list.filter", key_display="/"),
         Binding("s", "cycle_sort", "Sort", id="list.sort", show=False),
@@ -137,6 +142,8 @@ class ListScreen(MonstrumScreen, Generic[T]):
         super().__init__()
         self.items: dict[str, T] = {}
         self.row_cells: dict[str, tuple[Any, ...]] = {}
+        #: with ``CELLS_FOLLOW_ITEM``: each key's item object and the cells made of it
+        self._item_cells: dict[str, tuple[T, tuple[Any, ...]]] = {}
         self.sort_index = 0
         self.sort_reverse = False
         self.is_loading = True
@@ -308,15 +315,30 @@ class ListScreen(MonstrumScreen, Generic[T]):
         by_key = {c.key: c for c in self.columns()}
         return tuple(by_key[key].render(item, width) for key, width in self._layout)
 
+    def _row_of(self, item: T) -> tuple[str, tuple[Any, ...]]:
+        key = self.key_of(item)
+        if not self.CELLS_FOLLOW_ITEM:
+            return key, self.cells_of(item)
+        known = self._item_cells.get(key)
+        if known is not None and known[0] is item:
+            return key, known[1]
+        cells = self.cells_of(item)
+        self._item_cells[key] = (item, cells)
+        return key, cells
+
     def render_rows(self, focus: str | None = None) -> None:
         """Show the visible items: changed cells updated in place, rows added or refilled."""
         table = self.table
-        rows = [(self.key_of(item), self.cells_of(item)) for item in self.visible_items()]
+        rows = [self._row_of(item) for item in self.visible_items()]
+        if len(self._item_cells) > len(self.items):  # forget items no longer listed
+            self._item_cells = {k: v for k, v in self._item_cells.items() if k in self.items}
         keys = [key for key, _ in rows]
         current = table.row_keys()
         if current and keys[:len(current)] == current:
             for key, cells in rows[:len(current)]:
                 before = self.row_cells.get(key)
+                if before is cells:  # the very cells shown (CELLS_FOLLOW_ITEM)
+                    continue
                 for (column, _w), old, new in zip(self._layout, before or (), cells,
                                                   strict=False):
                     if not same_cell(old, new):
@@ -349,6 +371,7 @@ class ListScreen(MonstrumScreen, Generic[T]):
         for key, column_width in layout:
             table.add_column(labels[key], key=key, width=column_width)
         self.row_cells = {}
+        self._item_cells = {}
         if self.items:
             self.render_rows(focus=keep)
 
