@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from monstrum_tui.client.models import Bot, BotCreate, Page, ResourceBinding
 from monstrum_tui.server.store import Store
+from monstrum_tui.server.store.row_memo import RowMemo
 from tests.databases import database_for_server
 from tests.serverproc import ServerProcess
 
@@ -85,7 +86,8 @@ def test_an_invalid_row_is_refused_not_served_from_before(store: Store) -> None:
 
 def test_what_it_keeps_is_bounded(store: Store) -> None:
     _seed(store, 12)
-    store.bot_pages.memo._size = 5  # a small bound, to see it hold
+    # a small bound, to see it hold
+    store.bot_pages.memo = RowMemo(store.bot_pages.memo_build, 5)
     store.bot_pages.page(100, None)
     assert len(store.bot_pages.memo) == 5
 

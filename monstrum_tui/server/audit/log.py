@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -45,7 +45,7 @@ from ..store.database import (
     write_transaction,
 )
 from ..store.migrate import upgrade_schema
-from ..store.row_memo import RowJsonMemo, json_page
+from ..store.row_memo import RowMemo, json_page
 from .chain import FORMAT_2, GENESIS, canonical_json, chain_hash, outcome_hash
 from .query import AuditFilter, list_entries
 from .seal import (
@@ -150,7 +150,12 @@ _ENTRY = TypeAdapter(AuditEntry)
 CACHED_ENTRIES = 8192
 
 
-def _entry_json(row: Any) -> bytes:
+#: the columns of ``select(audit_log)``, in order (a page's rows, as the memo hands them back)
+_ENTRY_COLUMNS = tuple(c.name for c in audit_log.columns)
+
+
+def _entry_json(raw: Sequence[Any]) -> bytes:
+    row = dict(zip(_ENTRY_COLUMNS, raw, strict=True))
     return _ENTRY.dump_json(row_to_entry(row), by_alias=True)
 
 
@@ -329,7 +334,7 @@ class AuditLog:
         self.witness = WitnessFile.in_data_dir(data_dir, self.sealer)
         self._lock = threading.Lock()
         self._broken: str | None = None
-        self._pages = RowJsonMemo(_entry_json, CACHED_ENTRIES)
+        self._pages: RowMemo[bytes] = RowMemo(_entry_json, CACHED_ENTRIES)
         upgrade_schema(engine)
         self._seal_pre_seal_rows()
         if first_witness:
@@ -764,11 +769,11 @@ class AuditLog:
 
     def list_json(self, flt: AuditFilter, limit: int = 100, cursor: str | None = None) -> bytes:
         """``list``'s page as the JSON of ``Page[AuditEntry]``: the rows read fresh, each
-        entry's JSON kept by its row's exact content (``RowJsonMemo``), so an edited
+        entry's JSON kept by its row's exact content (``RowMemo``), so an edited
         row is validated again (and refused if invalid), never answered from before."""
         with self._read() as conn:
             rows, next_cursor = list_entries(conn, flt, limit, cursor, fts=self.is_sqlite)
-        return json_page([self._pages.json_of(r) for r in rows], next_cursor)
+        return json_page([self._pages.of(r) for r in rows], next_cursor)
 
     def count_for_task(self, task_id: str) -> int:
         """How many calls of a task were decided (each has exactly one entry)."""

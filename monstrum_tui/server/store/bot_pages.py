@@ -2,7 +2,7 @@
 
 Each bot's JSON is what ``TypeAdapter(Bot).dump_json`` makes of the row, validated the
 same way as ``BotRepository.list`` does, kept by the row's exact content
-(``RowJsonMemo``: never stale). The page itself is always read fresh, in one driver
+(``RowMemo``: never stale). The page itself is always read fresh, in one driver
 statement.
 """
 
@@ -17,7 +17,7 @@ from ...client.models import Bot
 from .bots import bot_of_fields
 from .cursor import decode_cursor, encode_cursor
 from .database import DriverColumns, driver_read, param
-from .row_memo import RowJsonMemo, json_page
+from .row_memo import RowMemo, json_page
 from .schema import bots
 
 if TYPE_CHECKING:
@@ -36,9 +36,10 @@ class BotPageReader:
         dialect = store.engine.dialect
         self._dialect = dialect.name
         self._columns = DriverColumns(dialect, list(bots.columns))
-        self.memo = RowJsonMemo(self._bot_json, CACHED_BOTS)
+        self.memo: RowMemo[bytes] = RowMemo(self.memo_build, CACHED_BOTS)
 
-    def _bot_json(self, raw: Sequence[Any]) -> bytes:
+    def memo_build(self, raw: Sequence[Any]) -> bytes:
+        """A bot row's JSON, validated (what ``memo`` keeps)."""
         fields = dict(zip(self._columns.names, self._columns.row(raw), strict=True))
         return _BOT.dump_json(bot_of_fields(fields), by_alias=True)
 
@@ -74,4 +75,4 @@ class BotPageReader:
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1][self._columns.names.index("id")]) if more else None
-        return json_page([self.memo.json_of(r) for r in rows], next_cursor)
+        return json_page([self.memo.of(r) for r in rows], next_cursor)

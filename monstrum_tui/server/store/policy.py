@@ -6,7 +6,7 @@ reads its policy fresh each time (a binding changed a moment ago applies to it),
 this read is on the path of every call.
 
 What a row decodes to (the validated ``Bot``, a ``ResourceRecord``) is kept by the row's
-exact content, as read by this very call (``row_key``): a row changed in any way, by
+exact content, as read by this very call (``RowMemo``): a row changed in any way, by
 this process, another one or by hand in the database, is another key and is decoded
 (and validated) again, so nothing kept can answer for a row that is not the one just
 read; it only spares validating a row byte for byte the same as the last call's. A row
@@ -16,9 +16,8 @@ read only.
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -27,7 +26,7 @@ from ...client.models import Bot
 from .bots import bot_of_fields
 from .database import DriverColumns, driver_read, in_list, param
 from .resources import ResourceRecord, record_of_row
-from .row_memo import row_key
+from .row_memo import RowMemo
 from .schema import bots, integrations, resources
 
 if TYPE_CHECKING:
@@ -66,15 +65,14 @@ class PolicyReader:
             f"SELECT {self._resource.qualified('r')}, i.digest FROM {resources.name} r "
             f"LEFT JOIN {integrations.name} i ON i.type_id = r.type WHERE r.id IN "
         )
-        self._bot_of_key = functools.lru_cache(maxsize=DECODED_ROWS)(self._decode_bot)
-        self._record_of_key = functools.lru_cache(maxsize=DECODED_ROWS)(self._decode_record)
+        self._bots: RowMemo[Bot] = RowMemo(self._decode_bot, DECODED_ROWS)
+        self._records: RowMemo[ResourceRecord] = RowMemo(self._decode_record, DECODED_ROWS)
 
-    def _decode_bot(self, key: tuple[Any, ...]) -> Bot:
-        raw = _row_of_key(key)
+    def _decode_bot(self, raw: Sequence[Any]) -> Bot:
         return bot_of_fields(dict(zip(self._bot.names, self._bot.row(raw), strict=True)))
 
-    def _decode_record(self, key: tuple[Any, ...]) -> ResourceRecord:
-        values = self._resource.row(_row_of_key(key))
+    def _decode_record(self, raw: Sequence[Any]) -> ResourceRecord:
+        values = self._resource.row(raw)
         return record_of_row(SimpleNamespace(**dict(zip(self._resource.names, values,
                                                         strict=True))))
 
@@ -84,14 +82,14 @@ class PolicyReader:
             row = cur.one(self._select_bot, {"id": bot_id})
             if row is None:
                 return None
-            bot = self._bot_of_key(row_key(row))
+            bot = self._bots.of(row)
             ids = sorted({b.resource_id for b in bot.resource_bindings})
             found: dict[str, BoundResource] = {}
             if ids:
                 placeholders, named = in_list(self._dialect, "r", ids)
                 for raw in cur.all(self._select_resources + placeholders, named):
                     try:
-                        record = self._record_of_key(row_key(raw[:-1]))
+                        record = self._records.of(raw[:-1])
                     except Exception as exc:  # fail closed: a row that cannot be read is
                         # not offered, so calls to it are denied (and audited as such)
                         log.warning("resource %s cannot be read: %s", raw[0], exc)
@@ -99,7 +97,3 @@ class PolicyReader:
                     found[record.id] = BoundResource(record, raw[-1])
         return BotPolicy(bot, found)
 
-
-def _row_of_key(key: tuple[Any, ...]) -> list[Any]:
-    """The row ``row_key`` was made from, as the driver returned it."""
-    return [json.loads(value) if kind == "json" else value for kind, value in key]

@@ -1,7 +1,8 @@
-"""``RowJsonMemo``: the JSON of a stored row, kept by the row's exact content.
+"""``RowMemo``: what a stored row decodes to, kept by the row's exact content.
 
-Hot list pages (``GET /v1/bots``, ``GET /v1/audit``) turn the same rows into the same
-JSON again and again (the dashboard polls them). A row read fresh from the database is
+Hot reads turn the same rows into the same objects again and again: list pages
+(``GET /v1/bots``, ``GET /v1/audit``) into JSON, the dashboard polling them; every tool
+call's policy read into a validated bot and its resources. A row read fresh from the database is
 the key, every stored column of it, as the driver returned it: a row changed in any
 way, by the API or behind its back, is another key, so what is kept can never be a
 stale answer; it only spares validating and serialising a row byte for byte the same as
@@ -11,47 +12,43 @@ would be without the memo). Bounded: least recently used rows go first.
 
 from __future__ import annotations
 
+import functools
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
 
 _SCALARS = (str, int, float, bytes, type(None))
 
 
 def row_key(raw: Sequence[Any]) -> tuple[Any, ...]:
     """The row as a hashable key (PostgreSQL's driver hands JSON columns over decoded;
-    ``True`` and ``1`` must not meet, so scalars are kept with their type)."""
+    ``True`` and ``1`` must not meet, so scalars are kept with their type). JSON keeps
+    its keys' order, so ``row_of_key`` gives back the very row (and the same JSON)."""
     return tuple((type(v).__name__, v) if isinstance(v, _SCALARS)
-                 else ("json", json.dumps(v, sort_keys=True)) for v in raw)
+                 else ("json", json.dumps(v)) for v in raw)
 
 
-class RowJsonMemo:
-    """A bounded LRU of a row -> ``build(row)``, the JSON bytes of what the row holds."""
+def row_of_key(key: tuple[Any, ...]) -> list[Any]:
+    """The row ``row_key`` was made from, as the driver returned it."""
+    return [json.loads(value) if kind == "json" else value for kind, value in key]
 
-    def __init__(self, build: Callable[[Sequence[Any]], bytes], size: int) -> None:
-        self._build = build
-        self._size = size
-        self._kept: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def json_of(self, raw: Sequence[Any]) -> bytes:
-        key = row_key(raw)
-        with self._lock:
-            body = self._kept.get(key)
-            if body is not None:
-                self._kept.move_to_end(key)
-                return body
-        body = self._build(raw)  # raises for a row that does not validate: not kept
-        with self._lock:
-            self._kept[key] = body
-            while len(self._kept) > self._size:
-                self._kept.popitem(last=False)
-        return body
+class RowMemo(Generic[T]):
+    """A bounded LRU of a row -> ``build(row)``, what the row decodes to (a validated
+    model, its JSON bytes). ``build`` raising (a row that does not validate) keeps
+    nothing, so such a row is refused each time it is read."""
+
+    def __init__(self, build: Callable[[Sequence[Any]], T], size: int) -> None:
+        self._of_key = functools.lru_cache(maxsize=size)(
+            lambda key: build(row_of_key(key)))
+
+    def of(self, raw: Sequence[Any]) -> T:
+        return self._of_key(row_key(raw))
 
     def __len__(self) -> int:
-        return len(self._kept)
+        return self._of_key.cache_info().currsize
 
 
 def json_page(items: Sequence[bytes], next_cursor: str | None) -> bytes:
