@@ -243,7 +243,8 @@ def as_filter(params: dict[str, Any]) -> AuditFilter:
 def capture(db: Path, ws: dict[str, Any], samples: int) -> dict[str, Any]:
     """Per filter: ``samples`` param sets, each with the SQL statements (and their
     parameters) the server's ``AuditLog.list`` runs for that first page, captured from
-    SQLAlchemy's cursor; and the in-process ``AuditLog.list`` time of each."""
+    SQLAlchemy's cursor; and the in-process time of each page as the route makes it
+    (``AuditLog.list_json``, the same SQL)."""
     with sqlite3.connect(db) as conn:
         lo, hi, count = conn.execute("SELECT min(ts), max(ts), count(*) FROM audit_log"
                                      ).fetchone()
@@ -271,7 +272,7 @@ def capture(db: Path, ws: dict[str, Any], samples: int) -> dict[str, Any]:
                 audit.list(flt, PAGE)
                 event.remove(audit.engine, "before_cursor_execute", grab)
                 t0 = time.perf_counter()
-                audit.list(flt, PAGE)
+                audit.list_json(flt, PAGE)
                 in_process_ms = (time.perf_counter() - t0) * 1000
                 plans[name].append({"params": params, "sql": list(statements),
                                     "list_ms": in_process_ms})
@@ -287,25 +288,42 @@ def bare_ms(conn: sqlite3.Connection, statements: list[tuple[str, Any]]) -> floa
     return (time.perf_counter() - t0) * 1000
 
 
+def hello_server(folder: Path) -> tuple[Any, str]:
+    """bench/api.py's minimal FastAPI hello (a real uvicorn process): the HTTP floor."""
+    spec = importlib.util.spec_from_file_location("bench_api", ROOT / "bench" / "api.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    started: tuple[Any, str] = module.hello_server(folder)
+    return started
+
+
 def bench_pages(url: str, key: str, ws: dict[str, Any], plans: dict[str, Any], db: Path,
-                deep_pages: int) -> dict[str, Any]:
+                deep_pages: int, hello_url: str) -> dict[str, Any]:
     rng = random.Random(7)
     headers = {"Authorization": f"Bearer {key}"}
     results: dict[str, Any] = {"first_pages": {}, "deep_pages": {}}
     bare = sqlite3.connect(db)
-    with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as http, \
+            httpx.Client(base_url=hello_url, timeout=60) as hello:
         for _ in range(20):  # warm the server and the page cache
             timed_get(http, {"limit": PAGE, "bot_id": rng.choice(ws["bots"])})
         print(f"\nfirst pages (limit {PAGE}), p50 ms: over HTTP, AuditLog.list in process, "
               "the same SQL in bare sqlite3; floor: GET /v1/whoami on the same server and "
               "client, asked beside each page (a keyed request that reads no audit: HTTP, "
-              "middleware, the key check)")
+              "middleware, the key check); hello: a minimal FastAPI app's GET, the same way "
+              "(HTTP itself)")
         print(f"  {'filter':22} {'http':>7} {'p95':>7} {'list':>7} {'bare':>7} {'p95':>7}"
-              f" {'http/bare':>9} {'floor':>6} {'(http-floor)/bare':>17} {'rows':>6}")
+              f" {'http/bare':>9} {'floor':>6} {'hello':>6} {'(http-floor)/bare':>17} "
+              f"{'rows':>6}")
         floors_all: list[float] = []
+        hellos_all: list[float] = []
         for name, plan in plans.items():
-            times, bares, floors, rows = [], [], [], 0
+            times, bares, floors, hellos, rows = [], [], [], [], 0
             for sample in plan:
+                t0 = time.perf_counter()
+                hello.get("/hello").raise_for_status()
+                hellos.append((time.perf_counter() - t0) * 1000)
                 t0 = time.perf_counter()
                 http.get("/v1/whoami").raise_for_status()
                 floors.append((time.perf_counter() - t0) * 1000)
@@ -319,7 +337,9 @@ def bench_pages(url: str, key: str, ws: dict[str, Any], plans: dict[str, Any], d
                    "bare_p95_ms": round(pct(bares, 95), 3),
                    "avg_rows": round(rows / len(plan), 1)}
             floors_all += floors
+            hellos_all += hellos
             fig["floor_p50_ms"] = round(pct(floors, 50), 2)
+            fig["hello_p50_ms"] = round(pct(hellos, 50), 2)
             fig["ratio_http_bare"] = round(pct(times, 50) / max(pct(bares, 50), 1e-6), 1)
             fig["ratio_above_floor_bare"] = round(
                 max(pct(times, 50) - pct(floors, 50), 0.0) / max(pct(bares, 50), 1e-6), 1)
@@ -329,9 +349,11 @@ def bench_pages(url: str, key: str, ws: dict[str, Any], plans: dict[str, Any], d
             print(f"  {name:22} {fig['p50_ms']:7.2f} {fig['p95_ms']:7.2f} "
                   f"{fig['list_p50_ms']:7.2f} {fig['bare_p50_ms']:7.3f} "
                   f"{fig['bare_p95_ms']:7.3f} {fig['ratio_http_bare']:8.1f}x "
-                  f"{fig['floor_p50_ms']:6.2f} {fig['ratio_above_floor_bare']:16.1f}x "
+                  f"{fig['floor_p50_ms']:6.2f} {fig['hello_p50_ms']:6.2f} "
+                  f"{fig['ratio_above_floor_bare']:16.1f}x "
                   f"{fig['avg_rows']:6}")
         results["whoami_floor_p50_ms"] = round(pct(floors_all, 50), 2)
+        results["hello_p50_ms"] = round(pct(hellos_all, 50), 2)
         print(f"\ndeep pages (following cursors to page {deep_pages}), ms over HTTP:")
         for name, params in {
             "none": {},
@@ -416,13 +438,16 @@ def main() -> None:
                              / 1e6)
     plans = capture(db, ws, args.samples)
     server = ServerProcess(data_dir=data_dir, extra_args=["--rate-limit", "0"]).start(120)
+    hello, hello_url = hello_server(Path(tempfile.mkdtemp(prefix="monstrum-bench-hello-")))
     try:
         figures.update(bench_pages(server.url, server.admin_key, ws, plans, db,
-                                   args.deep_pages))
+                                   args.deep_pages, hello_url))
         if args.dashboard:
             figures["dashboard"] = dashboard_figures(server.url, server.admin_key, data_dir)
     finally:
         server.stop()
+        hello.terminate()
+        hello.wait(10)
     pages = figures["first_pages"].values()
     figures["worst_first_page_p95_ms"] = max(f["p95_ms"] for f in pages)
     figures["first_page_http_over_bare"] = {
@@ -439,9 +464,11 @@ def main() -> None:
     ratio = figures["first_page_http_over_bare"]
     print(f"\nfirst page, server over HTTP / the same SQL in bare sqlite3: median "
           f"{ratio['median']}x, worst {ratio['worst']}x (aim <= 3x); in-process "
-          f"AuditLog.list / bare: median {figures['first_page_list_over_bare']['median']}x; "
-          f"the page's time above the keyed-request floor ({figures['whoami_floor_p50_ms']} ms "
-          f"p50) / bare: median {figures['first_page_above_floor_over_bare']['median']}x")
+          f"AuditLog.list_json / bare: median "
+          f"{figures['first_page_list_over_bare']['median']}x; the page's time above the "
+          f"keyed-request floor ({figures['whoami_floor_p50_ms']} ms p50; a FastAPI hello "
+          f"{figures['hello_p50_ms']} ms) / bare: median "
+          f"{figures['first_page_above_floor_over_bare']['median']}x")
     print(f"database: {figures['db_mb']} MB ({db})")
     print(json.dumps(figures))
 

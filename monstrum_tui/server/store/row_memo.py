@@ -22,16 +22,29 @@ T = TypeVar("T")
 _SCALARS = (str, int, float, bytes, type(None))
 
 
+#: the first item of a key made of the row's own values (``row_key``'s quick form)
+_PLAIN = "plain"
+
+
 def row_key(raw: Sequence[Any]) -> tuple[Any, ...]:
-    """The row as a hashable key (PostgreSQL's driver hands JSON columns over decoded;
-    ``True`` and ``1`` must not meet, so scalars are kept with their type). JSON keeps
-    its keys' order, so ``row_of_key`` gives back the very row (and the same JSON)."""
-    return tuple((type(v).__name__, v) if isinstance(v, _SCALARS)
-                 else ("json", json.dumps(v)) for v in raw)
+    """The row as a hashable key, with each value's type beside it (``True``, ``1`` and
+    ``1.0`` must not meet). A row of hashable values (every SQLite row) is its values then
+    their types, made in C; one with decoded JSON (PostgreSQL's driver hands JSON columns
+    over as dicts and lists) keeps each such value as its JSON text, which keeps its keys'
+    order, so ``row_of_key`` gives back the very row (and the same JSON)."""
+    key = (_PLAIN, *raw, *map(type, raw))
+    try:
+        hash(key)
+    except TypeError:
+        return tuple((type(v).__name__, v) if isinstance(v, _SCALARS)
+                     else ("json", json.dumps(v)) for v in raw)
+    return key
 
 
 def row_of_key(key: tuple[Any, ...]) -> list[Any]:
     """The row ``row_key`` was made from, as the driver returned it."""
+    if key and key[0] == _PLAIN:
+        return list(key[1:1 + (len(key) - 1) // 2])
     return [json.loads(value) if kind == "json" else value for kind, value in key]
 
 
