@@ -212,10 +212,6 @@ class ToolCalls:
         judged = decision if decision.allowed else decision.model_copy(update={"allowed": True})
         shadow = shadowed or in_shadow(bot, resource_id)
         need = approval_needed(bot, offered, judged, params)
-        audited = decision.model_copy(update={
-            "approval_required": need.reason if need else None,
-            "enforce": "log_only" if shadow else None,
-        })
         try:
             # a call that waits for a person is approved for what it asks; one that does
             # not is still refused a value that would need a person (the real file)
@@ -225,8 +221,9 @@ class ToolCalls:
         if shadow:
             guard = ShadowGuard.over(guard)
         try:
-            pending = self._audit.begin(resource_id=resource_id,
-                                        decision=_audited(audited, caller), **where)
+            audited = _audited(decision, caller, approval_required=need.reason if need else None,
+                               enforce="log_only" if shadow else None)
+            pending = self._audit.begin(resource_id=resource_id, decision=audited, **where)
         except Exception as exc:
             log.error("the audit log could not record a call, so it was not run: %s", exc)
             raise AuditUnavailable(
@@ -432,9 +429,11 @@ class _Plan:
     found: ResourceLookup | None = None
 
 
-def _audited(decision: Decision, caller: Caller | None) -> dict[str, Any]:
-    """The decision as the audit entry keeps it (with who asked, when not a task)."""
+def _audited(decision: Decision, caller: Caller | None, **fields: str | None) -> dict[str, Any]:
+    """The decision as the audit entry keeps it (with who asked, when not a task), with
+    ``fields`` of its own set (plain values: one dump, no model copy on the call path)."""
     body = decision.model_dump(mode="json")
+    body.update(fields)
     if caller is not None:
         body["caller"] = caller.as_audit()
     return body
