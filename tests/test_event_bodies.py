@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import monstrum
-from monstrum_tui.client.models import TaskEvent
-from monstrum_tui.server.event_frames import EventFrame
+from monstrum_tui.client.models import EventType, TaskEvent
+from monstrum_tui.server.event_frames import EventFrame, SerialisedEvent
 from monstrum_tui.server.store import Store
 from monstrum_tui.server.store.columns import utcnow
 
@@ -20,7 +21,7 @@ def test_an_event_without_a_stored_body_frames_as_the_same_event_with_one(
     store = Store(f"sqlite:///{tmp_path / 'monstrum.db'}")
     try:
         task_id = store.tasks.create("bot_x", "say hi", {}).id
-        fields = [
+        fields: list[tuple[EventType, dict[str, Any]]] = [
             ("started", {"status": "running"}),
             ("message", {"text": "a \u2028 b\r\nc \"quoted\" status", "turn": 1}),
             ("tool_call", {"tool_name": "t", "params": {"k": [1, None, "v"]}, "call_id": "c1"}),
@@ -28,8 +29,8 @@ def test_an_event_without_a_stored_body_frames_as_the_same_event_with_one(
         ]
         events = [TaskEvent(seq=i, task_id=task_id, type=type_, timestamp=utcnow(), **f)
                   for i, (type_, f) in enumerate(fields, 1)]
-        store.tasks.append_events([(e, f, None) for e, (_, f) in zip(events, fields,
-                                                                     strict=True)])
+        store.tasks.append_events([(SerialisedEvent.of(e, f), None)
+                                   for e, (_, f) in zip(events, fields, strict=True)])
         with_bodies = store.tasks.frames_after(task_id, 0)
         with store.write() as conn:
             conn.exec_driver_sql("UPDATE task_events SET body = NULL")

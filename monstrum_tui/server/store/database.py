@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -244,6 +244,14 @@ class DriverColumns:
             values[i] = process(values[i])
         return values
 
+    def writer(self, name: str) -> Callable[[Any], Any]:
+        """How one column's values are written (``bound`` for a single column, without
+        a dict per value: for statements run once per row of a batch)."""
+        if name not in self.names:
+            raise ValueError(f"no column {name}")
+        process: Callable[[Any], Any] = self._writes.get(name, _as_is)
+        return process
+
     def bound(self, values: dict[str, Any]) -> dict[str, Any]:
         """Values to write, each as its column stores it."""
         out = dict(values)
@@ -251,6 +259,10 @@ class DriverColumns:
             if name in out:
                 out[name] = process(out[name])
         return out
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def param(dialect: str, name: str) -> str:
