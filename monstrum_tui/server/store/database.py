@@ -270,6 +270,11 @@ def param(dialect: str, name: str) -> str:
     return f"%({name})s" if dialect == "postgresql" else f":{name}"
 
 
+def positional(dialect: str) -> str:
+    """A positional placeholder in driver SQL for this dialect (values bound as a tuple)."""
+    return "%s" if dialect == "postgresql" else "?"
+
+
 def in_list(dialect: str, prefix: str, values: list[str]) -> tuple[str, dict[str, str]]:
     """``(a, b, ...)`` of named placeholders for ``values`` in driver SQL, and their values."""
     named = {f"{prefix}{i}": value for i, value in enumerate(values)}
