@@ -65,7 +65,8 @@ class SerialisedEvent(NamedTuple):
     @classmethod
     def of(cls, event: TaskEvent, payload: dict[str, Any]) -> SerialisedEvent:
         """``payload``: the event's fields without a column of their own (none unset)."""
-        # the model dumps its JSON a third faster than it dumps itself less a few fields
+        # encoding the given fields takes a fifth of the time of the model dumping itself
+        # less its column fields (the exclude set is converted on every call)
         return cls(event, to_json(payload).decode(), event_body(event))
 
     def frame(self) -> EventFrame:
