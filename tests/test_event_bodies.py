@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import monstrum
-from monstrum_tui.client.models import TaskEvent
-from monstrum_tui.server.event_frames import EventFrame
+from monstrum_tui.client.models import EventType, TaskEvent
+from monstrum_tui.server.event_frames import EventFrame, SerialisedEvent
 from monstrum_tui.server.store import Store
 from monstrum_tui.server.store.columns import utcnow
+from tests.databases import fresh_postgres_database, on_postgresql
 
 
 def test_an_event_without_a_stored_body_frames_as_the_same_event_with_one(
@@ -20,7 +22,7 @@ def test_an_event_without_a_stored_body_frames_as_the_same_event_with_one(
     store = Store(f"sqlite:///{tmp_path / 'monstrum.db'}")
     try:
         task_id = store.tasks.create("bot_x", "say hi", {}).id
-        fields = [
+        fields: list[tuple[EventType, dict[str, Any]]] = [
             ("started", {"status": "running"}),
             ("message", {"text": "a \u2028 b\r\nc \"quoted\" status", "turn": 1}),
             ("tool_call", {"tool_name": "t", "params": {"k": [1, None, "v"]}, "call_id": "c1"}),
@@ -28,8 +30,8 @@ def test_an_event_without_a_stored_body_frames_as_the_same_event_with_one(
         ]
         events = [TaskEvent(seq=i, task_id=task_id, type=type_, timestamp=utcnow(), **f)
                   for i, (type_, f) in enumerate(fields, 1)]
-        store.tasks.append_events([(e, f, None) for e, (_, f) in zip(events, fields,
-                                                                     strict=True)])
+        store.tasks.append_events([(SerialisedEvent.of(e, f), None)
+                                   for e, (_, f) in zip(events, fields, strict=True)])
         with_bodies = store.tasks.frames_after(task_id, 0)
         with store.write() as conn:
             conn.exec_driver_sql("UPDATE task_events SET body = NULL")
@@ -69,3 +71,36 @@ def test_a_database_from_before_event_bodies_still_streams_its_events(new_server
     assert [e.type for e in first] == ["started", "message", "message", "complete"]
     assert again == first
     assert resumed == first[2:]
+
+
+def _store_url(tmp_path: Path) -> str:
+    if on_postgresql():
+        return fresh_postgres_database()
+    return f"sqlite:///{tmp_path / 'monstrum.db'}"
+
+
+def test_hostile_params_are_stored_and_replayed_as_given(tmp_path: Path) -> None:
+    """What a bot writes reaches the payload and the body as the same values: placeholder
+    look-alikes, quotes, backslashes, line separators, NUL (escaped in JSON, so also on
+    PostgreSQL), huge numbers and nesting, and keys that name the event's own columns."""
+    params: dict[str, Any] = {
+        "sql": "%s %(task_id)s ? :seq '; DROP TABLE task_events; --",
+        "text": 'a "b" \\ c \u2028 d \r\n e \x00 f \U0001f600 é',
+        "big": 2**70, "neg": -(2**63) - 1, "float": 1.5e300,
+        "nested": {"seq": 999, "task_id": "other", "list": [None, True, {"x": []}]},
+    }
+    store = Store(_store_url(tmp_path))
+    try:
+        task_id = store.tasks.create("bot_x", "x", {}).id
+        fields: dict[str, Any] = {"tool_name": "t", "call_id": "c1", "params": params}
+        event = TaskEvent(seq=1, task_id=task_id, type="tool_call", timestamp=utcnow(),
+                          **fields)
+        store.tasks.append_events([(SerialisedEvent.of(event, fields), None)])
+        [stored] = store.tasks.events_after(task_id, 0)
+        [frame] = store.tasks.frames_after(task_id, 0)
+    finally:
+        store.close()
+    assert stored == event
+    assert stored.params == params
+    assert TaskEvent.model_validate_json(frame.text.split("data: ", 1)[1]) == event
+    assert frame.text.count("\n") == 4  # id, event, data, blank: nothing split the data line

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...client.models import FINISHED_TASK_STATUSES, EventType, TaskEvent
-from ..event_frames import EventFrame, event_body
+from ..event_frames import EVENT_COLUMNS, EventFrame, SerialisedEvent
 from ..store import Store
 from ..store.columns import utcnow
 from .broker import EventBroker
@@ -36,7 +36,6 @@ BACKLOG_LIMIT = 2000
 LINGER_S = 0.002
 #: events a caller that records many in a row queues before it lets the writer run
 HAND_OVER_EVERY = 200
-_COLUMNS = frozenset({"seq", "task_id", "type", "timestamp"})
 
 
 def is_terminal(event: TaskEvent) -> bool:
@@ -44,7 +43,7 @@ def is_terminal(event: TaskEvent) -> bool:
     return event.status in TERMINAL_STATUSES
 
 
-@dataclass
+@dataclass(slots=True)
 class PendingEvent:
     event: TaskEvent
     payload: dict[str, Any]
@@ -104,12 +103,9 @@ class EventRecorder:
         """Number the task's next event from what the store holds (after a claim)."""
         self._next_seq.pop(task_id, None)
 
-    async def _seq(self, task_id: str) -> int:
-        current = self._next_seq.get(task_id)
-        if current is None:
-            current = await asyncio.to_thread(self.store.tasks.last_seq, task_id) + 1
-        self._next_seq[task_id] = current + 1
-        return current
+    async def _first_seq(self, task_id: str) -> int:
+        """The seq of the task's first event recorded by this process."""
+        return await asyncio.to_thread(self.store.tasks.last_seq, task_id) + 1
 
     async def record(
         self,
@@ -120,10 +116,18 @@ class EventRecorder:
         wait: bool | None = None,
         **fields: Any,
     ) -> TaskEvent:
-        """Number and queue an event (with task changes applied in the same commit)."""
-        payload = {k: v for k, v in fields.items() if v is not None and k not in _COLUMNS}
-        seq = await self._seq(task_id)
-        event = TaskEvent(seq=seq, task_id=task_id, type=type, timestamp=utcnow(), **payload)
+        """Number and queue an event (with task changes applied in the same commit).
+
+        The event is validated here, so a caller learns at once of one the model refuses;
+        its JSON is made in the writer's thread (unset fields are left out there)."""
+        payload = {k: v for k, v in fields.items() if v is not None and k not in EVENT_COLUMNS}
+        seq = self._next_seq.get(task_id)
+        if seq is None:
+            seq = await self._first_seq(task_id)
+        self._next_seq[task_id] = seq + 1
+        # the model's own validator: model_validate's argument handling is a fifth of it
+        event: TaskEvent = TaskEvent.__pydantic_validator__.validate_python(
+            {**payload, "seq": seq, "task_id": task_id, "type": type, "timestamp": utcnow()})
         if is_terminal(event):
             self._next_seq.pop(task_id, None)
         must_wait = (
@@ -152,11 +156,9 @@ class EventRecorder:
     def _store(self, batch: list[PendingEvent]) -> tuple[set[str], list[EventFrame]]:
         """In the writer's thread: serialise each event once, store the batch; the ids
         of the tasks lost, and every event's frame."""
-        bodies = [event_body(p.event) for p in batch]
-        rows = [(p.event, p.payload, p.task_changes) for p in batch]
-        lost = self.store.tasks.append_events(rows, owner=self.owner, bodies=bodies)
-        return lost, [EventFrame.of(p.event, body)
-                      for p, body in zip(batch, bodies, strict=True)]
+        rows = [(SerialisedEvent.of(p.event, p.payload), p.task_changes) for p in batch]
+        lost = self.store.tasks.append_events(rows, owner=self.owner)
+        return lost, [s.frame() for s, _ in rows]
 
     async def _write(self, batch: list[PendingEvent]) -> None:
         try:

@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -244,6 +244,14 @@ class DriverColumns:
             values[i] = process(values[i])
         return values
 
+    def writer(self, name: str) -> Callable[[Any], Any]:
+        """How one column's values are written (``bound`` for a single column, without
+        a dict per value: for statements run once per row of a batch)."""
+        if name not in self.names:
+            raise ValueError(f"no column {name}")
+        process: Callable[[Any], Any] = self._writes.get(name, _as_is)
+        return process
+
     def bound(self, values: dict[str, Any]) -> dict[str, Any]:
         """Values to write, each as its column stores it."""
         out = dict(values)
@@ -253,9 +261,18 @@ class DriverColumns:
         return out
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
 def param(dialect: str, name: str) -> str:
     """The named placeholder of ``name`` in driver SQL for this dialect."""
     return f"%({name})s" if dialect == "postgresql" else f":{name}"
+
+
+def positional(dialect: str) -> str:
+    """A positional placeholder in driver SQL for this dialect (values bound as a tuple)."""
+    return "%s" if dialect == "postgresql" else "?"
 
 
 def in_list(dialect: str, prefix: str, values: list[str]) -> tuple[str, dict[str, str]]:

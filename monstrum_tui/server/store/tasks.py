@@ -18,11 +18,11 @@ from ...client.models import (
     Task,
     TaskEvent,
 )
-from ..event_frames import EventFrame, event_body, sse_frame
+from ..event_frames import EVENT_COLUMNS, EventFrame, SerialisedEvent, event_body, sse_frame
 from ..ids import new_id
 from .columns import utcnow
 from .cursor import keyset_page
-from .database import DriverColumns, driver_write, param
+from .database import DriverColumns, driver_write, param, positional
 from .schema import task_events, tasks
 
 if TYPE_CHECKING:
@@ -36,8 +36,6 @@ HELD = ("running", "waiting_approval")
 FINISHED = tuple(sorted(FINISHED_TASK_STATUSES))
 #: the largest event seq every database can compare with (PostgreSQL's INTEGER)
 MAX_EVENT_SEQ = 2**31 - 1
-#: the TaskEvent fields kept in their own columns, not in the payload
-_EVENT_COLUMNS = frozenset({"seq", "task_id", "type", "timestamp"})
 
 
 def row_to_task(row: Any) -> Task:
@@ -61,6 +59,10 @@ def now_micros() -> int:
     return time.time_ns() // 1_000
 
 
+#: the columns of a stored event, in the order ``append_events`` binds them
+_EVENT_ROW = ("task_id", "seq", "type", "payload", "timestamp", "body")
+
+
 class _EventSql:
     """The statements of ``append_events`` as driver SQL for one dialect."""
 
@@ -68,10 +70,16 @@ class _EventSql:
         self.dialect = dialect.name
         self.postgresql = dialect.name == "postgresql"
         self.events = DriverColumns(dialect, list(task_events.columns))
+        #: a timestamp as ``task_events.timestamp`` stores it
+        self.stamp = self.events.writer("timestamp")
         self.tasks = DriverColumns(dialect, list(tasks.columns))
+        if set(_EVENT_ROW) != set(self.events.names):
+            raise RuntimeError("task_events' columns changed: update _EVENT_ROW")
+        # positional placeholders: the batch is bound a row at a time, and a tuple binds
+        # about a third faster than a dict by names
         self.insert_event = (
-            f"INSERT INTO {task_events.name} ({', '.join(self.events.names)}) "
-            f"VALUES ({', '.join(param(self.dialect, n) for n in self.events.names)})"
+            f"INSERT INTO {task_events.name} ({', '.join(_EVENT_ROW)}) "
+            f"VALUES ({', '.join(positional(self.dialect) for _ in _EVENT_ROW)})"
         )
         self.notify = (f"SELECT pg_notify({param(self.dialect, 'c')}, "
                        f"{param(self.dialect, 'p')})")
@@ -213,7 +221,7 @@ class TaskRepository:
     ) -> TaskEvent:
         """Store the task's next event (and, in the same transaction, task changes)."""
         when = timestamp or utcnow()
-        payload = {k: v for k, v in fields.items() if v is not None and k not in _EVENT_COLUMNS}
+        payload = {k: v for k, v in fields.items() if v is not None and k not in EVENT_COLUMNS}
         with self._store.write() as conn:
             seq = _next_seq(conn, task_id)
             event = TaskEvent(seq=seq, task_id=task_id, type=type, timestamp=when, **payload)
@@ -229,54 +237,49 @@ class TaskRepository:
 
     def append_events(
         self,
-        rows: builtins.list[tuple[TaskEvent, dict[str, Any], dict[str, Any] | None]],
+        rows: builtins.list[tuple[SerialisedEvent, dict[str, Any] | None]],
         *,
         owner: str | None = None,
-        bodies: builtins.list[str] | None = None,
     ) -> set[str]:
         """Store numbered events, and each one's task changes, in one transaction.
 
-        Each event is stored with its wire JSON (``bodies``, one per row, made by the
-        caller that also sends them live; made here when not given).
+        Each event is stored as the texts it was serialised to (``SerialisedEvent``: made
+        once, by the caller that also sends them live).
 
         With ``owner`` only events of tasks that owner still holds are stored (a process
         whose task was taken over cannot write into it any more); returns the ids of the
         tasks whose events were dropped for that reason.
 
-        Run on the driver (``_EventSql``): the runner writes a batch for about every tool
-        call, in a thread beside the calls themselves.
+        Run on the driver (``_EventSql``), the batch in one ``executemany``: the runner
+        writes a batch for about every tool call, in a thread beside the calls themselves.
         """
         if not rows:
             return set()
         sql = self._event_sql()
-        if bodies is None:
-            bodies = [event_body(e) for e, _, _ in rows]
-        elif len(bodies) != len(rows):
-            raise ValueError("append_events: one body per row")
-        ids = sorted({e.task_id for e, _, _ in rows})
+        ids = sorted({s.event.task_id for s, _ in rows})
         with driver_write(self._store.engine) as cur:
             dropped: set[str] = set()
             if owner is not None:
                 query, values = sql.held(ids, owner)
                 owned = {r[0] for r in cur.all(query, values)}
                 dropped = set(ids) - owned
-                kept = [i for i, r in enumerate(rows) if r[0].task_id in owned]
-                rows, bodies = [rows[i] for i in kept], [bodies[i] for i in kept]
+                rows = [r for r in rows if r[0].event.task_id in owned]
                 if not rows:
                     return dropped
-            events = [sql.events.bound({"task_id": e.task_id, "seq": e.seq, "type": e.type,
-                                        "payload": payload, "timestamp": e.timestamp,
-                                        "body": body})
-                      for (e, payload, _), body in zip(rows, bodies, strict=True)]
+            stamp = sql.stamp
+            # the payload is JSON text already (the model's own dump): no column processor
+            events = [(s.event.task_id, s.event.seq, s.event.type, s.payload,
+                       stamp(s.event.timestamp), s.body)
+                      for s, _ in rows]
             if len(events) > 1:
                 cur.executemany(sql.insert_event, events)
             else:
                 cur.execute(sql.insert_event, events[0])
-            for event, _, changes in rows:
+            for s, changes in rows:
                 if changes:
-                    cur.execute(*sql.update_task(event.task_id, changes))
+                    cur.execute(*sql.update_task(s.event.task_id, changes))
             if sql.postgresql:
-                for task_id in sorted({e.task_id for e, _, _ in rows}):
+                for task_id in sorted({s.event.task_id for s, _ in rows}):
                     cur.execute(sql.notify, {"c": NOTIFY_CHANNEL, "p": f"e:{task_id}"})
         return dropped
 
