@@ -107,13 +107,25 @@ def test_the_dashboard_leaves_out_httpx_command_line_tool() -> None:
     """``import httpx`` brings its CLI (click, pygments, rich's syntax and progress) when
     click is installed; the dashboard's launcher keeps that import out of its process."""
     modules = set(loaded_after(
-        "from monstrum_tui.ui.launcher import leave_out_httpx_cli\n"
+        "from monstrum_tui.client.httpx_cli import leave_out_httpx_cli\n"
         "leave_out_httpx_cli()\n"
         "import monstrum_tui.ui.app\nimport monstrum_tui.ui.screens.bots\n"
     ))
     assert "httpx" in modules
     assert modules & {"click", "pygments", "pygments.lexers", "rich.syntax",
                       "rich.progress"} == set()
+
+
+def test_the_platform_process_leaves_out_httpx_command_line_tool() -> None:
+    """``python -m monstrum_tui.server`` imports its server with httpx's CLI left out
+    (rich and pygments would come only with it; uvicorn brings click anyway)."""
+    modules = set(loaded_after(
+        "import runpy\nsys.argv = ['monstrum_tui.server', '--help']\n"
+        "try:\n    runpy.run_module('monstrum_tui.server', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+    ))
+    assert {"httpx", "monstrum_tui.server.serve"} <= modules
+    assert modules & {"pygments", "pygments.lexers", "rich", "rich.syntax"} == set()
 
 
 def test_a_unix_socket_client_loads_no_ca_bundle(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..client.errors import ConfigurationError
+from ..client.httpx_cli import leave_out_httpx_cli
 from .connection import ConnectionTarget, resolve_target, start_embedded
 from .navigation import SCREENS
 
@@ -38,19 +39,6 @@ def begin_embedded(target: ConnectionTarget) -> Future[EmbeddedPlatform]:
 
     threading.Thread(target=run, name="monstrum-embedded-start", daemon=True).start()
     return started
-
-
-def leave_out_httpx_cli() -> None:
-    """Keep httpx's command-line tool out of the dashboard's process.
-
-    Whenever click is installed, ``import httpx`` also imports its CLI (click, pygments'
-    lexers, rich's syntax, progress and table: ~60 ms and 3 MB before the first paint)
-    for ``httpx.main`` alone, which nothing here calls. A ``None`` in ``sys.modules``
-    makes that one import fail, the case httpx provides for: its ``main`` then only
-    says the CLI is not installed.
-    """
-    if "httpx" not in sys.modules:
-        sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
 
 
 def build_parser() -> argparse.ArgumentParser:
