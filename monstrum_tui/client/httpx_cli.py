@@ -18,4 +18,4 @@ import sys
 def leave_out_httpx_cli() -> None:
     """Before httpx is first imported: make its CLI module unimportable in this process."""
     if "httpx" not in sys.modules:
-        sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
