@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import monstrum_tui
 
 UI_DIR = Path(monstrum_tui.__file__).parent / "ui"
@@ -99,3 +101,56 @@ def test_only_the_connection_module_names_the_server() -> None:
             if not allowed:
                 offenders.append(f"{path.relative_to(UI_DIR)}:{node.lineno} {target} {names}")
     assert offenders == []
+
+
+def test_the_dashboard_leaves_out_httpx_command_line_tool() -> None:
+    """``import httpx`` brings its CLI (click, pygments, rich's syntax and progress) when
+    click is installed; the dashboard's launcher keeps that import out of its process."""
+    modules = set(loaded_after(
+        "from monstrum_tui.client.httpx_cli import leave_out_httpx_cli\n"
+        "leave_out_httpx_cli()\n"
+        "import monstrum_tui.ui.app\nimport monstrum_tui.ui.screens.bots\n"
+    ))
+    assert "httpx" in modules
+    assert modules & {"click", "pygments", "pygments.lexers", "rich.syntax",
+                      "rich.progress"} == set()
+
+
+def test_the_platform_process_leaves_out_httpx_command_line_tool() -> None:
+    """``python -m monstrum_tui.server`` imports its server with httpx's CLI left out
+    (rich and pygments would come only with it; uvicorn brings click anyway)."""
+    modules = set(loaded_after(
+        "import runpy\nsys.argv = ['monstrum_tui.server', '--help']\n"
+        "try:\n    runpy.run_module('monstrum_tui.server', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+    ))
+    assert {"httpx", "monstrum_tui.server.serve"} <= modules
+    assert modules & {"pygments", "pygments.lexers", "rich", "rich.syntax"} == set()
+
+
+def test_a_unix_socket_client_loads_no_ca_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embedded platform is plain HTTP on a socket: its client builds no trust store
+    (certifi's bundle is ~3 MB and tens of ms before the first request)."""
+    import ssl
+
+    from monstrum_tui.client.async_client import AsyncClient
+    from monstrum_tui.client.config import ClientSettings
+
+    def no_bundle(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a CA bundle was loaded for a unix-socket client")
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", no_bundle)
+    AsyncClient(settings=ClientSettings(api_key="mst_x", api_base="http://monstrum.local",
+                                        profile="embedded", uds="/nonexistent/monstrum.sock"))
+
+
+def test_the_unix_socket_tls_context_trusts_nobody() -> None:
+    """Never used (socket requests are plain HTTP), and fails closed if it ever were."""
+    import ssl
+
+    from monstrum_tui.client.transport import unused_tls_context
+
+    context = unused_tls_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] == 0

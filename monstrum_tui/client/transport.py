@@ -6,6 +6,7 @@ import asyncio
 import email.utils
 import math
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -155,6 +156,17 @@ def decode_success(response: httpx.Response) -> Any:
         ) from None
 
 
+def unused_tls_context() -> ssl.SSLContext:
+    """The TLS context of a unix-socket transport, whose requests are plain HTTP.
+
+    httpx builds a context for every transport it makes, and its default one loads the
+    CA bundle (tens of ms and ~3 MB, a fifth of the dashboard's connect): a socket
+    request never uses it. This one still verifies host and certificate but trusts no
+    CA, so if TLS were ever asked for on it, it would refuse every peer.
+    """
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 class Transport:
     """Owns the httpx client and sends requests with the retry policy."""
 
@@ -169,7 +181,8 @@ class Transport:
         self._owns_http = http_client is None
         if http_client is None:
             transport = (
-                httpx.AsyncHTTPTransport(uds=settings.uds) if settings.uds else None
+                httpx.AsyncHTTPTransport(uds=settings.uds, verify=unused_tls_context())
+                if settings.uds else None
             )
             http_client = httpx.AsyncClient(
                 base_url="http://monstrum.local" if settings.uds else settings.api_base,

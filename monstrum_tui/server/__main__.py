@@ -7,13 +7,16 @@ import logging
 import os
 from pathlib import Path
 
-from .audit.log import AuditKeyMissing
-from .credentials import SecretKeyError
-from .serve import run_server
-from .settings import ServerSettings
+from ..client.httpx_cli import leave_out_httpx_cli
 
 
 def main() -> None:
+    leave_out_httpx_cli()  # before the imports below bring httpx
+    from .audit.log import AuditKeyMissing
+    from .credentials import SecretKeyError
+    from .serve import run_server
+    from .settings import ServerSettings
+
     parser = argparse.ArgumentParser(prog="python -m monstrum_tui.server")
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--uds", required=True, help="Unix socket to listen on")

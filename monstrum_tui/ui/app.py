@@ -289,7 +289,12 @@ class MonstrumApp(App[int]):
             try:
                 if self.client is None:
                     self.client = await self._open_client()
-                data = await self.client.request("GET", "/v1/whoami", max_retries=0)
+                # the (keyless) health check rides beside whoami, not after it: one
+                # round trip less before the screens may load
+                data, audit_problem = await asyncio.gather(
+                    self.client.request("GET", "/v1/whoami", max_retries=0),
+                    self._audit_problem(self.client),
+                )
                 who = WhoAmI.model_validate(data)
             except AuthenticationError as exc:
                 state = "unauthorized"
@@ -305,7 +310,6 @@ class MonstrumApp(App[int]):
             else:
                 attempt = 0
                 self.key_scopes = tuple(who.scopes)
-                audit_problem = await self._audit_problem(self.client)
                 self._set_status(
                     "connected", read_only=not can_write(who.scopes), key_name=who.name,
                     audit_problem=audit_problem,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..client.errors import ConfigurationError
+from ..client.httpx_cli import leave_out_httpx_cli
 from .connection import ConnectionTarget, resolve_target, start_embedded
 from .navigation import SCREENS
 
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     """The ``monstrum-tui`` command."""
+    leave_out_httpx_cli()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.web:
