@@ -10,10 +10,10 @@ What the terminal is sent is what changed: the log keeps the strip each row of t
 was last drawn with, and after a batch, a scroll or a move of the cursor asks Textual to
 repaint only the rows that now draw differently, each only as far as it differs
 (``row_diff``): a new line below the last costs its text, not its trailing blank.
-Following jump-scrolls: when the view is full the log scrolls by half a view at once,
-so moving the rows is paid once per half view of events, and then only for the start
-of each row that differs (a row's time and number, not the words every event shares);
-the newest event is always the lowest line.
+Following jump-scrolls: when the view is full the log scrolls by two thirds of a view
+at once (``JUMP_SHARE``), so moving the rows is paid once per that many events, and then
+only for the start of each row that differs (a row's time and number, not the words
+every event shares); the newest event is always the lowest line.
 
 Everything a model or tool wrote is drawn through ``visible``: an escape, a bidi
 override or a zero-width character shows as ``\\uXXXX``, never reaches the terminal raw.
@@ -55,6 +55,12 @@ DETAIL_INDENT = 10
 #: entries kept beyond the limit between trims (a trim moves every row, so it waits for
 #: a jump scroll, which moves them anyway, or for this many extra entries)
 TRIM_SLACK_SHARE = 10
+
+#: how much of the view a jump scroll moves when the view is full while following: a
+#: jump repaints the start of every row (the kept rows' text moves, the rest is cleared)
+#: once per this many rows of events, so the more it moves the less each event costs
+#: (two thirds: the newest line a third of the way down, six rows of text at 120x36)
+JUMP_SHARE = 2 / 3
 
 _json_highlighter = JSONHighlighter()
 
@@ -235,9 +241,9 @@ class EventLog(ScrollView, can_focus=True):
             shift = self._top() - old_top
             self._padded_end = max(0, self._padded_end - shift)
         if self.following and self.line_count > max(self._padded_end, view):
-            # the view is full: scroll by half a view at once, the newest line just
-            # above the middle, the rows below it blank for the next events
-            self._padded_end = self.line_count + max(1, view // 2)
+            # the view is full: scroll by JUMP_SHARE of a view at once, the rows below
+            # the newest line blank for the next events
+            self._padded_end = self.line_count + max(1, int(view * JUMP_SHARE))
         self._update_virtual_size()
         if self.following:
             if self.scroll_y != self.max_scroll_y:
