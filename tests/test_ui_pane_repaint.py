@@ -19,7 +19,7 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Label
 
 from monstrum_tui.ui.row_diff import changed_cells
 from monstrum_tui.ui.widgets.event_log import EventLog
@@ -112,6 +112,54 @@ async def test_the_terminal_shows_what_the_log_draws_after_bursts_jumps_and_move
             asked += model.asked
             await model.frame(pilot)
         assert asked and all(r is not None and r.width < log.size.width for r in asked)
+
+
+async def test_following_hides_the_scrollbar_and_a_pause_shows_it_without_a_rewrap() -> None:
+    app = RepaintedPane()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(TaskPane)
+        log = pane.event_log
+        pane.feed([event(1, "started")] + [
+            event(s, "message", text=f"line {s}", turn=s) for s in range(2, 60)])
+        await wait_until(pilot, lambda: log.entries.total_events == 59)
+        await pilot.pause(0.1)
+        width = log.scrollable_content_region.width
+        assert log.following and log.show_vertical_scrollbar
+        assert log.styles.scrollbar_visibility == "hidden"
+        assert "line 59" in screen_text(app)
+        log.focus()
+        await pilot.press("up")
+        await pilot.pause(0.1)
+        assert not log.following and log.styles.scrollbar_visibility == "visible"
+        assert log.scrollable_content_region.width == width  # its column was kept
+        await pilot.press("end")
+        await pilot.pause(0.1)
+        assert log.following and log.styles.scrollbar_visibility == "hidden"
+        assert "line 59" in screen_text(app)
+
+
+async def test_the_status_line_is_as_wide_as_its_text_and_cut_at_the_pane() -> None:
+    app = RepaintedPane()
+    async with app.run_test(size=(40, 12)) as pilot:
+        pane = app.query_one(TaskPane)
+        log = pane.event_log
+        pane.feed([event(1, "started")] + [
+            event(s, "message", text=f"line {s}", turn=s) for s in range(2, 30)])
+        await wait_until(pilot, lambda: log.entries.total_events == 29)
+        status = pane.query_one(".pane-status", Label)
+        await wait_until(pilot, lambda: "29 events" in str(status.content))
+        await pilot.pause(0.1)
+        assert status.size.width == len("following · 29 events")
+        log.set_search("a search term long enough to be cut at the edge")
+        pane.show_state(force=True)
+        await pilot.pause(0.1)
+        assert status.size.width == pane.content_region.width
+        assert "…" in screen_text(app).splitlines()[-1]
+        log.set_search("")
+        pane.show_state(force=True)
+        await pilot.pause(0.1)
+        assert status.size.width == len("following · 29 events")
+        assert screen_text(app).splitlines()[-1].rstrip().endswith("following · 29 events")
 
 
 def test_changed_cells_counts_from_the_left_to_the_last_difference() -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellType, ColumnKey, RowKey
 
@@ -62,6 +63,11 @@ class KeyedTable(DataTable[Any]):
             self._updating_cell = False
         self.refresh_coordinate(Coordinate(self.get_row_index(row_key),
                                            self.get_column_index(column_key)))
+
+    def render_line(self, y: int) -> Strip:
+        # one escape sequence per run of one style: DataTable draws each cell's padding as
+        # a piece of its own, and the terminal was sent the whole style again for each
+        return super().render_line(y).simplify()
 
     def refresh(
         self, *regions: Region, repaint: bool = True, layout: bool = False,
