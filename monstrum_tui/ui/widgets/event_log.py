@@ -175,6 +175,8 @@ class EventLog(ScrollView, can_focus=True):
         #: per row of the view, the strip the terminal was last given (or will be, with the
         #: repaint asked for it): what a changed row is compared with
         self._shown_rows: dict[int, Strip] = {}
+        #: set while ``add_events`` scrolls: it repaints once, after
+        self._repaint_held = False
 
     @property
     def following(self) -> bool:
@@ -245,14 +247,18 @@ class EventLog(ScrollView, can_focus=True):
             # the newest line blank for the next events
             self._padded_end = self.line_count + max(1, int(view * JUMP_SHARE))
         self._update_virtual_size()
-        if self.following:
-            if self.scroll_y != self.max_scroll_y:
-                self._scroll_end()
-        else:
-            self.unseen += len(batch)
-            if dropped and self.scroll_y > 0:
-                self._scroll_y_to(max(0, self.scroll_y - shift))
-            self.post_message(self.FollowChanged(self))
+        self._repaint_held = True  # the repaint below covers the scroll
+        try:
+            if self.following:
+                if self.scroll_y != self.max_scroll_y:
+                    self._scroll_end()
+            else:
+                self.unseen += len(batch)
+                if dropped and self.scroll_y > 0:
+                    self._scroll_y_to(max(0, self.scroll_y - shift))
+                self.post_message(self.FollowChanged(self))
+        finally:
+            self._repaint_held = False
         self.repaint_changed_rows()
 
     def repaint_changed_rows(self) -> None:
@@ -585,7 +591,7 @@ class EventLog(ScrollView, can_focus=True):
         # changed are enough
         if self.show_vertical_scrollbar:
             self.vertical_scrollbar.position = new_value
-        if round(old_value) != round(new_value):
+        if round(old_value) != round(new_value) and not self._repaint_held:
             self.repaint_changed_rows()
         # a scroll up that leaves the bottom is the user's; a clamp after a resize is not
         if self.following and new_value < old_value - 0.5 and new_value < self.max_scroll_y:
