@@ -16,7 +16,8 @@ it records when a key's action ran and when each batch was drawn.
 * idle: bytes per second the dashboard writes while idle on the Tasks screen with that
   pane open (``tail -f`` writes 0).
 * streamed: a task that says one line ~15 times a second; bytes written per event, and
-  that over the event's text (``tail -f`` writes each line once: 1x).
+  that over the event's text (``tail -f`` writes each line once: 1x). ``--by-widget``
+  also prints which widgets' screen regions those bytes went to.
 
 Prints a table, then one JSON line.
 """
@@ -35,6 +36,7 @@ import sys
 import tempfile
 import termios
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +173,7 @@ def streamed(server: ServerProcess, client: Client, bot_id: str, tmp: Path,
         term.pump(0.5)  # the frame of what was drawn first (the "started" line) goes out
         drawn = [p for p in read_probe(probe) if p["kind"] == "drawn"]
         start_bytes, start_t = term.total, time.perf_counter()
+        drawn_t = drawn[-1]["t"] + 0.5
         first_total = drawn[-1]["total"]
         deadline = time.perf_counter() + 60
         while time.perf_counter() < deadline:
@@ -181,6 +184,10 @@ def streamed(server: ServerProcess, client: Client, bot_id: str, tmp: Path,
         elapsed = time.perf_counter() - start_t
         written = term.total - start_bytes
         count = drawn[-1]["total"] - first_total
+        by_widget: Counter[str] = Counter()
+        for p in read_probe(probe):
+            if p["kind"] == "writes" and p["t"] >= drawn_t:
+                by_widget.update(p["by_widget"])
     finally:
         term.close()
     if count < STREAM_EVENTS // 2:
@@ -195,7 +202,9 @@ def streamed(server: ServerProcess, client: Client, bot_id: str, tmp: Path,
             "bytes_per_event": round(per_event), "text_bytes": text_len,
             "times_text": round(per_event / text_len, 1),
             "beyond_idle_bytes_per_event": round(beyond_idle),
-            "beyond_idle_times_text": round(beyond_idle / text_len, 1)}
+            "beyond_idle_times_text": round(beyond_idle / text_len, 1),
+            "by_widget_bytes_per_event": {name: round(n / max(1, count))
+                                          for name, n in by_widget.most_common()}}
 
 
 def main() -> None:
@@ -203,11 +212,15 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=19_000)
     parser.add_argument("--idle", type=float, default=60.0)
     parser.add_argument("--size", default="120x36")
+    parser.add_argument("--by-widget", action="store_true",
+                        help="split the streamed bytes by the widget they were drawn for")
     args = parser.parse_args()
     cols, rows = (int(n) for n in args.size.split("x"))
     size = (cols, rows)
     env = {"PATH": os.environ.get("PATH", ""), "TERM": "xterm-256color",
            "MONSTRUM_LOCAL_IDLE_EXIT": "1"}
+    if args.by_widget:
+        env["PANE_WRITES"] = "1"
     with tempfile.TemporaryDirectory(prefix="monstrum-pane-bench-") as tmp_name:
         tmp = Path(tmp_name)
         (tmp / "home").mkdir()
@@ -238,6 +251,8 @@ def main() -> None:
     print(f"streamed at {stream['events_per_s']}/s: {stream['bytes_per_event']} B/event = "
           f"{stream['times_text']}x the text ({stream['beyond_idle_times_text']}x beyond the "
           f"idle writes; aim <= 8x; tail -f 1x)")
+    for name, n in stream["by_widget_bytes_per_event"].items():
+        print(f"  {n:>6} B/event to {name}")
     print(json.dumps({"bench": "pane", "terminal": args.size, "absorb_pane": pane,
                       "absorb_log": log, "pane_over_log": ratio, "streamed": stream,
                       "aim": {"idle_bytes_per_s": 200, "times_text": 8, "pane_over_log": 1}}))

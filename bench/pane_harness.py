@@ -45,6 +45,45 @@ class Probe:
         self.say("drawn", batch=count, total=self.total)
 
 
+def count_writes(probe: Probe) -> None:
+    """Split every partial update the compositor renders by the widget each piece is of."""
+    from collections import Counter
+
+    from textual import _compositor
+    from textual._context import active_app
+    from textual.errors import NoWidget
+
+    written: Counter[str] = Counter()
+    render = _compositor.ChopsUpdate.render_segments
+    last = [time.perf_counter()]
+
+    def name(x: int, y: int) -> str:
+        try:
+            widget, _ = active_app.get().screen.get_widget_at(x, y)
+        except NoWidget:
+            return "?"
+        return type(widget).__name__ + (f"#{widget.id}" if widget.id else "") + "".join(
+            f".{c}" for c in sorted(widget.classes) if not c.startswith("-"))
+
+    def probed(self: _compositor.ChopsUpdate, console: Any) -> str:
+        for y, x1, x2 in self.spans:
+            for end, (x, strip) in zip(self.chop_ends[y], self.chops[y].items(),
+                                       strict=False):
+                if strip is None or x > x2 or end <= x1:
+                    continue
+                if not (x2 > x >= x1 and end <= x2):
+                    strip = strip.crop(0, min(end, x2) - x)
+                written[name(x, y)] += len(strip.render(console))
+        now = time.perf_counter()
+        if now - last[0] >= 1.0:
+            probe.say("writes", by_widget=dict(written))
+            written.clear()
+            last[0] = now
+        return render(self, console)
+
+    _compositor.ChopsUpdate.render_segments = probed  # type: ignore[method-assign]
+
+
 def run_pane(api_base: str, task_id: str, probe: Probe) -> None:
     from textual import work
 
@@ -65,6 +104,8 @@ def run_pane(api_base: str, task_id: str, probe: Probe) -> None:
         select(self, step)
         probe.say("key")
 
+    if os.environ.get("PANE_WRITES"):
+        count_writes(probe)
     EventLog.add_events = probed_add  # type: ignore[method-assign]
     EventLog.action_select = probed_select  # type: ignore[method-assign]
     pane_mount = TaskPane.on_mount

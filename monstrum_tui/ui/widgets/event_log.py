@@ -6,12 +6,14 @@ entry, more when expanded. Laying an entry out only counts its lines; its styled
 built when a row shows it. ``render_line`` maps a screen row to (entry, line) with a
 bisect, so drawing costs the same with 10 or 5,000 entries kept.
 
-What the terminal is sent is what changed: a batch that lands below the last line
-repaints those rows only (and only as far as their text reaches: the rows were blank),
-an entry that changed repaints its rows. Following jump-scrolls: when the view is full
-the log scrolls by half a view at once, so the cost of moving every row (the terminal
-gets each visible row again) is shared by the next half view of events instead of paid
-by each one; the newest event is always the lowest line.
+What the terminal is sent is what changed: the log keeps the strip each row of the view
+was last drawn with, and after a batch, a scroll or a move of the cursor asks Textual to
+repaint only the rows that now draw differently, each only as far as it differs
+(``row_diff``): a new line below the last costs its text, not its trailing blank.
+Following jump-scrolls: when the view is full the log scrolls by two thirds of a view
+at once (``JUMP_SHARE``), so moving the rows is paid once per that many events, and then
+only for the start of each row that differs (a row's time and number, not the words
+every event shares); the newest event is always the lowest line.
 
 Everything a model or tool wrote is drawn through ``visible``: an escape, a bidi
 override or a zero-width character shows as ``\\uXXXX``, never reaches the terminal raw.
@@ -27,7 +29,7 @@ from bisect import bisect_right
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.cells import cell_len, chop_cells
+from rich.cells import chop_cells
 from rich.highlighter import JSONHighlighter
 from rich.segment import Segment
 from rich.style import Style
@@ -41,6 +43,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...client.models import TaskEvent
+from ..row_diff import changed_cells
 from ..task_entries import MAX_ENTRIES, EventEntries, EventEntry
 from ..visible_text import visible
 
@@ -52,6 +55,12 @@ DETAIL_INDENT = 10
 #: entries kept beyond the limit between trims (a trim moves every row, so it waits for
 #: a jump scroll, which moves them anyway, or for this many extra entries)
 TRIM_SLACK_SHARE = 10
+
+#: how much of the view a jump scroll moves when the view is full while following: a
+#: jump repaints the start of every row (the kept rows' text moves, the rest is cleared)
+#: once per this many rows of events, so the more it moves the less each event costs
+#: (two thirds: the newest line a third of the way down, six rows of text at 120x36)
+JUMP_SHARE = 2 / 3
 
 _json_highlighter = JSONHighlighter()
 
@@ -144,9 +153,10 @@ class EventLog(ScrollView, can_focus=True):
         self, *, limit: int = MAX_ENTRIES, name: str | None = None, id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes)
+        # "-following" from the start (see ``following``)
+        super().__init__(name=name, id=id, classes=f"{classes or ''} -following".strip())
         self.entries = EventEntries(limit)
-        self.following = True
+        self._following = True
         #: events that arrived while paused (the "+N new" marker)
         self.unseen = 0
         #: serial of the selected entry; None means "the last one"
@@ -162,6 +172,23 @@ class EventLog(ScrollView, can_focus=True):
         self._lines_cache: LRUCache[tuple[int, int, int, bool], list[Text]] = LRUCache(512)
         self._strip_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
         self._styles: dict[str, Style] = {}
+        #: per row of the view, the strip the terminal was last given (or will be, with the
+        #: repaint asked for it): what a changed row is compared with
+        self._shown_rows: dict[int, Strip] = {}
+        #: set while ``add_events`` scrolls: it repaints once, after
+        self._repaint_held = False
+
+    @property
+    def following(self) -> bool:
+        """Whether the newest line is kept in view (the ``-following`` class says so too)."""
+        return self._following
+
+    @following.setter
+    def following(self, value: bool) -> None:
+        self._following = value
+        # the stylesheet hides the scrollbar while following: pinned to the end, its thumb
+        # says nothing, and it moved at every jump scroll, repainting its whole column
+        self.set_class(value, "-following")
 
     # --- styles -------------------------------------------------------------
 
@@ -193,9 +220,6 @@ class EventLog(ScrollView, can_focus=True):
         if self.t0 is None:
             self.t0 = batch[0].timestamp
         width = self._layout_width()
-        old_count, old_marker, old_scroll = self.line_count, self.marker_lines, self.scroll_y
-        #: the first absolute line of an entry that was there and changed
-        changed_from: int | None = None
         relayout_from: int | None = None
         for event in batch:
             entry, new = entries.add(event)
@@ -204,8 +228,6 @@ class EventLog(ScrollView, can_focus=True):
                 self._end += self._height(entry, width)
                 continue
             index = entry.serial - entries.first_serial
-            start = self._starts[index]
-            changed_from = start if changed_from is None else min(changed_from, start)
             if entry.expanded and (relayout_from is None or index < relayout_from):
                 relayout_from = index
         if relayout_from is not None:
@@ -221,55 +243,42 @@ class EventLog(ScrollView, can_focus=True):
             shift = self._top() - old_top
             self._padded_end = max(0, self._padded_end - shift)
         if self.following and self.line_count > max(self._padded_end, view):
-            # the view is full: scroll by half a view at once, the newest line just
-            # above the middle, the rows below it blank for the next events
-            self._padded_end = self.line_count + max(1, view // 2)
+            # the view is full: scroll by JUMP_SHARE of a view at once, the rows below
+            # the newest line blank for the next events
+            self._padded_end = self.line_count + max(1, int(view * JUMP_SHARE))
         self._update_virtual_size()
-        if self.following:
-            if self.scroll_y != self.max_scroll_y:
-                self._scroll_end()
-        else:
-            self.unseen += len(batch)
-            if dropped and self.scroll_y > 0:
-                self._scroll_y_to(max(0, self.scroll_y - shift))
-            self.post_message(self.FollowChanged(self))
-        if (dropped or self.marker_lines != old_marker or self.scroll_y != old_scroll
-                or self.line_count < old_count):
-            self.refresh()  # every row moved (Textual repaints the whole view on a scroll)
-            return
-        self._refresh_changed(changed_from, old_count)
+        self._repaint_held = True  # the repaint below covers the scroll
+        try:
+            if self.following:
+                if self.scroll_y != self.max_scroll_y:
+                    self._scroll_end()
+            else:
+                self.unseen += len(batch)
+                if dropped and self.scroll_y > 0:
+                    self._scroll_y_to(max(0, self.scroll_y - shift))
+                self.post_message(self.FollowChanged(self))
+        finally:
+            self._repaint_held = False
+        self.repaint_changed_rows()
 
-    def _refresh_changed(self, changed_from: int | None, old_count: int) -> None:
-        """Repaint the rows that changed since the view was last drawn (it did not scroll).
+    def repaint_changed_rows(self) -> None:
+        """Ask Textual to repaint each row whose drawing changed since the terminal was
+        last given it, and only as far as it changed (see ``row_diff``).
 
-        Rows from ``changed_from`` to the old last line show entries that changed: they are
-        repainted whole. Rows past the old last line were drawn blank, so a new line is
-        repainted only as far as its text reaches: its trailing blank is already there.
+        A scroll moves every row, but after a jump most of a row is what the row the
+        terminal shows already says (the same columns, the same words) and a blank row
+        stays blank: the terminal is sent the differing start of each row, not the view.
         """
-        top = round(self.scroll_y)
-        bottom = top + max(1, self.scrollable_content_region.height)
-        width = self.scrollable_content_region.width
-        if changed_from is not None:
-            first = max(top, self.marker_lines + changed_from - self._top())
-            last = min(bottom, old_count, self.line_count)
-            if first < last:
-                self.refresh(Region(0, first - top, width, last - first))
-        for y in range(max(top, old_count), min(bottom, self.line_count)):
-            cells = self._drawn_cells(y, width)
+        # the rows are drawn the widget's width: under the scrollbar's column too, which
+        # shows while the scrollbar is hidden (following)
+        width = self.size.width
+        for y in range(self.scrollable_content_region.height):
+            new = self._row_strip(y)
+            old = self._shown_rows.get(y)
+            cells = width if old is None else changed_cells(old, new)
+            self._shown_rows[y] = new
             if cells:
-                self.refresh(Region(0, y - top, cells, 1))
-
-    def _drawn_cells(self, y: int, width: int) -> int:
-        """How many cells of virtual line ``y`` are not trailing blank."""
-        entry, index = self.locate(y)
-        if entry is None:
-            # the "earlier events dropped" marker, or a blank row
-            return width if self.marker_lines and y == 0 else 0
-        if entry.serial == self.selected:
-            return width  # the cursor fills the row
-        lines = self.entry_lines(entry, self._layout_width())
-        text = lines[index].plain.rstrip() if index < len(lines) else ""
-        return min(width, cell_len(text))
+                self.refresh(Region(0, y, min(width, cells), 1))
 
     # --- layout -------------------------------------------------------------
 
@@ -513,6 +522,13 @@ class EventLog(ScrollView, can_focus=True):
         return []
 
     def render_line(self, y: int) -> Strip:
+        strip = self._row_strip(y)
+        # what Textual draws of row y is the last strip given for it (it keeps the others)
+        self._shown_rows[y] = strip
+        return strip
+
+    def _row_strip(self, y: int) -> Strip:
+        """What row ``y`` of the view shows now."""
         width = self.size.width
         base = self.rich_style
         virtual_y = round(self.scroll_y) + y
@@ -571,7 +587,12 @@ class EventLog(ScrollView, can_focus=True):
         return self.entries.by_serial(serial) if serial is not None else None
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
+        # ScrollView's own watcher repaints the whole view on a scroll; the rows that
+        # changed are enough
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = new_value
+        if round(old_value) != round(new_value) and not self._repaint_held:
+            self.repaint_changed_rows()
         # a scroll up that leaves the bottom is the user's; a clamp after a resize is not
         if self.following and new_value < old_value - 0.5 and new_value < self.max_scroll_y:
             self.following = False
@@ -594,7 +615,7 @@ class EventLog(ScrollView, can_focus=True):
         self._padded_end = 0  # the newest line at the bottom again
         self._update_virtual_size()
         self._scroll_end()
-        self.refresh()
+        self.repaint_changed_rows()
         self.post_message(self.FollowChanged(self))
 
     def pause_follow(self) -> None:
@@ -612,7 +633,7 @@ class EventLog(ScrollView, can_focus=True):
             self._scroll_y_to(first)
         elif last >= self.scroll_y + height:
             self._scroll_y_to(min(first, last - height + 1))
-        self.refresh()
+        self.repaint_changed_rows()
 
     def action_select(self, step: int) -> None:
         entries = self.entries
@@ -656,7 +677,7 @@ class EventLog(ScrollView, can_focus=True):
 
     def set_search(self, term: str) -> None:
         self.search_term = term.strip()
-        self.refresh()
+        self.repaint_changed_rows()
 
     def matches(self) -> int:
         term = self.search_term.lower()

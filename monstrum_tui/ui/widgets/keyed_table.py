@@ -4,10 +4,17 @@ place on refill."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellType, ColumnKey, RowKey
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 #: the keys every table has; ids ``table.*`` remap them in every table at once
 TABLE_BINDINGS: list[BindingType] = [
@@ -32,6 +39,43 @@ class KeyedTable(DataTable[Any]):
     #: the help overlay's section title for the table's own keys (not the class name)
     BINDING_GROUP_TITLE = "Table"
     BINDINGS: ClassVar[list[BindingType]] = TABLE_BINDINGS
+
+    #: inside ``update_cell``: DataTable's repaint of the whole table is not wanted
+    _updating_cell = False
+
+    def update_cell(
+        self, row_key: RowKey | str, column_key: ColumnKey | str, value: CellType, *,
+        update_width: bool = False,
+    ) -> None:
+        """Change one cell and repaint that cell alone.
+
+        DataTable repaints the whole table for a changed cell, and the terminal is sent
+        every row again (a live list changes a cell or two per poll); the cell's own
+        region is enough when its column keeps its width.
+        """
+        if update_width:
+            super().update_cell(row_key, column_key, value, update_width=True)
+            return
+        self._updating_cell = True
+        try:
+            super().update_cell(row_key, column_key, value)
+        finally:
+            self._updating_cell = False
+        self.refresh_coordinate(Coordinate(self.get_row_index(row_key),
+                                           self.get_column_index(column_key)))
+
+    def render_line(self, y: int) -> Strip:
+        # one escape sequence per run of one style: DataTable draws each cell's padding as
+        # a piece of its own, and the terminal was sent the whole style again for each
+        return super().render_line(y).simplify()
+
+    def refresh(
+        self, *regions: Region, repaint: bool = True, layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        if self._updating_cell and not (regions or layout or recompose):
+            return self  # update_cell repaints its cell itself
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def cursor_key(self) -> str | None:
         """The key of the row under the cursor, if there is one."""
