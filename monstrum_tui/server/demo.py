@@ -242,14 +242,16 @@ RUN_TIMEOUT_S = 20.0
 
 
 async def _until_finished(platform: Platform, task_id: str, *, started: bool = False) -> None:
-    """Wait until the task has ended (or, ``started``, until it runs)."""
+    """Wait until the task has ended (or, ``started``, until its run has begun: its
+    ``started`` event stored, which sets ``started_at`` in the same commit; a claim marks
+    the task ``running`` a moment before, and a cancel then stops it before it begins)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + RUN_TIMEOUT_S
     while loop.time() < deadline:
         task = await asyncio.to_thread(platform.store.tasks.get, task_id)
         if task is None or task.status in FINISHED_TASK_STATUSES:
             return
-        if started and task.status == "running":
+        if started and task.started_at is not None:
             return
         await asyncio.sleep(0.05)
 
