@@ -308,7 +308,7 @@ def bench_pages(url: str, key: str, ws: dict[str, Any], plans: dict[str, Any], d
             httpx.Client(base_url=hello_url, timeout=60) as hello:
         for _ in range(20):  # warm the server and the page cache
             timed_get(http, {"limit": PAGE, "bot_id": rng.choice(ws["bots"])})
-        print(f"\nfirst pages (limit {PAGE}), p50 ms: over HTTP, AuditLog.list in process, "
+        print(f"\nfirst pages (limit {PAGE}), p50 ms: over HTTP, AuditLog.list_json in process, "
               "the same SQL in bare sqlite3; floor: GET /v1/whoami on the same server and "
               "client, asked beside each page (a keyed request that reads no audit: HTTP, "
               "middleware, the key check); hello: a minimal FastAPI app's GET, the same way "
