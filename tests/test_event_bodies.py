@@ -104,3 +104,30 @@ def test_hostile_params_are_stored_and_replayed_as_given(tmp_path: Path) -> None
     assert stored.params == params
     assert TaskEvent.model_validate_json(frame.text.split("data: ", 1)[1]) == event
     assert frame.text.count("\n") == 4  # id, event, data, blank: nothing split the data line
+
+
+def test_attack_nan_params_payload_and_body_agree(tmp_path: Path) -> None:
+    """ATTACK: a model's tool call arguments go through json.loads, which accepts NaN and
+    Infinity. The payload (pydantic_core.to_json, inf_nan 'constants') then says NaN while
+    the body (the model's serializer, inf_nan 'null') says null: the two read paths
+    (events_after from the payload, frames_after from the body) disagree, and on
+    PostgreSQL the payload is not valid JSON, so the whole batch fails to store."""
+    import json
+    import math
+    params = json.loads('{"a": NaN, "b": Infinity, "c": 1}')
+    store = Store(_store_url(tmp_path))
+    try:
+        task_id = store.tasks.create("bot_x", "x", {}).id
+        fields: dict[str, Any] = {"tool_name": "t", "call_id": "c1", "params": params}
+        event = TaskEvent(seq=1, task_id=task_id, type="tool_call", timestamp=utcnow(),
+                          **fields)
+        serialised = SerialisedEvent.of(event, fields)
+        json.loads(serialised.payload, parse_constant=lambda c: 1 / 0)  # strict JSON
+        store.tasks.append_events([(serialised, None)])
+        [stored] = store.tasks.events_after(task_id, 0)
+        [frame] = store.tasks.frames_after(task_id, 0)
+    finally:
+        store.close()
+    replayed = TaskEvent.model_validate_json(frame.text.split("data: ", 1)[1])
+    assert not any(isinstance(v, float) and math.isnan(v) for v in stored.params.values())
+    assert stored.params == replayed.params
