@@ -46,7 +46,12 @@ class RepaintedPane(PaneOnly):
 async def check(pilot: Any, app: App[Any], term: Term) -> None:
     await pilot.pause(0.05)
     await pilot.pause()
-    assert term.text() == shown(app)
+    import unicodedata
+    nfc = lambda rows: [unicodedata.normalize('NFC', r) for r in rows]  # noqa: E731
+    if nfc(term.text()) != nfc(shown(app)):
+        print("TERM", *term.text(), sep="\n")
+        print("APP", *shown(app), sep="\n")
+    assert nfc(term.text()) == nfc(shown(app))
     full = pyte.Screen(term.screen.columns, term.screen.lines)
     pyte.Stream(full).feed(
         app.screen._compositor.render_full_update().render_segments(app.console))
@@ -160,4 +165,60 @@ async def test_attack_table_update_cell_terminal_matches(monkeypatch) -> None:
         table.update_cell("t25", "status", "late")  # below the view
         await check(pilot, app, term)
         table.scroll_to(x=0, y=20, animate=False)
+        await check(pilot, app, term)
+
+
+async def test_attack_pane_narrow_wrap_and_combining_marks(monkeypatch) -> None:
+    app = RepaintedPane()
+    term = Term(app, monkeypatch, (50, 16))
+    async with app.run_test(size=(50, 16)) as pilot:
+        pane = app.query_one(TaskPane)
+        log = pane.event_log
+        pane.feed([event(1, "started")])
+        await wait_until(pilot, lambda: log.entries.total_events == 1)
+        seq = 2
+        texts = ["e\u0301" * 5, "😀 x", "字" * 30, "a\tb", "plain ascii " * 6, "ｘ", "→✓✗"]
+        for n in range(40):
+            pane.feed([event(seq, "message", text=texts[n % len(texts)] + f" {seq}", turn=seq)])
+            seq += 1
+            await wait_until(pilot, lambda: log.entries.total_events == seq - 1)
+            await check(pilot, app, term)
+        log.focus()
+        for key in ["up", "up", "enter", "up", "enter", "down", "end"]:
+            await pilot.press(key)
+            await check(pilot, app, term)
+
+
+async def test_attack_pane_wheel_pause_resize_and_resume(monkeypatch) -> None:
+    app = RepaintedPane()
+    term = Term(app, monkeypatch, (80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(TaskPane)
+        log = pane.event_log
+        pane.feed([event(1, "started")] + [
+            event(s, "message", text=f"line {s} " + "w" * (s % 50), turn=s) for s in range(2, 80)])
+        await wait_until(pilot, lambda: log.entries.total_events == 79)
+        await check(pilot, app, term)
+        log.scroll_up(animate=False)
+        log.scroll_up(animate=False)
+        await check(pilot, app, term)
+        pane.feed([event(s, "message", text=f"more {s}", turn=s) for s in range(80, 90)])
+        await wait_until(pilot, lambda: log.entries.total_events == 89)
+        await check(pilot, app, term)
+        term.screen.resize(20, 70)
+        await pilot.resize_terminal(70, 20)
+        await pilot.pause(0.2)
+        await check(pilot, app, term)
+        log.focus()
+        await pilot.press("end")
+        await check(pilot, app, term)
+        pane.feed([event(s, "message", text=f"after {s}", turn=s) for s in range(90, 120)])
+        await wait_until(pilot, lambda: log.entries.total_events == 119)
+        await check(pilot, app, term)
+        term.screen.resize(26, 90)
+        await pilot.resize_terminal(90, 26)
+        await pilot.pause(0.2)
+        await check(pilot, app, term)
+        pane.feed([event(s, "message", text=f"late {s}", turn=s) for s in range(120, 125)])
+        await wait_until(pilot, lambda: log.entries.total_events == 124)
         await check(pilot, app, term)
