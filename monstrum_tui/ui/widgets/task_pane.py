@@ -19,7 +19,6 @@ import re
 import time
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -357,16 +356,15 @@ class TaskPane(Vertical):
             return
         before = self._shown or ("", "")
         self._shown, self._shown_at = lines, now
-        # both lines are one row whatever they say: the title, as wide as the pane, needs
-        # no layout (a layout repaints the log's scrollbar too)
+        # both lines are one row of the pane's width whatever they say: no layout needed
+        # (a layout repaints the log's scrollbar too)
         title = self.query_one(".pane-title", Label)
         if lines[0] != before[0]:
             title.update(lines[0], layout=False)
         title.set_class(self.link in ("reconnecting", "lost", "missing"), "-trouble")
         status = self.query_one(".pane-status", Label)
         if state != before[1]:
-            # the status line is as wide as its text: only a change of length lays out
-            status.update(state, layout=cell_len(state) != cell_len(before[1]))
+            status.update(state, layout=False)
         status.set_class(not log.following, "-paused")
 
     @on(EventLog.FollowChanged)
