@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import string
 
-from textual.app import ComposeResult
-
 from monstrum_tui.ui.widgets.task_pane import TaskPane
-from tests.test_ui_tasks import PaneOnly, event
+from tests.test_ui_tasks import UnboundedPane, event
 from tests.ui_pilot import screen_text, wait_until
 
 # 200 distinct-enough characters: a character lost at a wrap shows as a missing letter
 ALPHABET = (string.ascii_lowercase + string.ascii_uppercase) * 4
 
 
-class LongPane(PaneOnly):
-    def compose(self) -> ComposeResult:
-        yield TaskPane("task_x", stream=False)
-
-
 async def test_wrapped_text_loses_no_character_when_the_scrollbar_appears() -> None:
-    app = LongPane()
+    app = UnboundedPane()
     async with app.run_test(size=(80, 24)) as pilot:
         pane = app.query_one(TaskPane)
         # one batch: the long text, then enough events to make the log scroll

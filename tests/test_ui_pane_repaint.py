@@ -25,7 +25,7 @@ from monstrum_tui.ui.row_diff import changed_cells
 from monstrum_tui.ui.widgets.event_log import EventLog
 from monstrum_tui.ui.widgets.keyed_table import KeyedTable
 from monstrum_tui.ui.widgets.task_pane import TaskPane
-from tests.test_ui_tasks import PaneOnly, event
+from tests.test_ui_tasks import UnboundedPane, event
 from tests.ui_pilot import screen_text, wait_until
 
 Cells = list[tuple[str, Style | None]]
@@ -68,13 +68,15 @@ class ModelTerminal:
                 self.rows[y] = now[y][:end] + self.rows[y][end:]
 
 
-class RepaintedPane(PaneOnly):
-    def compose(self) -> ComposeResult:
-        yield TaskPane("task_x", stream=False)
+async def feed_lines(pilot: Pilot[None], pane: TaskPane, total: int) -> None:
+    """Feed a started event and messages ``line 2`` .. ``line {total}``; wait for all."""
+    pane.feed([event(1, "started")] + [
+        event(s, "message", text=f"line {s}", turn=s) for s in range(2, total + 1)])
+    await wait_until(pilot, lambda: pane.event_log.entries.total_events == total)
 
 
 async def test_the_terminal_shows_what_the_log_draws_after_bursts_jumps_and_moves() -> None:
-    app = RepaintedPane()
+    app = UnboundedPane()
     async with app.run_test(size=(80, 24)) as pilot:
         pane = app.query_one(TaskPane)
         log = pane.event_log
@@ -120,13 +122,11 @@ async def test_the_terminal_shows_what_the_log_draws_after_bursts_jumps_and_move
 
 
 async def test_following_hides_the_scrollbar_and_a_pause_shows_it_without_a_rewrap() -> None:
-    app = RepaintedPane()
+    app = UnboundedPane()
     async with app.run_test(size=(80, 24)) as pilot:
         pane = app.query_one(TaskPane)
         log = pane.event_log
-        pane.feed([event(1, "started")] + [
-            event(s, "message", text=f"line {s}", turn=s) for s in range(2, 60)])
-        await wait_until(pilot, lambda: log.entries.total_events == 59)
+        await feed_lines(pilot, pane, 59)
         await pilot.pause(0.1)
         width = log.scrollable_content_region.width
         assert log.following and log.show_vertical_scrollbar
@@ -144,13 +144,11 @@ async def test_following_hides_the_scrollbar_and_a_pause_shows_it_without_a_rewr
 
 
 async def test_the_status_line_spans_the_pane_and_is_cut_at_its_edge() -> None:
-    app = RepaintedPane()
+    app = UnboundedPane()
     async with app.run_test(size=(40, 12)) as pilot:
         pane = app.query_one(TaskPane)
         log = pane.event_log
-        pane.feed([event(1, "started")] + [
-            event(s, "message", text=f"line {s}", turn=s) for s in range(2, 30)])
-        await wait_until(pilot, lambda: log.entries.total_events == 29)
+        await feed_lines(pilot, pane, 29)
         status = pane.query_one(".pane-status", Label)
         await wait_until(pilot, lambda: "29 events" in str(status.content))
         await pilot.pause(0.1)

@@ -8,11 +8,9 @@ approval screens do, and no such character reaches the terminal.
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-
 from monstrum_tui.ui.widgets.event_log import EventLog
 from monstrum_tui.ui.widgets.task_pane import TaskPane
-from tests.test_ui_tasks import PaneOnly, event
+from tests.test_ui_tasks import UnboundedPane, event
 from tests.ui_pilot import screen_text, wait_until
 
 ESC = "\x1b[2J\x1b]0;owned\x07"  # clear the screen, set the window title
@@ -20,11 +18,6 @@ RTL = "\u202e"  # right-to-left override: what follows draws reversed
 ZWSP = "\u200b"  # zero-width space: nothing drawn
 C1 = "\x9b"  # a one-byte CSI to a terminal that takes 8-bit controls
 HIDDEN = (ESC[0], "\x07", RTL, ZWSP, C1)
-
-
-class HostilePane(PaneOnly):
-    def compose(self) -> ComposeResult:
-        yield TaskPane("task_x", stream=False)
 
 
 def hostile_events() -> list:
@@ -41,7 +34,7 @@ def hostile_events() -> list:
 
 
 async def test_the_pane_shows_hidden_and_control_characters_as_escapes() -> None:
-    app = HostilePane()
+    app = UnboundedPane()
     async with app.run_test(size=(160, 30)) as pilot:
         pane = app.query_one(TaskPane)
         pane.feed(hostile_events())
@@ -73,7 +66,7 @@ async def test_the_pane_shows_hidden_and_control_characters_as_escapes() -> None
 
 async def test_a_copied_event_keeps_the_text_as_the_model_wrote_it() -> None:
     # the clipboard gets the event's JSON, byte for byte (JSON escapes the controls)
-    app = HostilePane()
+    app = UnboundedPane()
     async with app.run_test(size=(160, 30)) as pilot:
         pane = app.query_one(TaskPane)
         pane.feed(hostile_events()[:2])

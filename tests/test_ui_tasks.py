@@ -144,6 +144,13 @@ class PaneOnly(App[None]):
         yield TaskPane("task_x", stream=False, limit=5)
 
 
+class UnboundedPane(PaneOnly):
+    """``PaneOnly`` with the pane's default bound (for tests feeding many events)."""
+
+    def compose(self) -> ComposeResult:
+        yield TaskPane("task_x", stream=False)
+
+
 async def test_a_bounded_pane_says_how_many_events_it_dropped() -> None:
     app = PaneOnly()
     async with app.run_test(size=(80, 24)) as pilot:
