@@ -159,6 +159,9 @@ def test_snapshot_pane_paused_says_so_in_its_title(fresh, snap_compare, size) ->
         await pilot.press("up", "up")
         pane.feed([TaskEvent(seq=10, task_id=LIVE, type="result", call_id="c3",
                              timestamp=at(62.5), duration_ms=4.0, data={"size": 120})])
-        await pilot.pause(0.3)
+        # the pane flushes on its own clock and redraws its counts at most twice a second:
+        # on a loaded machine 0.3 s was not always enough for both
+        await wait_until(pilot, lambda: pane.event_log.entries.total_events == 10)
+        await pilot.pause(0.6)
 
     assert snap_compare(make_app(fresh), terminal_size=size, run_before=run_before)
